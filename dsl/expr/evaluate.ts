@@ -1,0 +1,194 @@
+import type { Node } from './ast.js';
+import { ExpressionError } from './errors.js';
+import { FILTERS } from './filters.js';
+import { HostFunction, UNDEFINED, compare, deepEqual, getKey, isPlainObject, toText, truthy, typeName, type Value } from './values.js';
+
+export interface Limits {
+  /** Evaluation steps per template (each node visited counts one). */
+  maxSteps: number;
+  /** Largest string or list a template may build. */
+  maxSize: number;
+}
+export const DEFAULT_LIMITS: Limits = { maxSteps: 100_000, maxSize: 1_000_000 };
+
+export type Scope = Record<string, Value>;
+
+interface Budget {
+  steps: number;
+  limits: Limits;
+}
+
+export function evaluateNode(node: Node, scope: Scope, limits: Limits = DEFAULT_LIMITS): Value {
+  return new Evaluator(scope, { steps: 0, limits }).eval(node);
+}
+
+function sizeOf(v: Value): number {
+  return typeof v === 'string' || Array.isArray(v) ? v.length : 0;
+}
+
+class Evaluator {
+  constructor(
+    private readonly scope: Scope,
+    private readonly budget: Budget,
+  ) {}
+
+  private checkSize(v: Value, pos: number): Value {
+    if (sizeOf(v) > this.budget.limits.maxSize) throw new ExpressionError(`value larger than ${this.budget.limits.maxSize} elements`, pos);
+    return v;
+  }
+
+  eval(node: Node): Value {
+    if (++this.budget.steps > this.budget.limits.maxSteps) throw new ExpressionError(`expression exceeded ${this.budget.limits.maxSteps} evaluation steps`, node.pos);
+    switch (node.t) {
+      case 'lit':
+        return node.v;
+      case 'name':
+        return Object.prototype.hasOwnProperty.call(this.scope, node.name) ? this.scope[node.name] : UNDEFINED;
+      case 'list':
+        return node.items.map((x) => this.eval(x));
+      case 'map': {
+        const out: Record<string, Value> = {};
+        for (const [k, v] of node.entries) {
+          const key = this.eval(k);
+          if (typeof key !== 'string' && typeof key !== 'number') throw new ExpressionError(`a map key must be a string or number, got ${typeName(key)}`, k.pos);
+          if (key === '__proto__') throw new ExpressionError(`access to '__proto__' is not allowed`, k.pos);
+          out[String(key)] = this.eval(v);
+        }
+        return out;
+      }
+      case 'attr':
+        return getKey(this.eval(node.obj), node.name, node.pos, describe(node.obj));
+      case 'index':
+        return getKey(this.eval(node.obj), this.eval(node.index), node.pos, describe(node.obj));
+      case 'call': {
+        const fn = this.eval(node.fn);
+        if (!(fn instanceof HostFunction)) throw new ExpressionError(`${describe(node.fn)} is not a function`, node.pos);
+        const kwargs = Object.fromEntries(node.kwargs.map(([k, v]) => [k, this.eval(v)]));
+        try {
+          return fn.fn(node.args.map((a) => this.eval(a)), kwargs);
+        } catch (err) {
+          if (err instanceof ExpressionError) throw err;
+          throw new ExpressionError(`${fn.name}(): ${(err as Error).message}`, node.pos);
+        }
+      }
+      case 'filter': {
+        const filter = FILTERS[node.name];
+        if (!filter || !Object.prototype.hasOwnProperty.call(FILTERS, node.name)) throw new ExpressionError(`unknown filter '${node.name}'`, node.pos);
+        const value = this.eval(node.value);
+        const args = node.args.map((a) => this.eval(a));
+        const kwargs = Object.fromEntries(node.kwargs.map(([k, v]) => [k, this.eval(v)]));
+        this.budget.steps += sizeOf(value);
+        return this.checkSize(filter(value, { args, kwargs, pos: node.pos }), node.pos);
+      }
+      case 'unary': {
+        const v = this.eval(node.arg);
+        if (node.op === 'not') return !truthy(v);
+        if (typeof v !== 'number') throw new ExpressionError(`unary '${node.op}' needs a number, got ${typeName(v)}`, node.pos);
+        return node.op === '-' ? -v : v;
+      }
+      case 'cond':
+        if (truthy(this.eval(node.test))) return this.eval(node.then);
+        return node.else ? this.eval(node.else) : UNDEFINED;
+      case 'test':
+        return runTest(node.name, this.eval(node.value), node.pos) !== node.negate;
+      case 'binary':
+        return this.binary(node);
+    }
+  }
+
+  private binary(node: Extract<Node, { t: 'binary' }>): Value {
+    if (node.op === 'and') {
+      const l = this.eval(node.left);
+      return truthy(l) ? this.eval(node.right) : l;
+    }
+    if (node.op === 'or') {
+      const l = this.eval(node.left);
+      return truthy(l) ? l : this.eval(node.right);
+    }
+    const l = this.eval(node.left);
+    const r = this.eval(node.right);
+    switch (node.op) {
+      case '==':
+        return deepEqual(l, r);
+      case '!=':
+        return !deepEqual(l, r);
+      case '<':
+        return compare(l, r, node.pos) < 0;
+      case '>':
+        return compare(l, r, node.pos) > 0;
+      case '<=':
+        return compare(l, r, node.pos) <= 0;
+      case '>=':
+        return compare(l, r, node.pos) >= 0;
+      case 'in':
+        if (typeof r === 'string') return typeof l === 'string' && r.includes(l);
+        if (Array.isArray(r)) return r.some((x) => deepEqual(x, l));
+        if (isPlainObject(r)) return typeof l === 'string' && Object.prototype.hasOwnProperty.call(r, l);
+        throw new ExpressionError(`'in' needs a list, map or string on the right, got ${typeName(r)}`, node.pos);
+      case '~':
+        return this.checkSize(toText(l) + toText(r), node.pos);
+      case '+':
+        if (typeof l === 'number' && typeof r === 'number') return l + r;
+        if (typeof l === 'string' && typeof r === 'string') return this.checkSize(l + r, node.pos);
+        if (Array.isArray(l) && Array.isArray(r)) return this.checkSize([...l, ...r], node.pos);
+        break;
+      default:
+        if (typeof l === 'number' && typeof r === 'number') return arithmetic(node.op, l, r, node.pos);
+        if (node.op === '*' && typeof l === 'string' && typeof r === 'number') {
+          if (l.length * r > this.budget.limits.maxSize) throw new ExpressionError(`value larger than ${this.budget.limits.maxSize} elements`, node.pos);
+          return l.repeat(Math.max(0, Math.trunc(r)));
+        }
+    }
+    throw new ExpressionError(`cannot apply '${node.op}' to ${typeName(l)} and ${typeName(r)}`, node.pos);
+  }
+}
+
+function arithmetic(op: string, l: number, r: number, pos: number): number {
+  if ((op === '/' || op === '//' || op === '%') && r === 0) throw new ExpressionError('division by zero', pos);
+  switch (op) {
+    case '-':
+      return l - r;
+    case '*':
+      return l * r;
+    case '/':
+      return l / r;
+    case '//':
+      return Math.floor(l / r);
+    case '%':
+      return ((l % r) + r) % r;
+    default:
+      return l ** r;
+  }
+}
+
+function runTest(name: string, v: Value, pos: number): boolean {
+  switch (name) {
+    case 'defined':
+      return v !== UNDEFINED;
+    case 'undefined':
+      return v === UNDEFINED;
+    case 'none':
+      return v === null;
+    case 'number':
+      return typeof v === 'number';
+    case 'string':
+      return typeof v === 'string';
+    case 'mapping':
+      return isPlainObject(v);
+    case 'sequence':
+    case 'iterable':
+      return Array.isArray(v) || typeof v === 'string';
+    case 'true':
+      return v === true;
+    case 'false':
+      return v === false;
+    default:
+      throw new ExpressionError(`unknown test '${name}'`, pos);
+  }
+}
+
+function describe(node: Node): string {
+  if (node.t === 'name') return `'${node.name}'`;
+  if (node.t === 'attr') return `${describe(node.obj).replace(/'$/, '')}.${node.name}'`;
+  return 'value';
+}

@@ -1,0 +1,103 @@
+import workflowSchema from '../schemas/workflow.schema.json' with { type: 'json' };
+import { createAjv, describeAjvError, instancePathParts } from './ajv.js';
+import { PLANNED_ACTIONS, isBuiltin } from './builtins.js';
+import { compileGraph } from './compile.js';
+import { formatPath, parseYamlSource, type PathPart } from './source.js';
+import { checkTemplates } from './templates-check.js';
+import type { CompiledWorkflow, Diagnostic } from './types.js';
+
+export interface ValidateOptions {
+  /** Refs known besides the built-ins: pack actions, registered workflows, mocks. */
+  isKnownAction?: (ref: string) => boolean;
+  /** Turn unknown action refs into warnings. */
+  allowUnknownActions?: boolean;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  workflow?: CompiledWorkflow;
+}
+
+const ajv = createAjv();
+const validateShape = ajv.compile(workflowSchema);
+
+/** The most useful ajv error per location: `oneOf` noise is dropped when a precise error exists. */
+function pickErrors<T extends { instancePath: string; keyword: string }>(errors: T[]): T[] {
+  const precise = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if');
+  const byPath = new Map<string, T>();
+  for (const e of precise.length ? precise : errors) {
+    const key = `${e.instancePath}|${e.keyword}`;
+    if (!byPath.has(key)) byPath.set(key, e);
+  }
+  return [...byPath.values()];
+}
+
+/** Validates and compiles a workflow file. Every diagnostic carries a line and column. */
+export function validateWorkflow(text: string, options: ValidateOptions = {}): ValidationResult {
+  const src = parseYamlSource(text);
+  const diagnostics: Diagnostic[] = src.syntaxErrors.map((e) => ({ severity: 'error', ...e, message: `YAML: ${e.message}`, path: '' }));
+  if (diagnostics.length) return { ok: false, diagnostics };
+  if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
+    return { ok: false, diagnostics: [{ severity: 'error', line: 1, col: 1, message: 'a workflow file must be a YAML map with ref, version and tasks', path: '' }] };
+  }
+  if (!validateShape(src.value)) {
+    for (const e of pickErrors(validateShape.errors ?? [])) {
+      const parts = instancePathParts(e);
+      const extra = e.keyword === 'additionalProperties' ? [(e.params as { additionalProperty: string }).additionalProperty] : [];
+      const { line, col } = src.positionOf([...parts, ...extra]);
+      diagnostics.push({ severity: 'error', line, col, message: describeAjvError(e), path: formatPath(parts) });
+    }
+    return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
+  }
+
+  const raw = src.value as Parameters<typeof compileGraph>[0];
+  const workflow = compileGraph(raw, src, diagnostics);
+  checkTemplates(raw.output_map, ['output_map'], src, diagnostics);
+  checkTemplates(raw.vars, ['vars'], src, diagnostics);
+  const walk = (tasks: Record<string, unknown>[], base: PathPart[]) =>
+    tasks.forEach((t, i) => {
+      const p = [...base, i];
+      for (const key of ['input', 'when', 'with_items', 'publish', 'next', 'decision', 'retry']) checkTemplates(t[key], [...p, key], src, diagnostics);
+      const action = (t.action ?? t.workflow) as string | undefined;
+      if (action) checkAction(action, [...p, t.action ? 'action' : 'workflow']);
+      if (Array.isArray(t.tasks)) walk(t.tasks as Record<string, unknown>[], [...p, 'tasks']);
+    });
+  function checkAction(ref: string, path: PathPart[]) {
+    if (isBuiltin(ref) || options.isKnownAction?.(ref)) return;
+    const { line, col } = src.positionOf(path);
+    const planned = (PLANNED_ACTIONS as readonly string[]).includes(ref);
+    const message = planned
+      ? `${formatPath(path)}: action '${ref}' is not available in this release yet`
+      : `${formatPath(path)}: unknown action '${ref}' (not a built-in, a pack action or a registered workflow; mock it with --mock or pass --allow-unknown-actions)`;
+    diagnostics.push({ severity: options.allowUnknownActions && !planned ? 'warning' : 'error', line, col, message, path: formatPath(path) });
+  }
+  walk(raw.tasks as Record<string, unknown>[], ['tasks']);
+
+  if (raw.output) {
+    try {
+      ajv.compile(raw.output as object);
+    } catch (err) {
+      const { line, col } = src.positionOf(['output']);
+      diagnostics.push({ severity: 'error', line, col, message: `output: not a valid JSON Schema: ${(err as Error).message}`, path: 'output' });
+    }
+  }
+  try {
+    ajv.compile(workflow.parameters);
+  } catch (err) {
+    const { line, col } = src.positionOf(['parameters']);
+    diagnostics.push({ severity: 'error', line, col, message: `parameters: not a valid JSON Schema: ${(err as Error).message}`, path: 'parameters' });
+  }
+
+  const sorted = sortDiagnostics(diagnostics);
+  const ok = !sorted.some((d) => d.severity === 'error');
+  return ok ? { ok, diagnostics: sorted, workflow } : { ok, diagnostics: sorted };
+}
+
+function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
+  return [...d].sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  return `${file}:${d.line}:${d.col}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
+}

