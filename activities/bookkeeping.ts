@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import type { Store } from '../store/db.js';
+import { auditLog, runs } from '../store/schema.js';
+import { createAjv } from '../dsl/ajv.js';
+import { describeAjvError } from '../dsl/ajv.js';
+import type { AuditRow, RunIndexRow } from './types.js';
+
+const ajv = createAjv();
+
+export function bookkeepingActivities(store: Store) {
+  return {
+    /** Idempotent on (execution_id, seq): a retried write after a crash adds nothing twice. */
+    async recordAudit(rows: AuditRow[]): Promise<void> {
+      if (!rows.length) return;
+      await store.db
+        .insert(auditLog)
+        .values(rows.map((r) => ({ executionId: r.execution_id, tenant: r.tenant, seq: r.seq, kind: r.kind, task: r.task, detail: r.detail, at: r.at })))
+        .onConflictDoNothing();
+    },
+    async indexRun(row: RunIndexRow): Promise<void> {
+      const values = {
+        executionId: row.execution_id,
+        tenant: row.tenant,
+        workflowRef: row.workflow_ref,
+        workflowVersion: row.workflow_version,
+        status: row.status,
+        startedAt: row.started_at,
+        endedAt: row.ended_at,
+        summary: row.summary,
+      };
+      await store.db
+        .insert(runs)
+        .values(values)
+        .onConflictDoUpdate({ target: runs.executionId, set: { status: values.status, endedAt: values.endedAt, summary: values.summary, updatedAt: sql`now()` } });
+    },
+    async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {
+      const validate = ajv.compile(input.schema);
+      return validate(input.output) ? [] : (validate.errors ?? []).map((e) => describeAjvError(e).replace(/^value: /, 'output: '));
+    },
+  };
+}

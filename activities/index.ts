@@ -1,0 +1,16 @@
+import type { Mocks } from '../dsl/mocks.js';
+import type { Store } from '../store/db.js';
+import { actionActivities } from './actions.js';
+import { bookkeepingActivities } from './bookkeeping.js';
+import { httpRequest } from './http.js';
+import type { CoreActivities } from './types.js';
+
+export interface ActivityDeps {
+  store: Store;
+  mocks?: Mocks;
+}
+
+/** Builds the activities from their dependencies, so tests hand in real or fake ones. */
+export function createActivities(deps: ActivityDeps): CoreActivities {
+  return { httpRequest, ...actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) }), ...bookkeepingActivities(deps.store) };
+}

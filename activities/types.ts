@@ -1,0 +1,72 @@
+// Activity contracts: workflows import these *types* only.
+export interface HttpRequestInput {
+  method?: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** seconds */
+  timeout?: number;
+  expected_status?: number | number[];
+  idempotencyKey: string;
+  traceId?: string;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface ActionInput {
+  ref: string;
+  input: unknown;
+  attempt: number;
+  item?: unknown;
+  index?: number;
+  idempotencyKey: string;
+  tenant: string;
+  executionId: string;
+  task: string;
+}
+
+export type AuditKind = 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'run.completed';
+
+export interface AuditRow {
+  execution_id: string;
+  tenant: string;
+  /** Deterministic sequence number within the run: makes retried writes idempotent. */
+  seq: number;
+  kind: AuditKind;
+  task: string | null;
+  detail: Record<string, unknown>;
+  at: string;
+}
+
+export interface RunIndexRow {
+  execution_id: string;
+  tenant: string;
+  workflow_ref: string;
+  workflow_version: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  /** The full run summary when the run has ended. */
+  summary: unknown;
+}
+
+export interface CoreActivities {
+  httpRequest(input: HttpRequestInput): Promise<HttpResult>;
+  runAction(input: ActionInput): Promise<unknown>;
+  recordAudit(rows: AuditRow[]): Promise<void>;
+  indexRun(row: RunIndexRow): Promise<void>;
+  /** Checks a rendered output against the workflow's output schema; returns the problems. */
+  checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]>;
+}
+
+/** Failure types activities throw; the interpreter maps them to task outcomes. */
+export const ERROR_TYPES = {
+  httpStatus: 'HttpStatusError',
+  http: 'HttpError',
+  unknownAction: 'UnknownActionError',
+  mockFailure: 'MockFailure',
+} as const;

@@ -1,0 +1,58 @@
+import { readdir, readFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { schema } from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Store {
+  db: Db;
+  /** Runs raw SQL (several statements allowed) in one transaction: used by migrations only. */
+  exec(sqlText: string): Promise<void>;
+  close(): Promise<void>;
+  kind: 'postgres' | 'pglite';
+}
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+/** `postgres` when a URL is given, otherwise embedded PGlite (a directory, or in memory with `memory://`). */
+export async function openStore(opts: { databaseUrl?: string; pgliteDir?: string }): Promise<Store> {
+  if (opts.databaseUrl) {
+    const { default: postgres } = await import('postgres');
+    const { drizzle } = await import('drizzle-orm/postgres-js');
+    const client = postgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
+    const db = drizzle(client, { schema }) as unknown as Db;
+    return { db, kind: 'postgres', exec: async (text) => void (await client.begin((tx) => tx.unsafe(text))), close: () => client.end({ timeout: 5 }) };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const dir = opts.pgliteDir ?? 'memory://';
+  if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
+  const client = new PGlite(dir);
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return { db, kind: 'pglite', exec: async (text) => void (await client.transaction((tx) => tx.exec(text))), close: () => client.close() };
+}
+
+/** Applies migrations/*.sql in name order, once each, forward only. Returns the names applied now. */
+export async function migrate(store: Store): Promise<string[]> {
+  await store.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());`);
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+  const done = new Set((await rowsOf<{ name: string }>(store, sql`SELECT name FROM schema_migrations`)).map((r) => r.name));
+  const applied: string[] = [];
+  for (const f of files) {
+    if (done.has(f)) continue;
+    const text = await readFile(join(MIGRATIONS_DIR, f), 'utf8');
+    // the transaction-scoped lock serialises concurrent starters; migration files are idempotent
+    await store.exec(`SELECT pg_advisory_xact_lock(7262001);\n${text}\nINSERT INTO schema_migrations (name) VALUES ('${f.replace(/'/g, "''")}') ON CONFLICT DO NOTHING;`);
+    applied.push(f);
+  }
+  return applied;
+}
+
+/** Rows of a raw query: postgres-js returns an array, PGlite an object with `rows`. */
+export async function rowsOf<T>(store: Store, query: SQL): Promise<T[]> {
+  const r = (await store.db.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(r) ? r : r.rows;
+}

@@ -1,0 +1,51 @@
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+
+// Mirrors migrations/*.sql (the SQL files are the source of truth; a test checks they agree).
+export const workflowDefinitions = pgTable(
+  'workflow_definitions',
+  {
+    tenant: text('tenant').notNull(),
+    ref: text('ref').notNull(),
+    version: text('version').notNull(),
+    yaml: text('yaml').notNull(),
+    compiled: jsonb('compiled').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    createdBy: text('created_by'),
+    deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.ref, t.version] })],
+);
+
+export const runs = pgTable(
+  'runs',
+  {
+    executionId: text('execution_id').primaryKey(),
+    tenant: text('tenant').notNull(),
+    workflowRef: text('workflow_ref').notNull(),
+    workflowVersion: text('workflow_version').notNull(),
+    status: text('status').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true, mode: 'string' }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'string' }),
+    summary: jsonb('summary'),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('runs_tenant_status').on(t.tenant, t.status, t.startedAt)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    executionId: text('execution_id').notNull(),
+    tenant: text('tenant').notNull(),
+    seq: integer('seq').notNull(),
+    kind: text('kind').notNull(),
+    task: text('task'),
+    detail: jsonb('detail').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'string' }).notNull(),
+    writtenAt: timestamp('written_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [unique().on(t.executionId, t.seq)],
+);
+
+export const schema = { workflowDefinitions, runs, auditLog };

@@ -1,0 +1,31 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Every environment variable Closeloop reads (interfaces.md), in one place. */
+export interface Settings {
+  temporalAddress: string | undefined;
+  namespace: string;
+  databaseUrl: string | undefined;
+  configDir: string;
+  port: number;
+  dataDir: string;
+  devApiKey: string;
+  devSigningSecret: string;
+  temporalCliPath: string | undefined;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return {
+    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    databaseUrl: env.DATABASE_URL || undefined,
+    configDir: resolve(env.CLOSELOOP_CONFIG || join(PROJECT_ROOT, 'config')),
+    port: Number(env.PORT || 8080),
+    dataDir: resolve(env.CLOSELOOP_DATA_DIR || join(PROJECT_ROOT, '.data')),
+    devApiKey: env.CLOSELOOP_DEV_API_KEY || 'dev-admin-key',
+    devSigningSecret: env.CLOSELOOP_DEV_SIGNING_SECRET || 'dev-signing-secret',
+    temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
+  };
+}

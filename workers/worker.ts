@@ -1,0 +1,27 @@
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { join } from 'node:path';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { TASK_QUEUE } from '../workflows/definitions.js';
+import { PROJECT_ROOT } from './settings.js';
+
+export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The workflow bundle is built once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+  return bundle;
+}
+
+export async function createWorker(opts: { address: string; namespace: string; taskQueue?: string; deps: ActivityDeps; maxConcurrentActivityTaskExecutions?: number }): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(opts.deps),
+    ...(opts.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
+  });
+  return { worker, connection };
+}

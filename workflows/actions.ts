@@ -1,0 +1,106 @@
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, sleep, CancelledFailure } from '@temporalio/workflow';
+import { isHttpAction } from '../dsl/builtins.js';
+import type { CoreActivities, HttpRequestInput } from '../activities/types.js';
+import type { TaskError } from './summary.js';
+
+/** A task attempt that did not succeed; stays inside the interpreter (never fails the workflow task). */
+export class TaskFailure extends Error {
+  constructor(
+    readonly error: TaskError,
+    readonly timedOut = false,
+  ) {
+    super(error.message);
+  }
+}
+
+export interface AttemptContext {
+  task: string;
+  label: string;
+  ref: string;
+  input: unknown;
+  attempt: number;
+  item?: unknown;
+  index?: number;
+  /** seconds, per attempt */
+  timeout?: number;
+  idempotencyKey: string;
+  tenant: string;
+  executionId: string;
+  traceId?: string;
+}
+
+const DEFAULT_ACTIVITY_TIMEOUT_S = 300;
+
+function activities(ctx: AttemptContext): CoreActivities {
+  const limit = ctx.timeout ?? DEFAULT_ACTIVITY_TIMEOUT_S;
+  return proxyActivities<CoreActivities>({
+    summary: ctx.label,
+    // Temporal retries infrastructure failures (a worker that died); business failures are non-retryable.
+    startToCloseTimeout: `${Math.min(limit, 60) + 5}s`,
+    scheduleToCloseTimeout: `${limit + 5}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+  });
+}
+
+function asTaskFailure(err: unknown): TaskFailure {
+  if (err instanceof TaskFailure) return err;
+  if (err instanceof ActivityFailure) {
+    const cause = err.cause;
+    if (cause instanceof TimeoutFailure) return new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true);
+    if (cause instanceof ApplicationFailure) return new TaskFailure({ type: cause.type ?? 'Error', message: cause.message });
+    return new TaskFailure({ type: 'Error', message: cause?.message ?? err.message });
+  }
+  if (err instanceof CancelledFailure) throw err;
+  return new TaskFailure({ type: 'Error', message: err instanceof Error ? err.message : String(err) });
+}
+
+/** Runs one attempt of an action: built-ins in the workflow, everything with I/O in an activity. */
+export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
+  const input = (ctx.input ?? {}) as Record<string, unknown>;
+  try {
+    switch (ctx.ref) {
+      case 'core.noop':
+        return {};
+      case 'core.echo':
+        return { message: input.message ?? null };
+      case 'core.fail':
+        throw new TaskFailure({ type: 'Fail', message: String(input.message ?? `task '${ctx.task}' failed (core.fail)`) });
+      case 'core.sleep': {
+        const seconds = Number(input.seconds ?? 0);
+        if (!Number.isFinite(seconds) || seconds < 0) throw new TaskFailure({ type: 'InputError', message: `core.sleep: 'seconds' must be a number >= 0, got ${JSON.stringify(input.seconds)}` });
+        if (ctx.timeout !== undefined && seconds > ctx.timeout) {
+          await sleep(ctx.timeout * 1000, { summary: `${ctx.label} (timeout)` });
+          throw new TaskFailure({ type: 'timeout', message: `timed out after ${ctx.timeout}s` }, true);
+        }
+        await sleep(seconds * 1000, { summary: ctx.label });
+        return {};
+      }
+      default:
+        break;
+    }
+    if (isHttpAction(ctx.ref)) {
+      if (typeof input.url !== 'string' || !input.url) throw new TaskFailure({ type: 'InputError', message: `${ctx.ref}: input 'url' is required` });
+      const req: HttpRequestInput = {
+        ...(input as Partial<HttpRequestInput>),
+        url: input.url,
+        method: String(input.method ?? (ctx.ref === 'http.get' ? 'GET' : 'GET')).toUpperCase(),
+        idempotencyKey: ctx.idempotencyKey,
+        ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
+        ...(ctx.timeout !== undefined && input.timeout === undefined ? { timeout: ctx.timeout } : {}),
+      };
+      return await activities(ctx).httpRequest(req);
+    }
+    return await activities(ctx).runAction({
+      ref: ctx.ref,
+      input: ctx.input,
+      attempt: ctx.attempt,
+      ...(ctx.item !== undefined ? { item: ctx.item, index: ctx.index } : {}),
+      idempotencyKey: ctx.idempotencyKey,
+      tenant: ctx.tenant,
+      executionId: ctx.executionId,
+      task: ctx.task,
+    });
+  } catch (err) {
+    throw asTaskFailure(err);
+  }
+}

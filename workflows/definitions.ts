@@ -1,0 +1,22 @@
+// Signal, query and update names: shared by workflows/ and api/ (public names, see interfaces.md).
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { RunSummary } from './summary.js';
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const stateQuery = defineQuery<RunSummary>('state');
+export const contextQuery = defineQuery<Record<string, unknown>>('context');
+export const graphQuery = defineQuery<{ tasks: Record<string, string> }>('graph');
+
+export const TASK_QUEUE = 'closeloop';
+export const TASKFLOW = 'taskflow';
+
+export const SA = {
+  tenant: defineSearchAttributeKey('CloseloopTenant', SearchAttributeType.KEYWORD),
+  workflow: defineSearchAttributeKey('CloseloopWorkflow', SearchAttributeType.KEYWORD),
+  strategy: defineSearchAttributeKey('CloseloopStrategy', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('CloseloopStatus', SearchAttributeType.KEYWORD),
+  closure: defineSearchAttributeKey('CloseloopClosure', SearchAttributeType.KEYWORD),
+};
+export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

@@ -1,0 +1,263 @@
+import { condition, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
+import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
+import type { AuditRow } from '../activities/types.js';
+import { TaskFailure, runAttempt } from './actions.js';
+import { scopeFor, type RunContext, type TaskRecord } from './scope.js';
+import type { TaskError, TaskStatus, TaskSummary, TaskflowInput } from './summary.js';
+import { TransitionError, evaluateTransitions } from './transitions.js';
+import { runItems } from './items.js';
+
+export interface Outcome {
+  status: TaskStatus;
+  result: unknown;
+  error: TaskError | null;
+  attempts: number;
+  results?: unknown[];
+  failed_items?: TaskRecord['failed_items'];
+  items?: TaskSummary['items'];
+}
+
+const ROOT = '';
+
+/** Walks the compiled graph: schedules tasks, evaluates transitions, tracks handled/unhandled failures. */
+export class Engine {
+  readonly wf: CompiledWorkflow;
+  readonly ctx: RunContext;
+  readonly summaries = new Map<string, TaskSummary>();
+  readonly audit: AuditRow[] = [];
+  paused = false;
+  /** The first unhandled failure of the run (or of the engine command `fail`). */
+  failure: { task: string; error: TaskError } | null = null;
+  private readonly inflight = new Map<string, number>();
+  private readonly blockFailures = new Map<string, TaskError>();
+  private readonly joinArrivals = new Map<string, Set<string>>();
+  private readonly executionId = workflowInfo().workflowId;
+  private seq = 0;
+
+  constructor(private readonly input: TaskflowInput) {
+    this.wf = input.workflow;
+    this.ctx = {
+      parameters: input.parameters,
+      vars: JSON.parse(JSON.stringify(this.wf.vars)) as Record<string, unknown>,
+      task: {},
+      system: {
+        execution_id: this.executionId,
+        workflow_ref: this.wf.ref,
+        workflow_version: this.wf.version,
+        tenant: input.tenant,
+        trace_id: input.traceId ?? null,
+        identity: { login: input.startedBy ?? null },
+        timestamp: 0,
+        attempt: 1,
+      },
+      event: input.event ?? null,
+      pack: { config: {} },
+    };
+  }
+
+  record(kind: AuditRow['kind'], task: string | null, detail: Record<string, unknown>): void {
+    this.audit.push({ execution_id: this.executionId, tenant: this.input.tenant, seq: ++this.seq, kind, task, detail, at: new Date().toISOString() });
+  }
+
+  scope(extra: Parameters<typeof scopeFor>[1] = {}): Scope {
+    this.ctx.system.timestamp = Math.floor(Date.now() / 1000);
+    return scopeFor(this.ctx, extra);
+  }
+
+  busy(group = ROOT): boolean {
+    return (this.inflight.get(group) ?? 0) > 0;
+  }
+
+  /** Starts the entry tasks of a group (the run, or a parallel block). */
+  startAll(names: string[]): void {
+    for (const n of names) this.start(n);
+  }
+
+  private start(name: string): void {
+    const group = this.wf.tasks[name]?.parent ?? ROOT;
+    this.inflight.set(group, (this.inflight.get(group) ?? 0) + 1);
+    void this.runTask(name).finally(() => this.inflight.set(group, (this.inflight.get(group) ?? 1) - 1));
+  }
+
+  private arrive(target: string, from: string): void {
+    const task = this.wf.tasks[target]!;
+    if (task.join === undefined) return this.start(target);
+    const arrivals = this.joinArrivals.get(target) ?? new Set<string>();
+    arrivals.add(from);
+    this.joinArrivals.set(target, arrivals);
+    const needed = task.join === 'all' ? task.inbound.length : task.join;
+    if (arrivals.size === needed) {
+      this.joinArrivals.set(target, new Set());
+      this.start(target);
+    }
+  }
+
+  private stopped(): boolean {
+    return this.failure !== null;
+  }
+
+  private async runTask(name: string): Promise<void> {
+    const task = this.wf.tasks[name]!;
+    if (this.paused) {
+      setCurrentDetails(`paused: '${name}' waits for resume`);
+      await condition(() => !this.paused);
+    }
+    if (this.stopped()) return;
+    const summary = this.summaries.get(name) ?? { name, status: 'running', runs: 0, attempts: 0, result: null, error: null };
+    this.summaries.set(name, summary);
+    summary.runs++;
+    summary.status = 'running';
+    if (summary.runs > this.wf.limits.max_task_runs) {
+      this.failure = { task: name, error: { type: 'LimitError', message: `task '${name}' ran more than ${this.wf.limits.max_task_runs} times (limits.max_task_runs)` } };
+      summary.status = 'failed';
+      summary.error = this.failure.error;
+      return;
+    }
+    const record: TaskRecord = { status: 'running', result: null, error: null, attempts: 0, started_at: new Date().toISOString(), ended_at: null };
+    this.ctx.task[name] = record;
+    this.record('task.started', name, { run: summary.runs, action: task.action ?? task.type });
+
+    const outcome = await this.execute(task, summary.runs);
+    Object.assign(record, { status: outcome.status, result: outcome.result, error: outcome.error, attempts: outcome.attempts, ended_at: new Date().toISOString() });
+    if (outcome.results) Object.assign(record, { results: outcome.results, failed_items: outcome.failed_items });
+    Object.assign(summary, { status: outcome.status, result: outcome.result, error: outcome.error });
+    summary.attempts += outcome.attempts;
+    if (outcome.items) summary.items = outcome.items;
+
+    const fired = this.transitions(task, outcome);
+    this.record('task.completed', name, { run: summary.runs, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
+    const isFailure = outcome.status === 'failed' || outcome.status === 'timed_out';
+    if (isFailure && fired.length === 0) this.failGroup(task, outcome.error ?? { type: 'Error', message: `task '${name}' ${outcome.status}` });
+    for (const f of fired) {
+      for (const target of f.targets) {
+        if (target === 'noop') continue;
+        if (target === 'fail') {
+          this.failure ??= { task: name, error: { type: 'Fail', message: `the run was failed on purpose by task '${name}' (${f.via})` } };
+          continue;
+        }
+        if (!this.stopped()) this.arrive(target, name);
+      }
+    }
+  }
+
+  private failGroup(task: CompiledTask, error: TaskError): void {
+    if (task.parent) {
+      if (!this.blockFailures.has(task.parent)) this.blockFailures.set(task.parent, { type: error.type, message: `sub-task '${task.name}': ${error.message}` });
+    } else this.failure ??= { task: task.name, error };
+  }
+
+  private transitions(task: CompiledTask, outcome: Outcome): { via: string; targets: string[] }[] {
+    const scope = () => this.scope({ current: this.ctx.task[task.name]! });
+    try {
+      if (outcome.status === 'succeeded') this.publish(task.name, task.publish, 'publish');
+      const fired = evaluateTransitions(task, outcome.status, scope, (p, via) => this.publish(task.name, p, via));
+      for (const f of fired) this.record('transition', task.name, { via: f.via, to: f.targets });
+      return fired;
+    } catch (err) {
+      const message = err instanceof TransitionError || err instanceof TaskFailure ? err.message : String(err);
+      this.failGroup(task, { type: 'TemplateError', message });
+      return [];
+    }
+  }
+
+  private publish(taskName: string, entries: [string, unknown][], via: string): void {
+    for (const [key, tmpl] of entries) {
+      let value: unknown;
+      try {
+        value = renderDeep(tmpl, this.scope({ current: this.ctx.task[taskName]! }));
+      } catch (err) {
+        if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${taskName}' ${via} '${key}': ${err.message}` });
+        throw err;
+      }
+      this.ctx.vars[key] = value;
+      this.record('var.set', taskName, { name: key, via, value });
+    }
+  }
+
+  private renderField(task: CompiledTask, field: string, value: unknown, extra: Parameters<typeof scopeFor>[1] = {}): unknown {
+    try {
+      return renderDeep(value, this.scope(extra));
+    } catch (err) {
+      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${task.name}', field '${field}': ${err.message}` });
+      throw err;
+    }
+  }
+
+  private async execute(task: CompiledTask, run: number): Promise<Outcome> {
+    try {
+      if (task.when !== undefined && !truthy(this.renderField(task, 'when', task.when))) return { status: 'skipped', result: null, error: null, attempts: 0 };
+      if (task.type === 'parallel') return await this.runBlock(task);
+      if (task.with_items !== undefined) {
+        const items = this.renderField(task, 'with_items', task.with_items);
+        if (!Array.isArray(items)) throw new TaskFailure({ type: 'InputError', message: `task '${task.name}', field 'with_items': must render to a list, got ${items === null ? 'null' : typeof items}` });
+        if (items.length > this.wf.limits.max_items) throw new TaskFailure({ type: 'LimitError', message: `task '${task.name}': ${items.length} items exceed limits.max_items (${this.wf.limits.max_items})` });
+        return await runItems(task, items, this.wf.limits.max_parallel, (item, index) => this.attempts(task, run, { item, index, total: items.length }));
+      }
+      const r = await this.attempts(task, run, {});
+      return { status: 'succeeded', result: r.result, error: null, attempts: r.attempts };
+    } catch (err) {
+      if (!(err instanceof TaskFailure)) throw err;
+      return { status: err.timedOut ? 'timed_out' : 'failed', result: null, error: err.error, attempts: (err as TaskFailure & { attempts?: number }).attempts ?? 1 };
+    }
+  }
+
+  private async runBlock(task: CompiledTask): Promise<Outcome> {
+    const subs = task.subtasks ?? [];
+    const entries = subs.filter((s) => this.wf.tasks[s]!.inbound.length === 0);
+    this.blockFailures.delete(task.name);
+    setCurrentDetails(`parallel '${task.name}': waiting for ${subs.join(', ')}`);
+    this.startAll(entries);
+    await condition(() => !this.busy(task.name));
+    const failed = this.blockFailures.get(task.name);
+    const result = Object.fromEntries(subs.filter((s) => this.ctx.task[s]).map((s) => [s, this.ctx.task[s]!.result]));
+    return failed ? { status: 'failed', result, error: failed, attempts: 1 } : { status: 'succeeded', result, error: null, attempts: 1 };
+  }
+
+  /** One task run (or one item): attempts with the DSL retry policy; every attempt recorded. */
+  async attempts(task: CompiledTask, run: number, it: { item?: unknown; index?: number; total?: number }): Promise<{ result: unknown; attempts: number }> {
+    const retry = task.retry;
+    const itemLabel = it.index !== undefined ? ` [item ${it.index + 1}/${it.total}]` : '';
+    for (let attempt = 1; ; attempt++) {
+      this.ctx.system.attempt = attempt;
+      const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
+      try {
+        const input = this.renderField(task, 'input', task.input ?? {}, extra);
+        const result = await runAttempt({
+          task: task.name,
+          label: `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+          ref: task.action!,
+          input,
+          attempt,
+          ...(it.index !== undefined ? { item: it.item, index: it.index } : {}),
+          ...(task.timeout !== undefined ? { timeout: task.timeout } : {}),
+          idempotencyKey: `${this.executionId}:${task.name}:${run}${it.index !== undefined ? `:${it.index}` : ''}`,
+          tenant: this.input.tenant,
+          executionId: this.executionId,
+          ...(this.input.traceId ? { traceId: this.input.traceId } : {}),
+        });
+        this.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
+        return { result, attempts: attempt };
+      } catch (err) {
+        if (!(err instanceof TaskFailure)) throw err;
+        this.record('task.attempt', task.name, { run, attempt, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(it.index !== undefined ? { index: it.index } : {}) });
+        const retryable = err.error.type !== 'TemplateError' && retry && attempt <= retry.count && (retry.on_error === undefined || truthy(this.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
+        if (!retryable) throw Object.assign(err, { attempts: attempt });
+        const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
+        const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
+        if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry.count} in ${delay}s` });
+      }
+    }
+  }
+
+  /** Renders output_map (only when the run had no unhandled failure). */
+  renderOutput(): unknown {
+    if (this.wf.output_map === undefined) return {};
+    try {
+      return renderDeep(this.wf.output_map, this.scope());
+    } catch (err) {
+      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'OutputError', message: `output_map: ${err.message}` });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { taskflow } from './taskflow.js';

@@ -1,0 +1,43 @@
+import { HostFunction, type Scope } from '../dsl/expr/index.js';
+import type { TaskError, TaskStatus } from './summary.js';
+
+/** What templates see of a task: its latest run. */
+export interface TaskRecord {
+  status: TaskStatus;
+  result: unknown;
+  results?: unknown[];
+  failed_items?: { index: number; item: unknown; error: TaskError }[];
+  error: TaskError | null;
+  attempts: number;
+  started_at: string;
+  ended_at: string | null;
+}
+
+export interface RunContext {
+  parameters: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  task: Record<string, TaskRecord>;
+  system: Record<string, unknown>;
+  event: unknown;
+  pack: { config: Record<string, unknown> };
+}
+
+/** Template scope for a task; `current` binds succeeded()/failed()/result() to that task. */
+export function scopeFor(ctx: RunContext, extra: { current?: TaskRecord; item?: unknown; index?: number; error?: TaskError } = {}): Scope {
+  const cur = extra.current;
+  return {
+    parameters: ctx.parameters,
+    vars: ctx.vars,
+    task: ctx.task,
+    system: ctx.system,
+    event: ctx.event ?? null,
+    pack: ctx.pack,
+    ...(extra.item !== undefined ? { item: extra.item, index: extra.index } : {}),
+    ...(extra.error ? { error: extra.error } : {}),
+    succeeded: new HostFunction('succeeded', () => cur?.status === 'succeeded'),
+    failed: new HostFunction('failed', () => cur?.status === 'failed' || cur?.status === 'timed_out'),
+    timed_out: new HostFunction('timed_out', () => cur?.status === 'timed_out'),
+    skipped: new HostFunction('skipped', () => cur?.status === 'skipped'),
+    result: new HostFunction('result', () => cur?.result ?? null),
+  };
+}

@@ -1,0 +1,43 @@
+export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export type TaskStatus = 'running' | 'succeeded' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
+
+export interface TaskError {
+  message: string;
+  type: string;
+}
+
+export interface TaskSummary {
+  name: string;
+  status: TaskStatus;
+  runs: number;
+  attempts: number;
+  items?: { total: number; succeeded: number; failed: number };
+  result: unknown;
+  error: TaskError | null;
+}
+
+/** The run summary of interfaces.md (`GET /v1/executions/{id}`, `closeloop run --wait --json`). */
+export interface RunSummary {
+  id: string;
+  workflow: string;
+  version: string;
+  status: RunStatus;
+  tenant: string;
+  started_at: string;
+  ended_at: string | null;
+  output: unknown;
+  error: TaskError | null;
+  tasks: TaskSummary[];
+  closure: null | { rule: string; verdict: string; checks: unknown[] };
+}
+
+/** Input of the `taskflow` workflow: everything a run needs (workflows read no config). */
+export interface TaskflowInput {
+  workflow: import('../dsl/types.js').CompiledWorkflow;
+  parameters: Record<string, unknown>;
+  tenant: string;
+  traceId?: string;
+  event?: unknown;
+  strategy?: string;
+  startedBy?: string;
+}

@@ -1,0 +1,109 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CoreActivities } from '../activities/types.js';
+import { TaskFailure } from './actions.js';
+import { SA, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
+import { Engine } from './engine.js';
+import type { RunStatus, RunSummary, TaskError, TaskflowInput } from './summary.js';
+
+const bookkeeping = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'audit' });
+
+/** The interpreter: walks a compiled workflow graph durably. */
+export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
+  const engine = new Engine(input);
+  const info = workflowInfo();
+  const startedAt = new Date().toISOString();
+  let status: RunStatus = 'running';
+  let output: unknown = null;
+  let error: TaskError | null = null;
+
+  const summary = (): RunSummary => ({
+    id: info.workflowId,
+    workflow: input.workflow.ref,
+    version: input.workflow.version,
+    status: status === 'running' && engine.paused ? 'paused' : status,
+    tenant: input.tenant,
+    started_at: startedAt,
+    ended_at: status === 'running' ? null : new Date().toISOString(),
+    output,
+    error,
+    tasks: [...engine.summaries.values()],
+    closure: null,
+  });
+  const masked = () => ({ ...input.parameters, ...Object.fromEntries(input.workflow.secretParameters.map((k) => [k, '***'])) });
+
+  setHandler(stateQuery, summary);
+  setHandler(contextQuery, () => ({ vars: engine.ctx.vars, parameters: masked(), system: engine.ctx.system }));
+  setHandler(graphQuery, () => ({ tasks: Object.fromEntries([...engine.summaries.values()].map((t) => [t.name, t.status])) }));
+  setHandler(pauseSignal, () => {
+    engine.paused = true;
+    engine.record('var.set', null, { name: 'paused', value: true });
+    upsertSearchAttributes([{ key: SA.status, value: 'paused' }]);
+  });
+  setHandler(resumeSignal, () => {
+    engine.paused = false;
+    engine.record('var.set', null, { name: 'paused', value: false });
+    upsertSearchAttributes([{ key: SA.status, value: 'running' }]);
+  });
+
+  const flush = async (final: boolean) => {
+    const rows = engine.audit.splice(0);
+    if (rows.length) await bookkeeping.recordAudit(rows);
+    await bookkeeping.indexRun({
+      execution_id: info.workflowId,
+      tenant: input.tenant,
+      workflow_ref: input.workflow.ref,
+      workflow_version: input.workflow.version,
+      status: summary().status,
+      started_at: startedAt,
+      ended_at: final ? new Date().toISOString() : null,
+      summary: final ? summary() : null,
+    });
+  };
+
+  engine.record('run.started', null, { workflow: input.workflow.ref, version: input.workflow.version, parameters: masked() });
+  await flush(false);
+  setCurrentDetails(`running ${input.workflow.ref}@${input.workflow.version}`);
+  try {
+    engine.startAll(input.workflow.entry);
+    const finished = input.workflow.timeout ? await condition(() => !engine.busy(), input.workflow.timeout * 1000) : (await condition(() => !engine.busy()), true);
+    if (finished === false) {
+      status = 'timed_out';
+      error = { type: 'timeout', message: `the run exceeded its timeout of ${input.workflow.timeout}s` };
+    } else if (engine.failure) {
+      status = 'failed';
+      error = { ...engine.failure.error, message: `task '${engine.failure.task}': ${engine.failure.error.message}` };
+    } else {
+      output = engine.renderOutput();
+      if (input.workflow.output) {
+        const problems = await bookkeeping.checkOutput({ schema: input.workflow.output, output });
+        if (problems.length) throw new TaskFailure({ type: 'OutputError', message: `output does not match the workflow's output schema: ${problems.join('; ')}` });
+      }
+      status = 'succeeded';
+    }
+  } catch (err) {
+    if (isCancellation(err)) status = 'cancelled';
+    else if (err instanceof TaskFailure) {
+      status = 'failed';
+      error = err.error;
+    } else throw err;
+  }
+  engine.record('run.completed', null, { status, error });
+  await CancellationScope.nonCancellable(async () => {
+    upsertSearchAttributes([{ key: SA.status, value: status }]);
+    await flush(true);
+  });
+  const result = summary();
+  if (status === 'cancelled') throw ApplicationFailure.create({ type: 'RunCancelled', message: 'the run was cancelled', nonRetryable: true, details: [result] });
+  if (status !== 'succeeded') throw ApplicationFailure.create({ type: status === 'timed_out' ? 'RunTimedOut' : 'RunFailed', message: error?.message ?? status, nonRetryable: true, details: [result] });
+  return result;
+}

@@ -1,0 +1,59 @@
+import { ExpressionError, render, truthy, type Scope } from '../dsl/expr/index.js';
+import type { CompiledTask, Transition } from '../dsl/types.js';
+import type { TaskStatus } from './summary.js';
+
+export interface Firing {
+  /** Which transition fired, for the audit log. */
+  via: string;
+  targets: string[];
+  publish: [string, unknown][];
+}
+
+/** Thrown for a template error in a transition: names the task and field. */
+export class TransitionError extends Error {}
+
+function evalWhen(when: string | undefined, scope: () => Scope, where: string): boolean {
+  if (when === undefined) return true;
+  try {
+    return truthy(render(when, scope()));
+  } catch (err) {
+    if (err instanceof ExpressionError) throw new TransitionError(`${where}: ${err.message} (at offset ${err.offset})`);
+    throw err;
+  }
+}
+
+function matches(tr: Transition, status: TaskStatus, hasTimeoutHandler: boolean): boolean {
+  switch (tr.on) {
+    case 'succeeded':
+      return status === 'succeeded';
+    case 'failed':
+      return status === 'failed' || (status === 'timed_out' && !hasTimeoutHandler);
+    case 'timed_out':
+      return status === 'timed_out';
+    case 'completed':
+      return true;
+    case 'any':
+      return status !== 'skipped' || tr.when === undefined;
+  }
+}
+
+/**
+ * The transitions that fire for a finished task run, in order. `applyPublish` is called for each
+ * firing entry before the next entry's `when` is evaluated, so publishes are visible in order.
+ */
+export function evaluateTransitions(task: CompiledTask, status: TaskStatus, scope: () => Scope, applyPublish: (p: [string, unknown][], via: string) => void): Firing[] {
+  const fired: Firing[] = [];
+  const hasTimeoutHandler = task.transitions.some((t) => t.on === 'timed_out');
+  if (status === 'succeeded' && task.decision) {
+    const branch = task.decision.find((d, i) => evalWhen(d.when, scope, `task '${task.name}' decision[${i}].when`));
+    if (branch) fired.push({ via: branch.when ? `decision: ${branch.when}` : 'decision: default', targets: [branch.next], publish: [] });
+  }
+  task.transitions.forEach((tr, i) => {
+    if (!matches(tr, status, hasTimeoutHandler)) return;
+    const via = tr.on === 'any' ? `next[${i - task.transitions.findIndex((t) => t.on === 'any')}]` : `on_${tr.on === 'succeeded' ? 'success' : tr.on === 'failed' ? 'failure' : tr.on === 'timed_out' ? 'timeout' : 'complete'}`;
+    if (!evalWhen(tr.when, scope, `task '${task.name}' ${via}.when`)) return;
+    if (tr.publish.length) applyPublish(tr.publish, via);
+    fired.push({ via, targets: tr.do, publish: tr.publish });
+  });
+  return fired;
+}
