@@ -21,8 +21,8 @@ export function instancePathParts(e: ErrorObject): (string | number)[] {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-export function describeAjvError(e: ErrorObject): string {
-  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'value';
+export function describeAjvError(e: ErrorObject, path?: string): string {
+  const where = path || (e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'value');
   switch (e.keyword) {
     case 'required':
       return `${where === 'value' ? '' : `${where}: `}missing required field '${(e.params as { missingProperty: string }).missingProperty}'`;

@@ -6,7 +6,7 @@ export type PathPart = string | number;
 export interface YamlSource {
   value: unknown;
   syntaxErrors: { line: number; col: number; message: string }[];
-  positionOf(path: PathPart[]): { line: number; col: number };
+  positionOf(path: PathPart[], opts?: { key?: boolean }): { line: number; col: number };
   /** True when the scalar at `path` is written in quotes (template columns shift by one). */
   isQuoted(path: PathPart[]): boolean;
 }
@@ -39,7 +39,15 @@ export function parseYamlSource(text: string): YamlSource {
       const node = doc.getIn(path, true) as { type?: string } | undefined;
       return node?.type === 'QUOTE_DOUBLE' || node?.type === 'QUOTE_SINGLE';
     },
-    positionOf(path) {
+    positionOf(path, opts = {}) {
+      if (opts.key && path.length) {
+        const parent = doc.getIn(path.slice(0, -1), true) as { items?: { key: { value?: unknown; range?: [number, number, number] } }[] } | undefined;
+        const pair = parent?.items?.find((it) => it.key?.value === path[path.length - 1]);
+        if (pair?.key.range) {
+          const p = lineCounter.linePos(pair.key.range[0]);
+          return { line: p.line, col: p.col };
+        }
+      }
       // walk up until a node with a range exists (a missing key points at its parent)
       for (let n = path.length; n >= 0; n--) {
         const node = doc.getIn(path.slice(0, n), true);

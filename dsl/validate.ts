@@ -45,8 +45,8 @@ export function validateWorkflow(text: string, options: ValidateOptions = {}): V
     for (const e of pickErrors(validateShape.errors ?? [])) {
       const parts = instancePathParts(e);
       const extra = e.keyword === 'additionalProperties' ? [(e.params as { additionalProperty: string }).additionalProperty] : [];
-      const { line, col } = src.positionOf([...parts, ...extra]);
-      diagnostics.push({ severity: 'error', line, col, message: describeAjvError(e), path: formatPath(parts) });
+      const { line, col } = src.positionOf([...parts, ...extra], { key: extra.length > 0 });
+      diagnostics.push({ severity: 'error', line, col, message: describeAjvError(e, formatPath(parts)), path: formatPath(parts) });
     }
     return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   }

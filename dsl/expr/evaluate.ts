@@ -37,8 +37,14 @@ class Evaluator {
     return v;
   }
 
+  /** Counts work against the step budget (filters over lists pay per element). */
+  private charge(steps: number, pos: number): void {
+    this.budget.steps += steps;
+    if (this.budget.steps > this.budget.limits.maxSteps) throw new ExpressionError(`expression exceeded ${this.budget.limits.maxSteps} evaluation steps`, pos);
+  }
+
   eval(node: Node): Value {
-    if (++this.budget.steps > this.budget.limits.maxSteps) throw new ExpressionError(`expression exceeded ${this.budget.limits.maxSteps} evaluation steps`, node.pos);
+    this.charge(1, node.pos);
     switch (node.t) {
       case 'lit':
         return node.v;
@@ -77,7 +83,7 @@ class Evaluator {
         const value = this.eval(node.value);
         const args = node.args.map((a) => this.eval(a));
         const kwargs = Object.fromEntries(node.kwargs.map(([k, v]) => [k, this.eval(v)]));
-        this.budget.steps += sizeOf(value);
+        this.charge(sizeOf(value), node.pos);
         return this.checkSize(filter(value, { args, kwargs, pos: node.pos }), node.pos);
       }
       case 'unary': {

@@ -112,7 +112,11 @@ class Parser {
       const t = this.peek();
       if (t.kind === 'op' && COMPARISONS.has(t.value)) {
         this.next();
-        left = { t: 'binary', op: t.value, left, right: this.concat(), pos: t.pos };
+        const right = this.concat();
+        // chained comparisons read like Python/Jinja: a < b <= c means a < b and b <= c
+        const prev = left.t === 'binary' && COMPARISONS.has(left.op) ? left.right : null;
+        const cmp: Node = { t: 'binary', op: t.value, left: prev ?? left, right, pos: t.pos };
+        left = prev ? { t: 'binary', op: 'and', left, right: cmp, pos: t.pos } : cmp;
       } else if (this.isWord('in')) {
         this.next();
         left = { t: 'binary', op: 'in', left, right: this.concat(), pos: t.pos };

@@ -1,0 +1,40 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+// Workflow code must be deterministic and dsl/ pure: no Node built-ins, no I/O modules there.
+const forbidden = [
+  ...builtinModules.flatMap((m) => [m, `node:${m}`]),
+  'postgres', 'drizzle-orm', 'drizzle-orm/*', '@electric-sql/pglite', 'express', '@temporalio/client', '@temporalio/worker', '@temporalio/activity',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', '.data/**', 'test/.tmp/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'dsl/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: forbidden.filter((m) => !m.includes('*')), patterns: forbidden.filter((m) => m.includes('*')) }],
+      'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch', 'require'],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Function']", message: 'no code generation from strings' }, { selector: "CallExpression[callee.name='eval']", message: 'no eval' }],
+    },
+  },
+  {
+    // the workflow bundle must not pull ajv (it generates code); dsl modules that use it stay out of workflows/
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: forbidden.filter((m) => !m.includes('*')), patterns: [...forbidden.filter((m) => m.includes('*')), '../dsl/index.js', '../dsl/validate.js', '../dsl/ajv.js', '../dsl/parameters.js', 'ajv', 'ajv/*'] }],
+    },
+  },
+);

@@ -1,0 +1,141 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic, validateParameters, validateWorkflow, ParameterError } from '../dsl/index.js';
+
+const errorsOf = (yaml: string, opts = {}) =>
+  validateWorkflow(yaml, opts)
+    .diagnostics.filter((d) => d.severity === 'error')
+    .map((d) => `${d.line}:${d.col}: ${d.message}`);
+
+describe('workflow validation', () => {
+  it('accepts every shipped example workflow without warnings', () => {
+    const dir = join(import.meta.dirname, '..', 'config', 'packs', 'examples', 'workflows');
+    for (const f of readdirSync(dir)) {
+      const r = validateWorkflow(readFileSync(join(dir, f), 'utf8'));
+      expect(r.diagnostics.map((d) => formatDiagnostic(f, d))).toEqual([]);
+      expect(r.ok).toBe(true);
+    }
+  });
+
+  it('reports every problem of a broken file with line and column', () => {
+    const yaml = [
+      'ref: bad.wf', //                          1
+      'version: 1.0.0', //                       2
+      'tasks:', //                               3
+      '  - name: a', //                          4
+      '    action: core.echo', //                5
+      '    input: { message: "{{ vars.x + }}" }', // 6
+      '    on_success: nowhere', //              7
+      '  - name: a', //                          8
+      '    action: foo.bar', //                  9
+      '  - name: lonely', //                    10
+      '    action: core.noop', //               11
+      '    on_success: lonely', //              12
+      '  - name: mixed', //                     13
+      '    action: core.noop', //               14
+      '    on_success: a', //                   15
+      '    next: [ { do: a } ]', //             16
+    ].join('\n');
+    expect(errorsOf(yaml)).toEqual([
+      '6:36: tasks[0].input.message: template error: unexpected end of expression',
+      "7:17: tasks[0]: task 'a' transitions to unknown task 'nowhere'",
+      "8:11: tasks[1].name: duplicate task name 'a' (first defined at line 4)",
+      "9:13: tasks[1].action: unknown action 'foo.bar' (not a built-in, a pack action or a registered workflow; mock it with --mock or pass --allow-unknown-actions)",
+      "10:5: tasks[2]: task 'lonely' can never be reached",
+      "15:17: tasks[3].on_success: 'on_success' cannot be combined with 'next' on the same task: move it into a 'next' entry",
+    ]);
+  });
+
+  it('reports schema errors at the offending key', () => {
+    expect(errorsOf('ref: Bad\nversion: 1.0\ntasks:\n  - name: a\n    action: core.noop\n    colour: red\n')).toEqual([
+      '1:6: ref: must match pattern "^[a-z0-9_]+(\\.[a-z0-9_]+)+$"',
+      '2:10: version: must be string',
+      "6:5: tasks[0]: unknown field 'colour'",
+    ]);
+    expect(errorsOf('ref: a.b\nversion: 1.0.0\n')).toEqual(["1:1: missing required field 'tasks'"]);
+  });
+
+  it('reports YAML syntax errors, duplicate keys and non-map documents', () => {
+    expect(errorsOf('ref: a.b\n  version: [1\n')[0]).toMatch(/^\d+:\d+: YAML: /);
+    expect(errorsOf('ref: a.b\nref: c.d\nversion: 1.0.0\ntasks: []\n')[0]).toMatch(/^2:1: YAML: .*[Uu]nique|^2:1: YAML: .*duplicate/i);
+    expect(errorsOf('- just\n- a list\n')).toEqual(['1:1: a workflow file must be a YAML map with ref, version and tasks']);
+  });
+
+  it('survives hostile YAML: alias bombs, prototype keys, deep nesting, huge files', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    expect(validateWorkflow(bomb).ok).toBe(false);
+    const proto = 'ref: a.b\nversion: 1.0.0\n__proto__: { polluted: true }\ntasks:\n  - name: a\n    action: core.noop\n';
+    const r = validateWorkflow(proto);
+    expect(r.ok).toBe(false);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const deep = `ref: a.b\nversion: 1.0.0\ntasks:\n  - name: a\n    action: core.echo\n    input: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+    expect(() => validateWorkflow(deep)).not.toThrow();
+    expect(validateWorkflow('x'.repeat(6 * 1024 * 1024)).diagnostics[0]?.message).toMatch(/larger than/);
+  });
+
+  it('warns (without failing) when a task has several inbound transitions and no join', () => {
+    const r = validateWorkflow('ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.noop\n    on_success: z\n  - name: y\n    action: core.noop\n    on_success: z\n  - name: z\n    action: core.noop\n');
+    expect(r.ok).toBe(true);
+    expect(r.diagnostics).toHaveLength(1);
+    expect(r.diagnostics[0]).toMatchObject({ severity: 'warning', line: 10, col: 5 });
+  });
+
+  it('treats mocked or allowed unknown actions as known', () => {
+    const yaml = 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: shop.ship\n';
+    expect(validateWorkflow(yaml).ok).toBe(false);
+    expect(validateWorkflow(yaml, { isKnownAction: (r) => r === 'shop.ship' }).ok).toBe(true);
+    const allowed = validateWorkflow(yaml, { allowUnknownActions: true });
+    expect(allowed.ok).toBe(true);
+    expect(allowed.diagnostics[0]?.severity).toBe('warning');
+  });
+
+  it('compiles legacy and canonical transitions into one graph', () => {
+    const r = validateWorkflow(`ref: a.b
+version: 1.0.0
+tasks:
+  - name: a
+    action: core.noop
+    on_success: [b]
+    on_failure: c
+    decision:
+      - when: "{{ true }}"
+        next: b
+      - default: c
+  - name: b
+    action: core.noop
+    next:
+      - when: "{{ succeeded() }}"
+        publish: [ { x: 1 } ]
+        do: "c, d"
+  - name: c
+    action: core.noop
+    join: all
+  - name: d
+    action: core.noop
+`);
+    expect(r.ok).toBe(true);
+    const wf = r.workflow!;
+    expect(wf.entry).toEqual(['a']);
+    expect(wf.tasks.a!.transitions.map((t) => [t.on, t.do])).toEqual([['succeeded', ['b']], ['failed', ['c']]]);
+    expect(wf.tasks.a!.decision).toEqual([{ when: '{{ true }}', next: 'b' }, { next: 'c' }]);
+    expect(wf.tasks.b!.transitions[0]).toMatchObject({ on: 'any', when: '{{ succeeded() }}', publish: [['x', 1]], do: ['c', 'd'] });
+    expect(wf.tasks.c!.inbound.sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('parameters', () => {
+  it('validates input, applies defaults and names each bad field', () => {
+    const r = validateWorkflow('ref: a.b\nversion: 1.0.0\nparameters:\n  name: { type: string, required: true }\n  n: { type: integer, default: 3 }\n  token: { type: string, secret: true }\ntasks:\n  - name: x\n    action: core.noop\n');
+    const wf = r.workflow!;
+    expect(wf.secretParameters).toEqual(['token']);
+    expect(validateParameters(wf.parameters, { name: 'x' })).toEqual({ name: 'x', n: 3 });
+    try {
+      validateParameters(wf.parameters, { n: 'three', extra: 1 });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ParameterError);
+      expect((err as ParameterError).problems.map((p) => p.field).sort()).toEqual(['extra', 'n', 'name']);
+    }
+  });
+});
