@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS runs (
   status           text        NOT NULL,
   started_at       timestamptz NOT NULL,
   ended_at         timestamptz,
-  summary          jsonb,
+  summary          json,
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS runs_tenant_status ON runs (tenant, status, started_at DESC);

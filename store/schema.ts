@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 // Mirrors migrations/*.sql (the SQL files are the source of truth; a test checks they agree).
 export const workflowDefinitions = pgTable(
@@ -26,7 +26,7 @@ export const runs = pgTable(
     status: text('status').notNull(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'string' }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'string' }),
-    summary: jsonb('summary'),
+    summary: json('summary'),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [index('runs_tenant_status').on(t.tenant, t.status, t.startedAt)],

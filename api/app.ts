@@ -1,0 +1,52 @@
+import express, { type Express } from 'express';
+import { sql } from 'drizzle-orm';
+import type { Client } from '@temporalio/client';
+import type { Store } from '../store/db.js';
+import { RunRepo } from '../store/runs-repo.js';
+import { WorkflowRepo } from '../store/workflows-repo.js';
+import type { TenantConfig } from '../workers/config.js';
+import { authenticate } from './auth.js';
+import { ApiError, errorHandler } from './errors.js';
+import { executionRoutes } from './routes/executions.js';
+import { workflowRoutes } from './routes/workflows.js';
+
+export interface ApiDeps {
+  store: Store;
+  client: Client;
+  tenants: () => TenantConfig;
+  taskQueue: string;
+  packActions?: () => Set<string>;
+  bodyLimit?: string;
+}
+
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const limit = deps.bodyLimit ?? '1mb';
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }));
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    await deps.store.db.execute(sql`SELECT 1`).then(
+      () => (checks.database = 'ok'),
+      (e: Error) => (checks.database = e.message),
+    );
+    await deps.client.connection.workflowService.getSystemInfo({}).then(
+      () => (checks.temporal = 'ok'),
+      (e: Error) => (checks.temporal = e.message),
+    );
+    const ok = Object.values(checks).every((v) => v === 'ok');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+
+  const v1 = express.Router();
+  v1.use(['/v1', '/internal'], authenticate(deps.tenants));
+  v1.use(workflowRoutes({ repo: new WorkflowRepo(deps.store.db), client: deps.client, taskQueue: deps.taskQueue, packActions: deps.packActions ?? (() => new Set()) }));
+  v1.use(executionRoutes({ runs: new RunRepo(deps.store.db), client: deps.client }));
+  app.use(v1);
+  app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,46 @@
+import { Router } from 'express';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RunRepo } from '../../store/runs-repo.js';
+import { stateQuery } from '../../workflows/definitions.js';
+import type { RunSummary } from '../../workflows/summary.js';
+import { requireRole } from '../auth.js';
+import { ApiError, notFound } from '../errors.js';
+
+export function executionRoutes(deps: { runs: RunRepo; client: Client }): Router {
+  const r = Router();
+
+  r.get('/v1/executions', requireRole('viewer'), async (req, res) => {
+    const q = req.query as Record<string, string | undefined>;
+    if (q.tenant && q.tenant !== req.principal!.tenant) {
+      res.json({ executions: [], next_cursor: null });
+      return;
+    }
+    const limit = Math.min(Number(q.limit ?? 50) || 50, 500);
+    const rows = await deps.runs.list(req.principal!.tenant, { ...(q.status ? { status: q.status } : {}), ...(q.workflow ? { workflow: q.workflow } : {}), ...(q.cursor ? { before: Buffer.from(q.cursor, 'base64url').toString() } : {}), limit });
+    const last = rows.length === limit ? rows.at(-1) : undefined;
+    res.json({ executions: rows, next_cursor: last ? Buffer.from(String(last.started_at)).toString('base64url') : null });
+  });
+
+  /** Finished runs come from the runs index; running ones from the workflow's `state` query. */
+  r.get('/v1/executions/:id', requireRole('viewer'), async (req, res) => {
+    const tenant = req.principal!.tenant;
+    const id = String(req.params.id);
+    const row = await deps.runs.get(tenant, id);
+    if (row?.summary) {
+      res.json(row.summary);
+      return;
+    }
+    if (!row && !id.startsWith(`run:${tenant}:`)) throw notFound(`execution '${id}'`);
+    try {
+      const summary = (await deps.client.workflow.getHandle(id).query(stateQuery)) as RunSummary;
+      if (summary.tenant !== tenant) throw notFound(`execution '${id}'`);
+      res.json(summary);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      if (err instanceof WorkflowNotFoundError || !row) throw notFound(`execution '${id}'`);
+      // no worker to answer the query: the index still knows the basics
+      res.json({ id, workflow: row.workflowRef, version: row.workflowVersion, status: row.status, tenant, started_at: row.startedAt, ended_at: row.endedAt, output: null, error: null, tasks: [], closure: null });
+    }
+  });
+  return r;
+}

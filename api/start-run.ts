@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { ParameterError, validateParameters, type CompiledWorkflow } from '../dsl/index.js';
+import { SA, TASKFLOW, TASK_QUEUE } from '../workflows/definitions.js';
+import type { TaskflowInput } from '../workflows/summary.js';
+import { ApiError } from './errors.js';
+
+export interface StartedRun {
+  execution_id: string;
+  status: 'started' | 'duplicate';
+  workflow: string;
+  version: string;
+}
+
+/** Validates parameters (nothing starts on bad input) and starts `taskflow` as run:<tenant>:<key>. */
+export async function startRun(
+  client: Client,
+  opts: { workflow: CompiledWorkflow; parameters: unknown; tenant: string; idempotencyKey?: string; taskQueue?: string; startedBy?: string; traceId?: string },
+): Promise<StartedRun> {
+  let parameters: Record<string, unknown>;
+  try {
+    parameters = validateParameters(opts.workflow.parameters, opts.parameters ?? {});
+  } catch (err) {
+    if (err instanceof ParameterError) throw new ApiError(400, 'invalid_parameters', err.message, err.problems.map((p) => ({ location: `parameters.${p.field}`, message: p.message })));
+    throw err;
+  }
+  const workflowId = `run:${opts.tenant}:${opts.idempotencyKey ?? randomUUID()}`;
+  const input: TaskflowInput = {
+    workflow: opts.workflow,
+    parameters,
+    tenant: opts.tenant,
+    ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),
+    ...(opts.traceId ? { traceId: opts.traceId } : {}),
+  };
+  const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
+  try {
+    await client.workflow.start(TASKFLOW, {
+      taskQueue: opts.taskQueue ?? TASK_QUEUE,
+      workflowId,
+      args: [input],
+      // the same idempotency key never starts a second run, even after the first one closed
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: SA.tenant, value: opts.tenant },
+        { key: SA.workflow, value: opts.workflow.ref },
+        { key: SA.status, value: 'running' },
+      ],
+      staticSummary: `${opts.workflow.ref}@${opts.workflow.version}`,
+    });
+    return { ...base, status: 'started' };
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...base, status: 'duplicate' };
+    throw err;
+  }
+}

@@ -1,0 +1,45 @@
+import { Connection, Client } from '@temporalio/client';
+import { join } from 'node:path';
+import { migrate, openStore, type Store } from '../store/db.js';
+import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { loadPackWorkflows, loadTenants, type TenantConfig } from './config.js';
+import type { Settings } from './settings.js';
+
+/** PostgreSQL when DATABASE_URL is set, otherwise embedded PGlite under .data/; migrations applied. */
+export async function openDatabase(settings: Settings): Promise<Store> {
+  const store = await openStore(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : { pgliteDir: join(settings.dataDir, 'pglite') });
+  await migrate(store);
+  return store;
+}
+
+/** Registers Closeloop's search attributes on a server that lacks them (an external TEMPORAL_ADDRESS). */
+export async function ensureSearchAttributes(connection: Pick<Connection, "operatorService">, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
+  if (!missing.length) return;
+  // 2 = INDEXED_VALUE_TYPE_KEYWORD
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((k) => [k.name, 2])) });
+}
+
+export interface LoadedConfig {
+  tenants: TenantConfig;
+  packWorkflows: number;
+}
+
+/** Loads tenants and registers pack workflows for every tenant (idempotent across restarts). */
+export async function loadConfig(settings: Settings, store: Store, log: (s: string) => void = console.log): Promise<LoadedConfig> {
+  const tenants = await loadTenants(settings.configDir);
+  const packs = await loadPackWorkflows(settings.configDir, (line) => log(`config: ${line}`));
+  const repo = new WorkflowRepo(store.db);
+  for (const p of packs) {
+    const outcome = await repo.register(SHARED_TENANT, p.workflow, p.yaml, 'config');
+    if (outcome === 'conflict') log(`config: ${p.workflow.ref}@${p.workflow.version} changed on disk but that version is already registered: bump its version (the registered one stays in force)`);
+  }
+  return { tenants, packWorkflows: packs.length };
+}
+
+export async function connectClient(address: string, namespace: string): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace });
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { formatDiagnostic, validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
+
+export type Role = 'viewer' | 'operator' | 'approver' | 'admin';
+export interface ApiKey {
+  id: string;
+  tenant: string;
+  hash: string;
+  roles: Role[];
+}
+export interface Tenant {
+  id: string;
+  name: string;
+  status: 'active' | 'disabled';
+  signingSecret: string | null;
+}
+export interface TenantConfig {
+  tenants: Map<string, Tenant>;
+  keys: ApiKey[];
+}
+
+export const hashKey = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
+
+type Secretish = string | { env: string; default?: string } | undefined;
+function resolveSecret(v: Secretish, env: NodeJS.ProcessEnv): string | null {
+  if (v === undefined) return null;
+  if (typeof v === 'string') return v;
+  return env[v.env] || v.default || null;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Loads config/tenants.yaml; keys are kept only as hashes. */
+export async function loadTenants(configDir: string, env: NodeJS.ProcessEnv = process.env): Promise<TenantConfig> {
+  const file = join(configDir, 'tenants.yaml');
+  const raw = parse(await readFile(file, 'utf8')) as { tenants?: Record<string, unknown>[] } | null;
+  const tenants = new Map<string, Tenant>();
+  const keys: ApiKey[] = [];
+  for (const [i, t] of (raw?.tenants ?? []).entries()) {
+    if (typeof t.id !== 'string') throw new ConfigError(`${file}: tenants[${i}]: 'id' is required`);
+    tenants.set(t.id, { id: t.id, name: String(t.name ?? t.id), status: t.status === 'disabled' ? 'disabled' : 'active', signingSecret: resolveSecret(t.signing_secret as Secretish, env) });
+    for (const [j, k] of ((t.api_keys as Record<string, unknown>[] | undefined) ?? []).entries()) {
+      const plain = resolveSecret(k.key as Secretish, env);
+      const hash = typeof k.hash === 'string' ? k.hash : plain ? hashKey(plain) : null;
+      if (!hash) throw new ConfigError(`${file}: tenants[${i}].api_keys[${j}]: needs 'hash' or 'key'`);
+      keys.push({ id: String(k.id ?? `key-${j}`), tenant: t.id, hash, roles: ((k.roles as Role[] | undefined) ?? ['viewer']).filter((r) => ['viewer', 'operator', 'approver', 'admin'].includes(r)) });
+    }
+  }
+  return { tenants, keys };
+}
+
+export interface PackWorkflow {
+  file: string;
+  yaml: string;
+  workflow: CompiledWorkflow;
+}
+
+/** Validates every config/packs/<pack>/workflows/*.yaml; a bad file is reported and skipped. */
+export async function loadPackWorkflows(configDir: string, report: (line: string) => void = console.error): Promise<PackWorkflow[]> {
+  const packsDir = join(configDir, 'packs');
+  const out: PackWorkflow[] = [];
+  const packs = await readdir(packsDir).catch(() => [] as string[]);
+  const files: string[] = [];
+  for (const pack of packs.sort()) {
+    const dir = join(packsDir, pack, 'workflows');
+    for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) if (/\.ya?ml$/.test(f)) files.push(join(dir, f));
+  }
+  const refs = new Set<string>();
+  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
+  for (const text of texts) {
+    const m = /^ref:\s*([a-z0-9_.]+)/m.exec(text);
+    if (m?.[1]) refs.add(m[1]);
+  }
+  files.forEach((file, i) => {
+    const yaml = texts[i]!;
+    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref) });
+    for (const d of r.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
+    if (r.workflow) out.push({ file, yaml, workflow: r.workflow });
+  });
+  return out;
+}

@@ -1,0 +1,83 @@
+// `npm start`: the main job — Temporal (embedded dev server unless TEMPORAL_ADDRESS), database, migrations, worker and API in one process.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { Connection } from '@temporalio/client';
+import { createApp } from '../api/app.js';
+import { TASK_QUEUE } from '../workflows/definitions.js';
+import { connectClient, ensureSearchAttributes, loadConfig, openDatabase } from './bootstrap.js';
+import { readSettings } from './settings.js';
+import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
+import { createWorker } from './worker.js';
+
+async function main(): Promise<void> {
+  const settings = readSettings();
+  await mkdir(settings.dataDir, { recursive: true });
+  let devServer: DevServer | undefined;
+  let address = settings.temporalAddress;
+  let uiUrl = 'your Temporal UI';
+  if (!address) {
+    address = '127.0.0.1:7233';
+    if (await temporalAnswers(address)) {
+      console.log(`closeloop: a Temporal server already answers on ${address}; using it`);
+      uiUrl = 'http://127.0.0.1:8233';
+    } else {
+      console.log('closeloop: starting the embedded Temporal dev server (data in .data/temporal.db)...');
+      devServer = await startDevServer({ cli: findTemporalCli(settings.temporalCliPath), dbFile: join(settings.dataDir, 'temporal.db'), namespace: settings.namespace });
+      uiUrl = devServer.uiUrl;
+    }
+  }
+  const store = await openDatabase(settings);
+  const client = await connectClient(address, settings.namespace);
+  await ensureSearchAttributes(client.connection as Connection, settings.namespace);
+  let config = await loadConfig(settings, store);
+
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store } });
+  const workerDone = worker.run();
+  const app = createApp({ store, client, tenants: () => config.tenants, taskQueue: TASK_QUEUE });
+  const server: Server = await new Promise((res) => {
+    const s = app.listen(settings.port, '0.0.0.0', () => res(s));
+  });
+
+  console.log(`
+Closeloop is running.
+  API         http://127.0.0.1:${settings.port}   (try: curl -H 'Authorization: Bearer ${settings.devApiKey}' http://127.0.0.1:${settings.port}/v1/workflows)
+  Web UI      ${uiUrl}/namespaces/${settings.namespace}/workflows
+  Temporal    ${address} (namespace ${settings.namespace}, task queue ${TASK_QUEUE})
+  Database    ${store.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${join(settings.dataDir, 'pglite')}`}
+  Config      ${settings.configDir} (${config.packWorkflows} pack workflow(s) registered)
+  Dev tenant  'default': API key '${settings.devApiKey}', signing secret '${settings.devSigningSecret}'
+Press Ctrl-C to stop.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\ncloseloop: ${signal} received, stopping...`);
+    server.close();
+    worker.shutdown();
+    await workerDone.catch(() => {});
+    await connection.close();
+    await client.connection.close();
+    await store.close();
+    await devServer?.stop();
+    console.log('closeloop: stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGHUP', () => {
+    loadConfig(settings, store).then(
+      (c) => {
+        config = c;
+        console.log('closeloop: configuration reloaded');
+      },
+      (err: Error) => console.error(`closeloop: configuration reload failed, previous configuration stays in force: ${err.message}`),
+    );
+  });
+}
+
+main().catch((err) => {
+  console.error(`closeloop: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
