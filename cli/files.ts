@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { parseMocks, type Mocks } from '../dsl/mocks.js';
+import { loadPackWorkflows } from '../workers/config.js';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
+export async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function readMocks(file: string | undefined): Promise<Mocks | undefined> {
+  if (!file) return undefined;
+  try {
+    return parseMocks(parse(await readText(file)), file);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+/** `--input '{"a":1}'` or `--input @file.json` (JSON or YAML). */
+export async function readInput(value: string | undefined): Promise<Record<string, unknown>> {
+  if (!value) return {};
+  const text = value.startsWith('@') ? await readText(value.slice(1)) : value;
+  let parsed: unknown;
+  try {
+    parsed = value.startsWith('@') ? parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`--input: not valid ${value.startsWith('@') ? 'JSON/YAML' : 'JSON'}: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new CliError('--input: must be a JSON object of parameters');
+  return parsed as Record<string, unknown>;
+}
+
+/** Workflow refs defined by the config packs: they count as known actions (nested runs). */
+export async function packRefs(configDir: string): Promise<Map<string, { file: string; yaml: string }>> {
+  const packs = await loadPackWorkflows(configDir, () => {});
+  return new Map(packs.map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]));
+}

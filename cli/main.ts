@@ -1,0 +1,66 @@
+import { Command } from 'commander';
+import { formatDiagnostic, toDot, toMermaid, validateWorkflow } from '../dsl/index.js';
+import { readSettings } from '../workers/settings.js';
+import { CliError, packRefs, readMocks, readText } from './files.js';
+import { runCommand } from './run.js';
+
+const program = new Command('closeloop').description('Closeloop: durable, auditable automation on Temporal').showHelpAfterError();
+
+program
+  .command('validate')
+  .argument('<files...>', 'workflow files')
+  .option('--mock <file>', 'mocks file: mocked refs count as known actions')
+  .option('--allow-unknown-actions', 'report unknown action refs as warnings')
+  .description('validate workflow files; prints file:line:col: message and exits 1 on any error')
+  .action(async (files: string[], opts: { mock?: string; allowUnknownActions?: boolean }) => {
+    const mocks = await readMocks(opts.mock);
+    const packs = await packRefs(readSettings().configDir);
+    let failed = false;
+    for (const file of files) {
+      const r = validateWorkflow(await readText(file), { isKnownAction: (ref) => packs.has(ref) || !!mocks?.[ref], allowUnknownActions: !!opts.allowUnknownActions });
+      for (const d of r.diagnostics) console.log(formatDiagnostic(file, d));
+      if (!r.ok) failed = true;
+    }
+    process.exitCode = failed ? 1 : 0;
+  });
+
+program
+  .command('graph')
+  .argument('<file>', 'workflow file')
+  .option('--format <format>', 'mermaid | dot | json', 'mermaid')
+  .description('print the task graph')
+  .action(async (file: string, opts: { format: string }) => {
+    const r = validateWorkflow(await readText(file), { allowUnknownActions: true });
+    if (!r.workflow) {
+      for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
+      throw new CliError(`${file}: invalid workflow`, 1);
+    }
+    if (opts.format === 'json') console.log(JSON.stringify(r.workflow, null, 2));
+    else if (opts.format === 'dot') console.log(toDot(r.workflow));
+    else if (opts.format === 'mermaid') console.log(toMermaid(r.workflow));
+    else throw new CliError(`--format must be mermaid, dot or json (got '${opts.format}')`);
+  });
+
+program
+  .command('run')
+  .argument('<target>', 'a workflow file, or the ref of a workflow in config/packs')
+  .option('--input <json|@file>', 'parameters as JSON, or @file (JSON or YAML)')
+  .option('--mock <file>', 'mocks: action ref -> behaviour (runs a private worker)')
+  .option('--wait', 'wait for the run to end')
+  .option('--json', 'print the run summary as JSON')
+  .description('start a run; with --wait --json prints the run summary and exits 0 only if it succeeded')
+  .action(async (target: string, opts: { input?: string; mock?: string; wait?: boolean; json?: boolean }) => {
+    process.exitCode = await runCommand(target, opts);
+  });
+
+program.parseAsync(process.argv).then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    if (err instanceof CliError) {
+      console.error(`closeloop: ${err.message}`);
+      process.exit(err.exitCode);
+    }
+    console.error(`closeloop: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'closeloop.js');
+const fixture = (f: string) => join('test', 'fixtures', f);
+
+async function closeloop(args: string[], env: Record<string, string> = {}) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: 90_000 });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('closeloop CLI', () => {
+  it('validate: exit 0 on a good file, 1 with file:line:col lines on a broken one', async () => {
+    const good = await closeloop(['validate', 'config/packs/examples/workflows/order_fulfilment.yaml']);
+    expect(good).toMatchObject({ code: 0, stdout: '' });
+    const bad = await closeloop(['validate', fixture('broken.yaml')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout.trim().split('\n')).toEqual([
+      'test/fixtures/broken.yaml:6:36: tasks[0].input.message: template error: unexpected end of expression',
+      "test/fixtures/broken.yaml:7:17: tasks[0]: task 'a' transitions to unknown task 'nowhere'",
+      "test/fixtures/broken.yaml:8:11: tasks[1].name: duplicate task name 'a' (first defined at line 4)",
+      "test/fixtures/broken.yaml:9:13: tasks[1].action: unknown action 'foo.bar' (not a built-in, a pack action or a registered workflow; mock it with --mock or pass --allow-unknown-actions)",
+      "test/fixtures/broken.yaml:10:5: tasks[2]: task 'lonely' can never be reached",
+    ]);
+    const mocked = await closeloop(['validate', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml')]);
+    expect(mocked.code).toBe(0);
+    const unknown = await closeloop(['validate', fixture('ship.yaml')]);
+    expect(unknown.code).toBe(1);
+    const allowed = await closeloop(['validate', fixture('ship.yaml'), '--allow-unknown-actions']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/warning: tasks\[0\]\.action: unknown action 'shop.ship'/);
+    expect((await closeloop(['validate', 'no/such/file.yaml'])).stderr).toMatch(/cannot read: ENOENT/);
+  });
+
+  it('graph: mermaid, dot and json', async () => {
+    const mermaid = await closeloop(['graph', 'config/packs/examples/workflows/order_fulfilment.yaml']);
+    expect(mermaid.stdout).toContain('flowchart TD');
+    expect(mermaid.stdout).toContain('validate_order -->|"parameters.confirm_url != \'\'"| confirm');
+    const dot = await closeloop(['graph', 'config/packs/examples/workflows/order_fulfilment.yaml', '--format', 'dot']);
+    expect(dot.stdout).toContain('"confirm" -> "reject" [label="failed()"];');
+    const json = await closeloop(['graph', 'config/packs/examples/workflows/order_fulfilment.yaml', '--format', 'json']);
+    expect(JSON.parse(json.stdout).entry).toEqual(['validate_order']);
+  });
+
+  it('run --mock --wait --json prints the run summary; the exit code follows the status', async () => {
+    const env = { TEMPORAL_ADDRESS: inject('temporalAddress') };
+    const ok = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["a","b","c"]}', '--wait', '--json'], env);
+    expect(ok.code).toBe(0);
+    const summary = JSON.parse(ok.stdout);
+    expect(summary).toMatchObject({ workflow: 'demo.ship', status: 'succeeded', tenant: 'default', output: { tracking: [{ tracking: 'T-a' }, null, { tracking: 'T-c' }], failed: ['b'] } });
+    expect(summary.tasks[0]).toMatchObject({ name: 'ship', items: { total: 3, succeeded: 2, failed: 1 } });
+    const failing = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["b","b"]}', '--wait', '--json'], env);
+    expect(failing.code).toBe(1);
+    expect(JSON.parse(failing.stdout)).toMatchObject({ status: 'failed', error: { type: 'ItemsFailed' } });
+    const badInput = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":"nope"}', '--wait'], env);
+    expect(badInput.code).toBe(1);
+    expect(badInput.stderr).toMatch(/skus: must be array/);
+  }, 120_000);
+});
