@@ -1,0 +1,65 @@
+// Records Temporal histories of runs that use each construct, for the replay tests (test/histories/).
+// Run: npx tsx scripts/record-histories.ts — after an intentional, patched() interpreter change only.
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { validateWorkflow } from '../dsl/index.js';
+import { parseMocks } from '../dsl/mocks.js';
+import { parse } from 'yaml';
+import { migrate, openStore } from '../store/db.js';
+import { SA, TASKFLOW } from '../workflows/definitions.js';
+import { PROJECT_ROOT } from '../workers/settings.js';
+import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
+import { createWorker } from '../workers/worker.js';
+import { startHttpTarget } from '../test/http-target.js';
+
+const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'replay');
+const OUT = join(PROJECT_ROOT, 'test', 'histories');
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const server = await startDevServer({ cli: findTemporalCli(), port: 17233, uiPort: 18233, quiet: true });
+  const store = await openStore({ pgliteDir: 'memory://' });
+  await migrate(store);
+  const target = await startHttpTarget((r) => (r.path.includes('flaky') && r.headers['x-attempt'] === '1' ? { status: 500 } : { body: { ok: true } }));
+  const mocks = parseMocks(parse(readFileSync(join(FIXTURES, 'mocks.yaml'), 'utf8')));
+  const taskQueue = `record-${randomUUID()}`;
+  const { worker, connection: native } = await createWorker({ address: server.address, namespace: 'default', taskQueue, deps: { store, mocks } });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const cases: [string, Record<string, unknown>][] = [
+    ['sequential', { name: 'ada' }],
+    ['next-and-decision', {}],
+    ['items-and-retry', { url: target.url }],
+    ['unhandled-failure', {}],
+  ];
+  await worker.runUntil(async () => {
+    for (const [name, parameters] of cases) {
+      const r = validateWorkflow(readFileSync(join(FIXTURES, `${name}.yaml`), 'utf8'), { isKnownAction: (ref) => ref in mocks });
+      if (!r.workflow) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)}`);
+      const handle = await client.workflow.start(TASKFLOW, {
+        taskQueue,
+        workflowId: `run:replay:${name}`,
+        args: [{ workflow: r.workflow, parameters, tenant: 'replay' }],
+        typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
+      });
+      await handle.result().catch(() => undefined);
+      await writeFile(join(OUT, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+      console.log(`recorded ${name}`);
+    }
+  });
+  await native.close();
+  await connection.close();
+  await target.close();
+  await store.close();
+  await server.stop();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeterminismViolationError, Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import { installRuntime } from './helpers.js';
+
+const DIR = join(import.meta.dirname, 'histories');
+const load = (f: string) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { events: Record<string, any>[] };
+
+describe('replay: committed histories still replay on the current interpreter', () => {
+  installRuntime();
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
+
+  it('has histories for each construct', () => {
+    expect(files.sort()).toEqual(['items-and-retry.json', 'next-and-decision.json', 'sequential.json', 'unhandled-failure.json']);
+  });
+
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), `run:replay:${file}`);
+  });
+
+  it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {
+    const history = load('items-and-retry.json');
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
+    expect(scheduled).toBeDefined();
+    scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered')).rejects.toThrow(DeterminismViolationError);
+  });
+});
