@@ -29,16 +29,16 @@ export interface AttemptContext {
   traceId?: string;
 }
 
-const DEFAULT_ACTIVITY_TIMEOUT_S = 300;
+const DEFAULT_ACTIVITY_TIMEOUT_S = 60;
 
 function activities(ctx: AttemptContext): CoreActivities {
+  // The activity enforces the DSL timeout itself; start-to-close (timeout + grace) only detects a lost
+  // worker, whose attempts Temporal retries a bounded number of times. Business failures are non-retryable.
   const limit = ctx.timeout ?? DEFAULT_ACTIVITY_TIMEOUT_S;
   return proxyActivities<CoreActivities>({
     summary: ctx.label,
-    // Temporal retries infrastructure failures (a worker that died); business failures are non-retryable.
-    startToCloseTimeout: `${Math.min(limit, 60) + 5}s`,
-    scheduleToCloseTimeout: `${limit + 5}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+    startToCloseTimeout: `${limit + 5}s`,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
   });
 }
 
@@ -47,7 +47,7 @@ function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof TimeoutFailure) return new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true);
-    if (cause instanceof ApplicationFailure) return new TaskFailure({ type: cause.type ?? 'Error', message: cause.message });
+    if (cause instanceof ApplicationFailure) return new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout');
     return new TaskFailure({ type: 'Error', message: cause?.message ?? err.message });
   }
   if (err instanceof CancelledFailure) throw err;
@@ -88,7 +88,8 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
         ...(ctx.timeout !== undefined && input.timeout === undefined ? { timeout: ctx.timeout } : {}),
       };
-      return await activities(ctx).httpRequest(req);
+      // the activity's own deadline is the HTTP timeout; Temporal's start-to-close sits just above it
+      return await activities({ ...ctx, timeout: Math.max(ctx.timeout ?? 0, Number(req.timeout ?? 30)) }).httpRequest(req);
     }
     return await activities(ctx).runAction({
       ref: ctx.ref,
