@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Store } from '../store/db.js';
 import { auditLog, runs } from '../store/schema.js';
-import { createAjv } from '../dsl/ajv.js';
-import { describeAjvError } from '../dsl/ajv.js';
+import { createAjv, describeAjvError } from '../dsl/ajv.js';
 import type { AuditRow, RunIndexRow } from './types.js';
 
 const ajv = createAjv();
@@ -35,7 +34,7 @@ export function bookkeepingActivities(store: Store) {
     },
     async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {
       const validate = ajv.compile(input.schema);
-      return validate(input.output) ? [] : (validate.errors ?? []).map((e) => describeAjvError(e).replace(/^value: /, 'output: '));
+      return validate(input.output) ? [] : (validate.errors ?? []).map((e) => describeAjvError(e, `output${e.instancePath.replace(/\//g, '.')}`));
     },
   };
 }

@@ -167,7 +167,7 @@ export class Engine {
       try {
         value = renderDeep(tmpl, this.scope({ current: this.ctx.task[taskName]! }));
       } catch (err) {
-        if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${taskName}' ${via} '${key}': ${err.message}` });
+        if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${taskName}' ${via} '${key}': ${err.describe()}` });
         throw err;
       }
       this.ctx.vars[key] = value;
@@ -179,7 +179,7 @@ export class Engine {
     try {
       return renderDeep(value, this.scope(extra));
     } catch (err) {
-      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${task.name}', field '${field}': ${err.message}` });
+      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${task.name}', field '${field}': ${err.describe()}` });
       throw err;
     }
   }
@@ -256,7 +256,7 @@ export class Engine {
     try {
       return renderDeep(this.wf.output_map, this.scope());
     } catch (err) {
-      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'OutputError', message: `output_map: ${err.message}` });
+      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'OutputError', message: `output_map: ${err.describe()}` });
       throw err;
     }
   }

@@ -17,7 +17,7 @@ function evalWhen(when: string | undefined, scope: () => Scope, where: string): 
   try {
     return truthy(render(when, scope()));
   } catch (err) {
-    if (err instanceof ExpressionError) throw new TransitionError(`${where}: ${err.message} (at offset ${err.offset})`);
+    if (err instanceof ExpressionError) throw new TransitionError(`${where}: ${err.describe()}`);
     throw err;
   }
 }

@@ -5,8 +5,18 @@ export class ExpressionError extends Error {
     message: string,
     /** Offset in the full template string (0-based). */
     readonly offset: number,
+    /** The template the error happened in, when known. */
+    public source?: string,
   ) {
     super(message);
+  }
+
+  /** `1:16: message (in "{{ ... }}")` when the template is known. */
+  describe(): string {
+    if (this.source === undefined) return this.message;
+    const { line, col } = lineColOf(this.source, this.offset);
+    const shown = this.source.length > 120 ? `${this.source.slice(0, 117)}...` : this.source;
+    return `${line}:${col}: ${this.message} (in ${JSON.stringify(shown)})`;
   }
 }
 

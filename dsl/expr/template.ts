@@ -72,7 +72,13 @@ export function renderTemplate(t: Template, scope: Scope, limits: Limits = DEFAU
 
 /** Renders a string; returns it unchanged when it holds no `{{`. */
 export function render(source: string, scope: Scope, limits?: Limits): unknown {
-  return isTemplate(source) ? renderTemplate(parseTemplate(source), scope, limits) : source;
+  if (!isTemplate(source)) return source;
+  try {
+    return renderTemplate(parseTemplate(source), scope, limits);
+  } catch (err) {
+    if (err instanceof ExpressionError) err.source ??= source;
+    throw err;
+  }
 }
 
 /** Renders every string inside a YAML value (maps and lists walked). */
