@@ -46,7 +46,8 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
   const mocks = await readMocks(opts.mock);
   const workflow = await compileTarget(target, settings.configDir, Object.keys(mocks ?? {}));
   const parameters = await readInput(opts.input);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // expected business failures of mocked actions are part of the summary; keep the log for real errors
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 
   let address = settings.temporalAddress ?? '127.0.0.1:7233';
   let ephemeral: DevServer | undefined;

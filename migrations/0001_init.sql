@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS workflow_definitions (
   ref         text        NOT NULL,
   version     text        NOT NULL,
   yaml        text        NOT NULL,
-  compiled    jsonb       NOT NULL,
+  compiled    json        NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
   created_by  text,
   deleted_at  timestamptz,

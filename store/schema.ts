@@ -8,7 +8,7 @@ export const workflowDefinitions = pgTable(
     ref: text('ref').notNull(),
     version: text('version').notNull(),
     yaml: text('yaml').notNull(),
-    compiled: jsonb('compiled').notNull(),
+    compiled: json('compiled').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     createdBy: text('created_by'),
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'string' }),

@@ -1,5 +1,6 @@
 import type { Node } from './ast.js';
 import { ExpressionError } from './errors.js';
+import { FILTERS } from './filters.js';
 import { tokenize, type Token } from './lexer.js';
 
 const MAX_DEPTH = 64;
@@ -200,6 +201,7 @@ class Parser {
         this.next();
         const name = this.next();
         if (name.kind !== 'ident') throw new ExpressionError(`expected a filter name after '|'`, name.pos);
+        if (!Object.prototype.hasOwnProperty.call(FILTERS, name.value)) throw new ExpressionError(`unknown filter '${name.value}'`, name.pos);
         let args: Node[] = [];
         let kwargs: [string, Node][] = [];
         if (this.isOp('(')) {
