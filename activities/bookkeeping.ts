@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { Store } from '../store/db.js';
-import { auditLog, runs } from '../store/schema.js';
+import { auditLog, inquiries, runs } from '../store/schema.js';
 import { createAjv, describeAjvError } from '../dsl/ajv.js';
-import type { AuditRow, RunIndexRow } from './types.js';
+import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
+import { eq } from 'drizzle-orm';
 
 const ajv = createAjv();
 
@@ -26,11 +27,24 @@ export function bookkeepingActivities(store: Store) {
         startedAt: row.started_at,
         endedAt: row.ended_at,
         summary: row.summary,
+        context: row.context ?? null,
       };
       await store.db
         .insert(runs)
         .values(values)
-        .onConflictDoUpdate({ target: runs.executionId, set: { status: values.status, endedAt: values.endedAt, summary: values.summary, updatedAt: sql`now()` } });
+        .onConflictDoUpdate({ target: runs.executionId, set: { status: values.status, endedAt: values.endedAt, summary: values.summary, context: values.context, updatedAt: sql`now()` } });
+    },
+    async recordInquiry(row: InquiryRow): Promise<void> {
+      await store.db
+        .insert(inquiries)
+        .values({ id: row.id, tenant: row.tenant, executionId: row.execution_id, task: row.task, prompt: row.prompt, schema: row.schema, assignedTo: row.assigned_to, status: 'pending', deadline: row.deadline })
+        .onConflictDoNothing();
+    },
+    async resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void> {
+      await store.db
+        .update(inquiries)
+        .set({ status: input.status, response: input.response ?? null, respondedBy: input.by ?? null, updatedAt: sql`now()` })
+        .where(eq(inquiries.id, input.id));
     },
     async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {
       const validate = ajv.compile(input.schema);

@@ -29,7 +29,7 @@ export interface ActionInput {
   task: string;
 }
 
-export type AuditKind = 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'run.completed';
+export type AuditKind = 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'inquiry.created' | 'inquiry.responded' | 'inquiry.rejected' | 'inquiry.timed_out' | 'run.completed';
 
 export interface AuditRow {
   execution_id: string;
@@ -52,9 +52,24 @@ export interface RunIndexRow {
   ended_at: string | null;
   /** The full run summary when the run has ended. */
   summary: unknown;
+  /** Variables and task records at the end, for retries from the failed tasks. */
+  context?: unknown;
+}
+
+export interface InquiryRow {
+  id: string;
+  tenant: string;
+  execution_id: string;
+  task: string;
+  prompt: string;
+  schema: Record<string, unknown> | null;
+  assigned_to: string | null;
+  deadline: string | null;
 }
 
 export interface CoreActivities {
+  recordInquiry(row: InquiryRow): Promise<void>;
+  resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void>;
   httpRequest(input: HttpRequestInput): Promise<HttpResult>;
   runAction(input: ActionInput): Promise<unknown>;
   recordAudit(rows: AuditRow[]): Promise<void>;

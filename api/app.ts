@@ -8,6 +8,7 @@ import type { TenantConfig } from '../workers/config.js';
 import { authenticate } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { executionRoutes } from './routes/executions.js';
+import { inquiryRoutes } from './routes/inquiries.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export interface ApiDeps {
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(['/v1', '/internal'], authenticate(deps.tenants));
   v1.use(workflowRoutes({ repo: new WorkflowRepo(deps.store.db), client: deps.client, taskQueue: deps.taskQueue, packActions: deps.packActions ?? (() => new Set()) }));
   v1.use(executionRoutes({ runs: new RunRepo(deps.store.db), client: deps.client }));
+  v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));
   app.use(v1);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

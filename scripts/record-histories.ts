@@ -11,7 +11,7 @@ import { validateWorkflow } from '../dsl/index.js';
 import { parseMocks } from '../dsl/mocks.js';
 import { parse } from 'yaml';
 import { migrate, openStore } from '../store/db.js';
-import { SA, TASKFLOW } from '../workflows/definitions.js';
+import { SA, TASKFLOW, inquiryRespondSignal, stateQuery } from '../workflows/definitions.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { createWorker } from '../workers/worker.js';
@@ -36,6 +36,7 @@ async function main() {
     ['next-and-decision', {}],
     ['items-and-retry', { url: target.url }],
     ['unhandled-failure', {}],
+    ['inquiry', {}],
   ];
   await worker.runUntil(async () => {
     for (const [name, parameters] of cases) {
@@ -47,6 +48,12 @@ async function main() {
         args: [{ workflow: r.workflow, parameters, tenant: 'replay' }],
         typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
       });
+      if (name === 'inquiry') {
+        while (!(await handle.query(stateQuery)).tasks.length) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 300));
+        await handle.signal(inquiryRespondSignal, { inquiry_id: `run:replay:${name}:approve:1`, response: { ok: 'no' }, by: 'recorder' });
+        await handle.signal(inquiryRespondSignal, { inquiry_id: `run:replay:${name}:approve:1`, response: { ok: true }, by: 'recorder' });
+      }
       await handle.result().catch(() => undefined);
       await writeFile(join(OUT, `${name}.json`), historyToJSON(await handle.fetchHistory()));
       console.log(`recorded ${name}`);

@@ -27,6 +27,7 @@ export const runs = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'string' }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'string' }),
     summary: json('summary'),
+    context: json('context'),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [index('runs_tenant_status').on(t.tenant, t.status, t.startedAt)],
@@ -48,4 +49,24 @@ export const auditLog = pgTable(
   (t) => [unique().on(t.executionId, t.seq)],
 );
 
-export const schema = { workflowDefinitions, runs, auditLog };
+export const inquiries = pgTable(
+  'inquiries',
+  {
+    id: text('id').primaryKey(),
+    tenant: text('tenant').notNull(),
+    executionId: text('execution_id').notNull(),
+    task: text('task').notNull(),
+    prompt: text('prompt').notNull(),
+    schema: json('schema'),
+    assignedTo: text('assigned_to'),
+    status: text('status').notNull(),
+    deadline: timestamp('deadline', { withTimezone: true, mode: 'string' }),
+    response: json('response'),
+    respondedBy: text('responded_by'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('inquiries_tenant_status').on(t.tenant, t.status, t.createdAt)],
+);
+
+export const schema = { workflowDefinitions, runs, auditLog, inquiries };

@@ -13,11 +13,11 @@ describe('replay: committed histories still replay on the current interpreter', 
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   it('has histories for each construct', () => {
-    expect(files.sort()).toEqual(['items-and-retry.json', 'next-and-decision.json', 'sequential.json', 'unhandled-failure.json']);
+    expect(files.sort()).toEqual(['inquiry.json', 'items-and-retry.json', 'next-and-decision.json', 'sequential.json', 'unhandled-failure.json']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), `run:replay:${file}`);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), `run:replay:${file.replace(/\.json$/, '')}`);
   });
 
   it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {

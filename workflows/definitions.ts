@@ -1,10 +1,18 @@
 // Signal, query and update names: shared by workflows/ and api/ (public names, see interfaces.md).
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RunSummary } from './summary.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
+/** Payload of `inquiry.respond` (update and signal). */
+export interface InquiryResponse {
+  inquiry_id: string;
+  response: unknown;
+  by?: string;
+}
+export const inquiryRespondUpdate = defineUpdate<unknown, [InquiryResponse]>('inquiry.respond');
+export const inquiryRespondSignal = defineSignal<[InquiryResponse]>('inquiry.respond');
 export const stateQuery = defineQuery<RunSummary>('state');
 export const contextQuery = defineQuery<Record<string, unknown>>('context');
 export const graphQuery = defineQuery<{ tasks: Record<string, string> }>('graph');

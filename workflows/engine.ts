@@ -1,12 +1,13 @@
-import { condition, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
-import type { AuditRow } from '../activities/types.js';
+import type { AuditRow, CoreActivities } from '../activities/types.js';
 import { TaskFailure, runAttempt } from './actions.js';
 import { scopeFor, type RunContext, type TaskRecord } from './scope.js';
 import type { TaskError, TaskStatus, TaskSummary, TaskflowInput } from './summary.js';
 import { TransitionError, evaluateTransitions } from './transitions.js';
 import { runItems } from './items.js';
+import { InquiryBook } from './inquiries.js';
 
 export interface Outcome {
   status: TaskStatus;
@@ -20,6 +21,8 @@ export interface Outcome {
 
 const ROOT = '';
 
+const auditStore = (task: string) => proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
+
 /** Walks the compiled graph: schedules tasks, evaluates transitions, tracks handled/unhandled failures. */
 export class Engine {
   readonly wf: CompiledWorkflow;
@@ -27,6 +30,7 @@ export class Engine {
   readonly summaries = new Map<string, TaskSummary>();
   readonly audit: AuditRow[] = [];
   paused = false;
+  readonly inquiries = new InquiryBook();
   /** The first unhandled failure of the run (or of the engine command `fail`). */
   failure: { task: string; error: TaskError } | null = null;
   private readonly inflight = new Map<string, number>();
@@ -58,6 +62,12 @@ export class Engine {
 
   record(kind: AuditRow['kind'], task: string | null, detail: Record<string, unknown>): void {
     this.audit.push({ execution_id: this.executionId, tenant: this.input.tenant, seq: ++this.seq, kind, task, detail, at: new Date().toISOString() });
+  }
+
+  /** Writes buffered audit rows now (each task end), so the log is current while a run waits. */
+  async flushAudit(task: string): Promise<void> {
+    const rows = this.audit.splice(0);
+    if (rows.length) await auditStore(task).recordAudit(rows);
   }
 
   scope(extra: Parameters<typeof scopeFor>[1] = {}): Scope {
@@ -127,6 +137,7 @@ export class Engine {
 
     const fired = this.transitions(task, outcome);
     this.record('task.completed', name, { run: summary.runs, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
+    await this.flushAudit(name);
     const isFailure = outcome.status === 'failed' || outcome.status === 'timed_out';
     if (isFailure && fired.length === 0) this.failGroup(task, outcome.error ?? { type: 'Error', message: `task '${name}' ${outcome.status}` });
     for (const f of fired) {
@@ -223,9 +234,15 @@ export class Engine {
       const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
       try {
         const input = this.renderField(task, 'input', task.input ?? {}, extra);
+        const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+        if (task.action === 'core.inquiry') {
+          const answer = await this.inquiries.ask({ task: task.name, run, label, tenant: this.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => this.record(kind, task.name, detail) });
+          this.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
+          return { result: answer, attempts: attempt };
+        }
         const result = await runAttempt({
           task: task.name,
-          label: `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+          label,
           ref: task.action!,
           input,
           attempt,

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
-import { SA, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
+import { SA, contextQuery, graphQuery, inquiryRespondSignal, inquiryRespondUpdate, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
 import { Engine } from './engine.js';
 import type { RunStatus, RunSummary, TaskError, TaskflowInput } from './summary.js';
 
@@ -44,6 +44,18 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   setHandler(stateQuery, summary);
   setHandler(contextQuery, () => ({ vars: engine.ctx.vars, parameters: masked(), system: engine.ctx.system }));
   setHandler(graphQuery, () => ({ tasks: Object.fromEntries([...engine.summaries.values()].map((t) => [t.name, t.status])) }));
+  setHandler(inquiryRespondUpdate, (r) => engine.inquiries.accept(r), {
+    validator: (r) => {
+      const problems = engine.inquiries.problems(r);
+      if (problems.length) throw ApplicationFailure.create({ type: 'InvalidInquiryResponse', message: problems.join('; '), nonRetryable: true });
+    },
+  });
+  setHandler(inquiryRespondSignal, (r) => {
+    // a signal cannot be refused: an invalid answer is recorded and the task keeps waiting
+    const problems = engine.inquiries.problems(r);
+    if (problems.length) engine.record('inquiry.rejected', null, { inquiry_id: r?.inquiry_id ?? null, problems });
+    else engine.inquiries.accept(r);
+  });
   setHandler(pauseSignal, () => {
     engine.paused = true;
     engine.record('var.set', null, { name: 'paused', value: true });

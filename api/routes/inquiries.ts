@@ -1,0 +1,52 @@
+import { Router } from 'express';
+import { and, asc, eq } from 'drizzle-orm';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { createAjv } from '../../dsl/ajv.js';
+import type { Db } from '../../store/db.js';
+import { inquiries } from '../../store/schema.js';
+import { inquiryRespondUpdate } from '../../workflows/definitions.js';
+import { requireRole } from '../auth.js';
+import { ApiError, notFound } from '../errors.js';
+
+const ajv = createAjv();
+
+export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
+  const r = Router();
+
+  r.get('/v1/inquiries', requireRole('viewer'), async (req, res) => {
+    const status = typeof req.query.status === 'string' ? req.query.status : undefined;
+    const rows = await deps.db
+      .select()
+      .from(inquiries)
+      .where(and(eq(inquiries.tenant, req.principal!.tenant), status ? eq(inquiries.status, status) : undefined))
+      .orderBy(asc(inquiries.createdAt))
+      .limit(500);
+    res.json({
+      inquiries: rows.map((i) => ({ id: i.id, execution_id: i.executionId, task: i.task, prompt: i.prompt, schema: i.schema, assigned_to: i.assignedTo, status: i.status, deadline: i.deadline, response: i.response, responded_by: i.respondedBy, created_at: i.createdAt })),
+    });
+  });
+
+  /** Validates against the inquiry's schema (422), then answers through the run's `inquiry.respond` update. */
+  r.post('/v1/inquiries/:id/respond', requireRole('approver'), async (req, res) => {
+    const id = String(req.params.id);
+    const [inq] = await deps.db.select().from(inquiries).where(and(eq(inquiries.id, id), eq(inquiries.tenant, req.principal!.tenant)));
+    if (!inq) throw notFound(`inquiry '${id}'`);
+    if (inq.status !== 'pending') throw new ApiError(409, 'not_pending', `inquiry '${id}' is already ${inq.status}`);
+    const body = (req.body ?? {}) as { response?: unknown };
+    if (!('response' in body)) throw new ApiError(400, 'bad_request', "send { \"response\": ... }", [{ location: 'body.response' }]);
+    if (inq.schema) {
+      const validate = ajv.compile(inq.schema as object);
+      if (!validate(body.response)) {
+        throw new ApiError(422, 'invalid_response', 'the response does not match the inquiry schema', (validate.errors ?? []).map((e) => ({ location: `response${e.instancePath.replace(/\//g, '.')}`, message: e.message })));
+      }
+    }
+    try {
+      const accepted = await deps.client.workflow.getHandle(inq.executionId).executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: id, response: body.response, by: req.principal!.keyId }] });
+      res.json({ id, status: 'responded', response: accepted });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
+      throw err;
+    }
+  });
+  return r;
+}
