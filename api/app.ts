@@ -9,6 +9,7 @@ import { authenticate } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { executionRoutes } from './routes/executions.js';
 import { inquiryRoutes } from './routes/inquiries.js';
+import { controlRoutes } from './routes/control.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export interface ApiDeps {
@@ -44,8 +45,11 @@ export function createApp(deps: ApiDeps): Express {
 
   const v1 = express.Router();
   v1.use(['/v1', '/internal'], authenticate(deps.tenants));
-  v1.use(workflowRoutes({ repo: new WorkflowRepo(deps.store.db), client: deps.client, taskQueue: deps.taskQueue, packActions: deps.packActions ?? (() => new Set()) }));
-  v1.use(executionRoutes({ runs: new RunRepo(deps.store.db), client: deps.client }));
+  const workflows = new WorkflowRepo(deps.store.db);
+  const runs = new RunRepo(deps.store.db);
+  v1.use(workflowRoutes({ repo: workflows, client: deps.client, taskQueue: deps.taskQueue, packActions: deps.packActions ?? (() => new Set()) }));
+  v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
+  v1.use(executionRoutes({ runs, client: deps.client }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));
   app.use(v1);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

@@ -15,7 +15,7 @@ export interface StartedRun {
 /** Validates parameters (nothing starts on bad input) and starts `taskflow` as run:<tenant>:<key>. */
 export async function startRun(
   client: Client,
-  opts: { workflow: CompiledWorkflow; parameters: unknown; tenant: string; idempotencyKey?: string; taskQueue?: string; startedBy?: string; traceId?: string },
+  opts: { workflow: CompiledWorkflow; parameters: unknown; tenant: string; idempotencyKey?: string; taskQueue?: string; startedBy?: string; traceId?: string; resume?: TaskflowInput['resume'] },
 ): Promise<StartedRun> {
   let parameters: Record<string, unknown>;
   try {
@@ -31,6 +31,7 @@ export async function startRun(
     tenant: opts.tenant,
     ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),
     ...(opts.traceId ? { traceId: opts.traceId } : {}),
+    ...(opts.resume ? { resume: opts.resume } : {}),
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
   try {

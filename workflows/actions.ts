@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, proxyActivities, sleep, CancelledFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import { isHttpAction } from '../dsl/builtins.js';
 import type { CoreActivities, HttpRequestInput } from '../activities/types.js';
 import type { TaskError } from './summary.js';
@@ -44,13 +44,13 @@ function activities(ctx: AttemptContext): CoreActivities {
 
 function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof TaskFailure) return err;
+  if (isCancellation(err)) throw err;
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof TimeoutFailure) return new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true);
     if (cause instanceof ApplicationFailure) return new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout');
     return new TaskFailure({ type: 'Error', message: cause?.message ?? err.message });
   }
-  if (err instanceof CancelledFailure) throw err;
   return new TaskFailure({ type: 'Error', message: err instanceof Error ? err.message : String(err) });
 }
 

@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { AuditRow, CoreActivities } from '../activities/types.js';
@@ -34,6 +34,8 @@ export class Engine {
   /** The first unhandled failure of the run (or of the engine command `fail`). */
   failure: { task: string; error: TaskError } | null = null;
   private readonly inflight = new Map<string, number>();
+  /** Set on cancel, unhandled failure or timeout: nothing new starts. */
+  private stopping = false;
   private readonly blockFailures = new Map<string, TaskError>();
   private readonly joinArrivals = new Map<string, Set<string>>();
   private readonly executionId = workflowInfo().workflowId;
@@ -43,8 +45,8 @@ export class Engine {
     this.wf = input.workflow;
     this.ctx = {
       parameters: input.parameters,
-      vars: JSON.parse(JSON.stringify(this.wf.vars)) as Record<string, unknown>,
-      task: {},
+      vars: JSON.parse(JSON.stringify(input.resume?.vars ?? this.wf.vars)) as Record<string, unknown>,
+      task: JSON.parse(JSON.stringify(input.resume?.task ?? {})) as RunContext['task'],
       system: {
         execution_id: this.executionId,
         workflow_ref: this.wf.ref,
@@ -87,7 +89,16 @@ export class Engine {
   private start(name: string): void {
     const group = this.wf.tasks[name]?.parent ?? ROOT;
     this.inflight.set(group, (this.inflight.get(group) ?? 0) + 1);
-    void this.runTask(name).finally(() => this.inflight.set(group, (this.inflight.get(group) ?? 1) - 1));
+    void this.runTask(name)
+      .catch((err: unknown) => {
+        // a cancelled task ends `cancelled`; anything else is an interpreter bug surfaced as a run failure
+        const s = this.summaries.get(name);
+        if (isCancellation(err)) {
+          if (s) Object.assign(s, { status: 'cancelled', error: { type: 'cancelled', message: 'cancelled' } });
+          this.record('task.completed', name, { status: 'cancelled' });
+        } else this.failure ??= { task: name, error: { type: 'InternalError', message: err instanceof Error ? err.message : String(err) } };
+      })
+      .finally(() => this.inflight.set(group, (this.inflight.get(group) ?? 1) - 1));
   }
 
   private arrive(target: string, from: string): void {
@@ -103,8 +114,12 @@ export class Engine {
     }
   }
 
+  stop(): void {
+    this.stopping = true;
+  }
+
   private stopped(): boolean {
-    return this.failure !== null;
+    return this.stopping || this.failure !== null;
   }
 
   private async runTask(name: string): Promise<void> {

@@ -79,16 +79,27 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       started_at: startedAt,
       ended_at: final ? new Date().toISOString() : null,
       summary: final ? summary() : null,
+      ...(final ? { context: { vars: engine.ctx.vars, task: engine.ctx.task, parameters: masked() } } : {}),
     });
   };
 
   engine.record('run.started', null, { workflow: input.workflow.ref, version: input.workflow.version, parameters: masked() });
   await flush(false);
   setCurrentDetails(`running ${input.workflow.ref}@${input.workflow.version}`);
+  // cancel_running: running tasks are cancelled on run cancel or unhandled failure; allow_finish lets them end
+  const cancelRunning = input.workflow.cancellation_policy === 'cancel_running';
+  const tasksScope = new CancellationScope({ cancellable: cancelRunning });
+  const idle = () => !engine.busy();
   try {
-    engine.startAll(input.workflow.entry);
-    const finished = input.workflow.timeout ? await condition(() => !engine.busy(), input.workflow.timeout * 1000) : (await condition(() => !engine.busy()), true);
-    if (finished === false) {
+    void tasksScope.run(async () => engine.startAll(input.resume?.from ?? input.workflow.entry));
+    const settled = () => idle() || engine.failure !== null;
+    const finished = input.workflow.timeout ? await condition(settled, input.workflow.timeout * 1000) : (await condition(settled), true);
+    if (!finished || engine.failure) {
+      engine.stop();
+      if (cancelRunning) tasksScope.cancel();
+    }
+    if (finished) await condition(idle);
+    if (!finished) {
       status = 'timed_out';
       error = { type: 'timeout', message: `the run exceeded its timeout of ${input.workflow.timeout}s` };
     } else if (engine.failure) {
@@ -103,8 +114,12 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       status = 'succeeded';
     }
   } catch (err) {
-    if (isCancellation(err)) status = 'cancelled';
-    else if (err instanceof TaskFailure) {
+    if (isCancellation(err)) {
+      status = 'cancelled';
+      engine.stop();
+      setCurrentDetails(cancelRunning ? 'cancelling running tasks' : 'cancelled: letting running tasks finish');
+      await CancellationScope.nonCancellable(() => condition(idle));
+    } else if (err instanceof TaskFailure) {
       status = 'failed';
       error = err.error;
     } else throw err;
