@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { validateWorkflow, formatDiagnostic, type CompiledWorkflow } from '../dsl/index.js';
+import { pinNested } from '../dsl/nested.js';
 import { startRun } from '../api/start-run.js';
 import { ApiError } from '../api/errors.js';
 import { migrate, openStore } from '../store/db.js';
@@ -27,7 +28,11 @@ async function compileTarget(target: string, configDir: string, mockRefs: string
   const r = validateWorkflow(yaml, { isKnownAction: (ref) => packs.has(ref) || mockRefs.includes(ref) });
   for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
   if (!r.workflow) throw new CliError(`${file}: invalid workflow`, 1);
-  return r.workflow;
+  // nested runs: pack workflows referenced as actions are pinned into the run
+  return pinNested(r.workflow, async (ref) => {
+    const pack = packs.get(ref);
+    return pack ? (validateWorkflow(pack.yaml, { isKnownAction: (x) => packs.has(x) || mockRefs.includes(x) }).workflow ?? null) : null;
+  });
 }
 
 async function freePort(): Promise<number> {

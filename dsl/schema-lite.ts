@@ -43,3 +43,11 @@ export function checkSchema(schema: Schema | undefined, value: unknown, path = '
   }
   return out;
 }
+
+/** Fills in `default`s of top-level properties (as ajv's useDefaults does for parameters). */
+export function applyDefaults(schema: Schema | undefined, value: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...value };
+  const props = (schema?.properties as Record<string, Schema> | undefined) ?? {};
+  for (const [k, p] of Object.entries(props)) if (!(k in out) && p && 'default' in p) out[k] = JSON.parse(JSON.stringify(p.default)) as unknown;
+  return out;
+}

@@ -18,6 +18,8 @@ export interface CompiledWorkflow {
   order: string[];
   /** Top-level tasks no transition targets: they all start at once. */
   entry: string[];
+  /** Workflows this one runs as nested runs (and theirs), pinned when the run starts; keyed by ref. */
+  children?: Record<string, CompiledWorkflow>;
 }
 
 export type JsonSchema = Record<string, unknown>;

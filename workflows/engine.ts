@@ -8,6 +8,7 @@ import type { TaskError, TaskStatus, TaskSummary, TaskflowInput } from './summar
 import { TransitionError, evaluateTransitions } from './transitions.js';
 import { runItems } from './items.js';
 import { InquiryBook } from './inquiries.js';
+import { runNested } from './nested.js';
 
 export interface Outcome {
   status: TaskStatus;
@@ -254,6 +255,12 @@ export class Engine {
           const answer = await this.inquiries.ask({ task: task.name, run, label, tenant: this.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => this.record(kind, task.name, detail) });
           this.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
           return { result: answer, attempts: attempt };
+        }
+        const child = this.wf.children?.[task.action!];
+        if (child) {
+          const output = await runNested({ parent: this.input, child, input, task: task.name, run, attempt, label, ...(it.index !== undefined ? { index: it.index } : {}) });
+          this.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
+          return { result: output, attempts: attempt };
         }
         const result = await runAttempt({
           task: task.name,

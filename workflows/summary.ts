@@ -40,6 +40,8 @@ export interface TaskflowInput {
   event?: unknown;
   strategy?: string;
   startedBy?: string;
+  /** Nesting level: 0 for a top-level run. */
+  depth?: number;
   /** A retry of a finished run: its variables and task records, and the tasks to start from. */
   resume?: { retry_of: string; from: string[]; vars: Record<string, unknown>; task: Record<string, import('./scope.js').TaskRecord> };
 }

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { validateWorkflow } from '../../dsl/index.js';
+import { NestingError, pinNested } from '../../dsl/nested.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
@@ -91,8 +92,16 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     if (body.parameters !== undefined && (typeof body.parameters !== 'object' || body.parameters === null || Array.isArray(body.parameters))) {
       throw new ApiError(400, 'bad_request', "'parameters' must be an object", [{ location: 'body.parameters' }]);
     }
+    const tenant = req.principal!.tenant;
+    let pinned;
+    try {
+      pinned = await pinNested(wf.compiled, async (ref) => (await deps.repo.get(tenant, ref))?.compiled ?? null);
+    } catch (err) {
+      if (err instanceof NestingError) throw new ApiError(422, 'invalid_nesting', err.message);
+      throw err;
+    }
     const started = await startRun(deps.client, {
-      workflow: wf.compiled,
+      workflow: pinned,
       parameters: body.parameters ?? {},
       tenant: req.principal!.tenant,
       taskQueue: deps.taskQueue,
