@@ -67,7 +67,19 @@ export interface InquiryRow {
   deadline: string | null;
 }
 
+export interface PluginCallInput {
+  plugin: string;
+  operation: string;
+  input: unknown;
+  idempotencyKey: string;
+  tenant: string;
+  traceId?: string;
+  /** seconds */
+  timeout?: number;
+}
+
 export interface CoreActivities {
+  callPlugin(input: PluginCallInput): Promise<unknown>;
   recordInquiry(row: InquiryRow): Promise<void>;
   resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void>;
   httpRequest(input: HttpRequestInput): Promise<HttpResult>;

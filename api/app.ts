@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Store } from '../store/db.js';
 import { RunRepo } from '../store/runs-repo.js';
 import { WorkflowRepo } from '../store/workflows-repo.js';
-import type { TenantConfig } from '../workers/config.js';
+import type { PackContents, TenantConfig } from '../workers/config.js';
 import { authenticate } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { executionRoutes } from './routes/executions.js';
@@ -17,7 +17,7 @@ export interface ApiDeps {
   client: Client;
   tenants: () => TenantConfig;
   taskQueue: string;
-  packActions?: () => Set<string>;
+  packs?: () => PackContents;
   bodyLimit?: string;
 }
 
@@ -47,7 +47,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(['/v1', '/internal'], authenticate(deps.tenants));
   const workflows = new WorkflowRepo(deps.store.db);
   const runs = new RunRepo(deps.store.db);
-  v1.use(workflowRoutes({ repo: workflows, client: deps.client, taskQueue: deps.taskQueue, packActions: deps.packActions ?? (() => new Set()) }));
+  v1.use(workflowRoutes({ repo: workflows, client: deps.client, taskQueue: deps.taskQueue, packs: deps.packs ?? (() => ({ actions: new Map(), config: new Map() })) }));
   v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
   v1.use(executionRoutes({ runs, client: deps.client }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));

@@ -9,7 +9,7 @@ const address = settings.temporalAddress ?? '127.0.0.1:7233';
 const store = await openDatabase(settings);
 const client = await connectClient(address, settings.namespace);
 let config = await loadConfig(settings, store);
-const app = createApp({ store, client, tenants: () => config.tenants, taskQueue: TASK_QUEUE });
+const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
 const server = app.listen(settings.port, '0.0.0.0', () => console.log(`closeloop api: http://127.0.0.1:${settings.port} (Temporal ${address})`));
 process.on('SIGHUP', () => {
   loadConfig(settings, store).then(

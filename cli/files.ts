@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { parseMocks, type Mocks } from '../dsl/mocks.js';
-import { loadPackWorkflows } from '../workers/config.js';
+import { loadPackContents, loadPackWorkflows, type PackContents } from '../workers/config.js';
+import { validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
+import { pinActions, pinNested } from '../dsl/nested.js';
 
 export class CliError extends Error {
   constructor(
@@ -48,4 +50,32 @@ export async function readInput(value: string | undefined): Promise<Record<strin
 export async function packRefs(configDir: string): Promise<Map<string, { file: string; yaml: string }>> {
   const packs = await loadPackWorkflows(configDir, () => {});
   return new Map(packs.map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]));
+}
+
+export interface PackIndex {
+  workflows: Map<string, { file: string; yaml: string }>;
+  contents: PackContents;
+  /** Known action refs: pack workflows, pack actions and the given mocked refs. */
+  known(mocked: ReadonlySet<string>): (ref: string) => boolean;
+  /** Nested workflows and pack actions pinned into a run; mocked refs stay with the worker's mocks. */
+  pin(wf: CompiledWorkflow, mocked: ReadonlySet<string>): Promise<CompiledWorkflow>;
+}
+
+export async function loadPackIndex(configDir: string): Promise<PackIndex> {
+  const workflows = await packRefs(configDir);
+  const contents = await loadPackContents(configDir, () => {});
+  const known = (mocked: ReadonlySet<string>) => (ref: string) => workflows.has(ref) || contents.actions.has(ref) || mocked.has(ref);
+  return {
+    workflows,
+    contents,
+    known,
+    async pin(wf, mocked) {
+      const nested = await pinNested(wf, async (ref) => {
+        if (mocked.has(ref)) return null;
+        const p = workflows.get(ref);
+        return p ? (validateWorkflow(p.yaml, { isKnownAction: known(mocked) }).workflow ?? null) : null;
+      });
+      return pinActions(nested, contents.actions, contents.config, mocked);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { formatDiagnostic, toDot, toMermaid, validateWorkflow } from '../dsl/index.js';
 import { readSettings } from '../workers/settings.js';
-import { CliError, packRefs, readMocks, readText } from './files.js';
+import { CliError, loadPackIndex, readMocks, readText } from './files.js';
 import { runCommand } from './run.js';
 
 const program = new Command('closeloop').description('Closeloop: durable, auditable automation on Temporal').showHelpAfterError();
@@ -14,10 +14,10 @@ program
   .description('validate workflow files; prints file:line:col: message and exits 1 on any error')
   .action(async (files: string[], opts: { mock?: string; allowUnknownActions?: boolean }) => {
     const mocks = await readMocks(opts.mock);
-    const packs = await packRefs(readSettings().configDir);
+    const known = (await loadPackIndex(readSettings().configDir)).known(new Set(Object.keys(mocks ?? {})));
     let failed = false;
     for (const file of files) {
-      const r = validateWorkflow(await readText(file), { isKnownAction: (ref) => packs.has(ref) || !!mocks?.[ref], allowUnknownActions: !!opts.allowUnknownActions });
+      const r = validateWorkflow(await readText(file), { isKnownAction: known, allowUnknownActions: !!opts.allowUnknownActions });
       for (const d of r.diagnostics) console.log(formatDiagnostic(file, d));
       if (!r.ok) failed = true;
     }
@@ -51,6 +51,20 @@ program
   .description('start a run; with --wait --json prints the run summary and exits 0 only if it succeeded')
   .action(async (target: string, opts: { input?: string; mock?: string; wait?: boolean; json?: boolean }) => {
     process.exitCode = await runCommand(target, opts);
+  });
+
+program
+  .command('test')
+  .argument('<files...>', 'workflow test files (YAML: workflow, cases)')
+  .description('run workflow test cases on a time-skipping server; prints `N passed, N failed` last, exit 1 on any failure')
+  .action(async (files: string[]) => {
+    const { DefaultLogger, Runtime, makeTelemetryFilterString } = await import('@temporalio/worker');
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+    const { runTestFiles } = await import('./test-runner.js');
+    const results = await runTestFiles(files, { configDir: readSettings().configDir });
+    const failed = results.filter((r) => r.problems.length).length;
+    console.log(`${results.length - failed} passed, ${failed} failed`);
+    process.exitCode = failed ? 1 : 0;
   });
 
 program.parseAsync(process.argv).then(

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { validateWorkflow, formatDiagnostic, type CompiledWorkflow } from '../dsl/index.js';
-import { pinNested } from '../dsl/nested.js';
 import { startRun } from '../api/start-run.js';
 import { ApiError } from '../api/errors.js';
 import { migrate, openStore } from '../store/db.js';
@@ -11,7 +10,8 @@ import type { RunSummary } from '../workflows/summary.js';
 import { readSettings } from '../workers/settings.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from '../workers/temporal-cli.js';
 import { createWorker } from '../workers/worker.js';
-import { CliError, packRefs, readInput, readMocks, readText } from './files.js';
+import { CliError, loadPackIndex, readInput, readMocks, readText } from './files.js';
+import { loadPlugins } from '../workers/config.js';
 
 export interface RunOptions {
   input?: string;
@@ -21,18 +21,15 @@ export interface RunOptions {
 }
 
 async function compileTarget(target: string, configDir: string, mockRefs: string[]): Promise<CompiledWorkflow> {
-  const packs = await packRefs(configDir);
-  const fromPack = packs.get(target);
+  const packs = await loadPackIndex(configDir);
+  const mocked = new Set(mockRefs);
+  const fromPack = packs.workflows.get(target);
   const file = fromPack?.file ?? target;
   const yaml = fromPack?.yaml ?? (await readText(target));
-  const r = validateWorkflow(yaml, { isKnownAction: (ref) => packs.has(ref) || mockRefs.includes(ref) });
+  const r = validateWorkflow(yaml, { isKnownAction: packs.known(mocked) });
   for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
   if (!r.workflow) throw new CliError(`${file}: invalid workflow`, 1);
-  // nested runs: pack workflows referenced as actions are pinned into the run
-  return pinNested(r.workflow, async (ref) => {
-    const pack = packs.get(ref);
-    return pack ? (validateWorkflow(pack.yaml, { isKnownAction: (x) => packs.has(x) || mockRefs.includes(x) }).workflow ?? null) : null;
-  });
+  return packs.pin(r.workflow, mocked);
 }
 
 async function freePort(): Promise<number> {
@@ -93,8 +90,9 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
       }
     };
     let summary: RunSummary;
+    const plugins = await loadPlugins(settings.configDir);
     if (ownWorker) {
-      const { worker, connection: native } = await createWorker({ address, namespace: settings.namespace, taskQueue, deps: { store: store!, ...(mocks ? { mocks } : {}) } });
+      const { worker, connection: native } = await createWorker({ address, namespace: settings.namespace, taskQueue, deps: { store: store!, plugins: () => plugins, ...(mocks ? { mocks } : {}) } });
       summary = await worker.runUntil(waitForResult());
       await native.close();
     } else summary = await waitForResult();

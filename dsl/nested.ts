@@ -1,5 +1,6 @@
 import type { CompiledWorkflow } from './types.js';
 import { isBuiltin } from './builtins.js';
+import type { ActionDef } from './actions.js';
 
 /** Action refs of a workflow that are not built-ins (candidates for nested runs). */
 export function actionRefs(wf: CompiledWorkflow): string[] {
@@ -8,6 +9,16 @@ export function actionRefs(wf: CompiledWorkflow): string[] {
 
 export class NestingError extends Error {
   override readonly name = 'NestingError';
+}
+
+/** Pins the pack actions and pack configuration a run needs (mocked refs are left to the worker's mocks). */
+export function pinActions(wf: CompiledWorkflow, actions: ReadonlyMap<string, ActionDef>, packConfig: ReadonlyMap<string, Record<string, unknown>>, mocked: ReadonlySet<string> = new Set()): CompiledWorkflow {
+  const all = [wf, ...Object.values(wf.children ?? {})];
+  const used = new Set(all.flatMap(actionRefs).filter((r) => actions.has(r) && !mocked.has(r)));
+  const packs = new Set([...all.map((w) => w.ref.split('.')[0]!), ...[...used].map((r) => r.split('.')[0]!)]);
+  const pinnedActions = Object.fromEntries([...used].map((r) => [r, actions.get(r)!]));
+  const config = Object.fromEntries([...packs].filter((p) => packConfig.has(p)).map((p) => [p, packConfig.get(p)!]));
+  return { ...wf, ...(used.size ? { actions: pinnedActions } : {}), ...(Object.keys(config).length ? { pack_config: config } : {}) };
 }
 
 /**

@@ -20,6 +20,10 @@ export interface CompiledWorkflow {
   entry: string[];
   /** Workflows this one runs as nested runs (and theirs), pinned when the run starts; keyed by ref. */
   children?: Record<string, CompiledWorkflow>;
+  /** Pack actions this run calls, pinned when it starts; keyed by ref. */
+  actions?: Record<string, import('./actions.js').ActionDef>;
+  /** `pack.config` of each pack the run's workflows belong to (secrets are never placed here). */
+  pack_config?: Record<string, Record<string, unknown>>;
 }
 
 export type JsonSchema = Record<string, unknown>;

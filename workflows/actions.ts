@@ -42,7 +42,7 @@ function activities(ctx: AttemptContext): CoreActivities {
   });
 }
 
-function asTaskFailure(err: unknown): TaskFailure {
+export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof TaskFailure) return err;
   if (isCancellation(err)) throw err;
   if (err instanceof ActivityFailure) {

@@ -9,6 +9,7 @@ import { TransitionError, evaluateTransitions } from './transitions.js';
 import { runItems } from './items.js';
 import { InquiryBook } from './inquiries.js';
 import { runNested } from './nested.js';
+import { runPackAction } from './pack-actions.js';
 
 export interface Outcome {
   status: TaskStatus;
@@ -59,7 +60,7 @@ export class Engine {
         attempt: 1,
       },
       event: input.event ?? null,
-      pack: { config: {} },
+      pack: { config: input.workflow.pack_config?.[input.workflow.ref.split('.')[0]!] ?? {} },
     };
   }
 
@@ -262,7 +263,8 @@ export class Engine {
           this.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
           return { result: output, attempts: attempt };
         }
-        const result = await runAttempt({
+        const packAction = this.wf.actions?.[task.action!];
+        const attemptCtx = {
           task: task.name,
           label,
           ref: task.action!,
@@ -274,7 +276,8 @@ export class Engine {
           tenant: this.input.tenant,
           executionId: this.executionId,
           ...(this.input.traceId ? { traceId: this.input.traceId } : {}),
-        });
+        };
+        const result = packAction ? await runPackAction(packAction, attemptCtx, this.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}) : await runAttempt(attemptCtx);
         this.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
         return { result, attempts: attempt };
       } catch (err) {

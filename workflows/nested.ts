@@ -15,7 +15,13 @@ export async function runNested(opts: { parent: TaskflowInput; child: CompiledWo
   const problems = checkSchema(opts.child.parameters, parameters, 'input');
   if (problems.length) throw new TaskFailure({ type: 'InputError', message: `task '${opts.task}': input for nested workflow '${opts.child.ref}': ${problems.join('; ')}` });
   const childInput: TaskflowInput = {
-    workflow: { ...opts.child, ...(opts.parent.workflow.children ? { children: opts.parent.workflow.children } : {}) },
+    // the child shares the root's pinned children, actions and pack configuration
+    workflow: {
+      ...opts.child,
+      ...(opts.parent.workflow.children ? { children: opts.parent.workflow.children } : {}),
+      ...(opts.parent.workflow.actions ? { actions: opts.parent.workflow.actions } : {}),
+      ...(opts.parent.workflow.pack_config ? { pack_config: opts.parent.workflow.pack_config } : {}),
+    },
     parameters,
     tenant: opts.parent.tenant,
     depth,

@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { validateWorkflow } from '../../dsl/index.js';
-import { NestingError, pinNested } from '../../dsl/nested.js';
+import { NestingError, pinActions, pinNested } from '../../dsl/nested.js';
+import type { PackContents } from '../../workers/config.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
@@ -11,8 +12,8 @@ export interface WorkflowRoutesDeps {
   repo: WorkflowRepo;
   client: Client;
   taskQueue: string;
-  /** Action refs defined by config packs. */
-  packActions: () => Set<string>;
+  /** Pack actions and pack configuration from config/packs. */
+  packs: () => PackContents;
 }
 
 /** The YAML of a request: a YAML/text body, or JSON `{ "yaml": "..." }`. */
@@ -32,8 +33,8 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
   const validate = async (req: Request) => {
     const tenant = req.principal!.tenant;
     const known = await deps.repo.knownRefs(tenant);
-    const packs = deps.packActions();
-    const result = validateWorkflow(yamlOf(req), { isKnownAction: (ref) => known.has(ref) || packs.has(ref) });
+    const { actions } = deps.packs();
+    const result = validateWorkflow(yamlOf(req), { isKnownAction: (ref) => known.has(ref) || actions.has(ref) });
     const diagnostics = result.diagnostics.map((d) => ({ severity: d.severity, line: d.line, col: d.col, path: d.path, message: d.message }));
     return { result, diagnostics };
   };
@@ -95,7 +96,8 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     const tenant = req.principal!.tenant;
     let pinned;
     try {
-      pinned = await pinNested(wf.compiled, async (ref) => (await deps.repo.get(tenant, ref))?.compiled ?? null);
+      const { actions, config } = deps.packs();
+      pinned = pinActions(await pinNested(wf.compiled, async (ref) => (await deps.repo.get(tenant, ref))?.compiled ?? null), actions, config);
     } catch (err) {
       if (err instanceof NestingError) throw new ApiError(422, 'invalid_nesting', err.message);
       throw err;
