@@ -9,6 +9,7 @@ import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
 
 const ajv = createAjv();
+const iso = (t: string | null) => (t ? new Date(t).toISOString() : null);
 
 export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
   const r = Router();
@@ -22,7 +23,7 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
       .orderBy(asc(inquiries.createdAt))
       .limit(500);
     res.json({
-      inquiries: rows.map((i) => ({ id: i.id, execution_id: i.executionId, task: i.task, prompt: i.prompt, schema: i.schema, assigned_to: i.assignedTo, status: i.status, deadline: i.deadline, response: i.response, responded_by: i.respondedBy, created_at: i.createdAt })),
+      inquiries: rows.map((i) => ({ id: i.id, execution_id: i.executionId, task: i.task, prompt: i.prompt, schema: i.schema, assigned_to: i.assignedTo, status: i.status, deadline: iso(i.deadline), response: i.response, responded_by: i.respondedBy, created_at: iso(i.createdAt) })),
     });
   });
 
