@@ -1,15 +1,15 @@
-import { condition, isCancellation, proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { AuditRow, CoreActivities } from '../activities/types.js';
-import { TaskFailure, runAttempt } from './actions.js';
+import { TaskFailure } from './actions.js';
 import { scopeFor, type RunContext, type TaskRecord } from './scope.js';
 import type { TaskError, TaskStatus, TaskSummary, TaskflowInput } from './summary.js';
 import { TransitionError, evaluateTransitions } from './transitions.js';
 import { runItems } from './items.js';
 import { InquiryBook } from './inquiries.js';
-import { runNested } from './nested.js';
-import { runPackAction } from './pack-actions.js';
+import { runAttempts } from './attempts.js';
+import { SHARD_SIZE, runShards } from './shards.js';
 
 export interface Outcome {
   status: TaskStatus;
@@ -22,6 +22,7 @@ export interface Outcome {
 }
 
 const ROOT = '';
+const AUDIT_BATCH = 100;
 
 const auditStore = (task: string) => proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
 
@@ -40,11 +41,18 @@ export class Engine {
   private stopping = false;
   private readonly blockFailures = new Map<string, TaskError>();
   private readonly joinArrivals = new Map<string, Set<string>>();
-  private readonly executionId = workflowInfo().workflowId;
-  private seq = 0;
+  readonly executionId = workflowInfo().workflowId;
+  private seq: number;
+  /** Top-level tasks held back because Temporal suggested continue-as-new; they start in the next run. */
+  readonly deferred: string[] = [];
 
-  constructor(private readonly input: TaskflowInput) {
+  constructor(readonly input: TaskflowInput) {
     this.wf = input.workflow;
+    const continued = input.resume?.continued;
+    this.seq = continued?.seq ?? 0;
+    this.paused = continued?.paused ?? false;
+    for (const t of continued?.summaries ?? []) this.summaries.set(t.name, t);
+    for (const [k, v] of Object.entries(continued?.joins ?? {})) this.joinArrivals.set(k, new Set(v));
     this.ctx = {
       parameters: input.parameters,
       vars: JSON.parse(JSON.stringify(input.resume?.vars ?? this.wf.vars)) as Record<string, unknown>,
@@ -90,6 +98,10 @@ export class Engine {
 
   private start(name: string): void {
     const group = this.wf.tasks[name]?.parent ?? ROOT;
+    if (group === ROOT && !this.input.shard && workflowInfo().continueAsNewSuggested) {
+      this.deferred.push(name);
+      return;
+    }
     this.inflight.set(group, (this.inflight.get(group) ?? 0) + 1);
     void this.runTask(name)
       .catch((err: unknown) => {
@@ -114,6 +126,17 @@ export class Engine {
       this.joinArrivals.set(target, new Set());
       this.start(target);
     }
+  }
+
+  /** What a continued run needs to pick up where this one stops. */
+  continuation(startedAt: string): NonNullable<TaskflowInput['resume']> {
+    return {
+      retry_of: this.input.resume?.retry_of ?? '',
+      from: [...this.deferred],
+      vars: this.ctx.vars,
+      task: this.ctx.task,
+      continued: { started_at: startedAt, summaries: [...this.summaries.values()], seq: this.seq, joins: Object.fromEntries([...this.joinArrivals].map(([k, v]) => [k, [...v]])), paused: this.paused },
+    };
   }
 
   stop(): void {
@@ -141,7 +164,8 @@ export class Engine {
       summary.error = this.failure.error;
       return;
     }
-    const record: TaskRecord = { status: 'running', result: null, error: null, attempts: 0, started_at: new Date().toISOString(), ended_at: null };
+    const startedMs = Date.now();
+    const record: TaskRecord = { status: 'running', result: null, error: null, attempts: 0, started_at: new Date(startedMs).toISOString(), ended_at: null };
     this.ctx.task[name] = record;
     this.record('task.started', name, { run: summary.runs, action: task.action ?? task.type });
 
@@ -154,7 +178,8 @@ export class Engine {
 
     const fired = this.transitions(task, outcome);
     this.record('task.completed', name, { run: summary.runs, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
-    await this.flushAudit(name);
+    // inline tasks (no activity, no timer) share one audit write; anything that took time is written at once
+    if (Date.now() > startedMs || this.audit.length >= AUDIT_BATCH) await this.flushAudit(name);
     const isFailure = outcome.status === 'failed' || outcome.status === 'timed_out';
     if (isFailure && fired.length === 0) this.failGroup(task, outcome.error ?? { type: 'Error', message: `task '${name}' ${outcome.status}` });
     for (const f of fired) {
@@ -203,7 +228,7 @@ export class Engine {
     }
   }
 
-  private renderField(task: CompiledTask, field: string, value: unknown, extra: Parameters<typeof scopeFor>[1] = {}): unknown {
+  renderField(task: CompiledTask, field: string, value: unknown, extra: Parameters<typeof scopeFor>[1] = {}): unknown {
     try {
       return renderDeep(value, this.scope(extra));
     } catch (err) {
@@ -217,12 +242,17 @@ export class Engine {
       if (task.when !== undefined && !truthy(this.renderField(task, 'when', task.when))) return { status: 'skipped', result: null, error: null, attempts: 0 };
       if (task.type === 'parallel') return await this.runBlock(task);
       if (task.with_items !== undefined) {
-        const items = this.renderField(task, 'with_items', task.with_items);
+        const shard = this.input.shard?.task === task.name ? this.input.shard : undefined;
+        const items = shard ? shard.items : this.renderField(task, 'with_items', task.with_items);
         if (!Array.isArray(items)) throw new TaskFailure({ type: 'InputError', message: `task '${task.name}', field 'with_items': must render to a list, got ${items === null ? 'null' : typeof items}` });
         if (items.length > this.wf.limits.max_items) throw new TaskFailure({ type: 'LimitError', message: `task '${task.name}': ${items.length} items exceed limits.max_items (${this.wf.limits.max_items})` });
-        return await runItems(task, items, this.wf.limits.max_parallel, (item, index) => this.attempts(task, run, { item, index, total: items.length }));
+        // large iterations run in child shards so no single history grows past Temporal's limits
+        if (!shard && items.length > SHARD_SIZE) return await runShards(this, task, run, items, SHARD_SIZE);
+        const offset = shard?.offset ?? 0;
+        const total = shard?.total ?? items.length;
+        return await runItems(task, items, this.wf.limits.max_parallel, (item, index) => runAttempts(this, task, run, { item, index: offset + index, total }), shard ? { tolerateAll: true } : {});
       }
-      const r = await this.attempts(task, run, {});
+      const r = await runAttempts(this, task, run, {});
       return { status: 'succeeded', result: r.result, error: null, attempts: r.attempts };
     } catch (err) {
       if (!(err instanceof TaskFailure)) throw err;
@@ -240,56 +270,6 @@ export class Engine {
     const failed = this.blockFailures.get(task.name);
     const result = Object.fromEntries(subs.filter((s) => this.ctx.task[s]).map((s) => [s, this.ctx.task[s]!.result]));
     return failed ? { status: 'failed', result, error: failed, attempts: 1 } : { status: 'succeeded', result, error: null, attempts: 1 };
-  }
-
-  /** One task run (or one item): attempts with the DSL retry policy; every attempt recorded. */
-  async attempts(task: CompiledTask, run: number, it: { item?: unknown; index?: number; total?: number }): Promise<{ result: unknown; attempts: number }> {
-    const retry = task.retry;
-    const itemLabel = it.index !== undefined ? ` [item ${it.index + 1}/${it.total}]` : '';
-    for (let attempt = 1; ; attempt++) {
-      this.ctx.system.attempt = attempt;
-      const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
-      try {
-        const input = this.renderField(task, 'input', task.input ?? {}, extra);
-        const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
-        if (task.action === 'core.inquiry') {
-          const answer = await this.inquiries.ask({ task: task.name, run, label, tenant: this.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => this.record(kind, task.name, detail) });
-          this.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
-          return { result: answer, attempts: attempt };
-        }
-        const child = this.wf.children?.[task.action!];
-        if (child) {
-          const output = await runNested({ parent: this.input, child, input, task: task.name, run, attempt, label, ...(it.index !== undefined ? { index: it.index } : {}) });
-          this.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
-          return { result: output, attempts: attempt };
-        }
-        const packAction = this.wf.actions?.[task.action!];
-        const attemptCtx = {
-          task: task.name,
-          label,
-          ref: task.action!,
-          input,
-          attempt,
-          ...(it.index !== undefined ? { item: it.item, index: it.index } : {}),
-          ...(task.timeout !== undefined ? { timeout: task.timeout } : {}),
-          idempotencyKey: `${this.executionId}:${task.name}:${run}${it.index !== undefined ? `:${it.index}` : ''}`,
-          tenant: this.input.tenant,
-          executionId: this.executionId,
-          ...(this.input.traceId ? { traceId: this.input.traceId } : {}),
-        };
-        const result = packAction ? await runPackAction(packAction, attemptCtx, this.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}) : await runAttempt(attemptCtx);
-        this.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
-        return { result, attempts: attempt };
-      } catch (err) {
-        if (!(err instanceof TaskFailure)) throw err;
-        this.record('task.attempt', task.name, { run, attempt, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(it.index !== undefined ? { index: it.index } : {}) });
-        const retryable = err.error.type !== 'TemplateError' && retry && attempt <= retry.count && (retry.on_error === undefined || truthy(this.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
-        if (!retryable) throw Object.assign(err, { attempts: attempt });
-        const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
-        const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
-        if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry.count} in ${delay}s` });
-      }
-    }
   }
 
   /** Renders output_map (only when the run had no unhandled failure). */

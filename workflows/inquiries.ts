@@ -42,7 +42,7 @@ export class InquiryBook {
   }
 
   /** core.inquiry: store it, wait durably for a valid answer or the deadline. */
-  async ask(opts: { task: string; run: number; label: string; tenant: string; input: Record<string, unknown>; timeout?: number; record: (kind: 'inquiry.created' | 'inquiry.responded' | 'inquiry.timed_out', detail: Record<string, unknown>) => void }): Promise<unknown> {
+  async ask(opts: { task: string; run: number; label: string; tenant: string; input: Record<string, unknown>; timeout?: number; record: (kind: 'inquiry.created' | 'inquiry.responded' | 'inquiry.timed_out', detail: Record<string, unknown>) => void; flush: () => Promise<void> }): Promise<unknown> {
     const { input } = opts;
     const id = `${workflowInfo().workflowId}:${opts.task}:${opts.run}`;
     const timeout = opts.timeout ?? (typeof input.timeout === 'number' ? input.timeout : undefined);
@@ -53,6 +53,7 @@ export class InquiryBook {
     const deadline = timeout !== undefined ? new Date(Date.now() + timeout * 1000).toISOString() : null;
     await store.recordInquiry({ id, tenant: opts.tenant, execution_id: workflowInfo().workflowId, task: opts.task, prompt: String(input.prompt ?? `Answer inquiry for task '${opts.task}'`), schema, assigned_to: assignee, deadline });
     opts.record('inquiry.created', { id, assigned_to: assignee, deadline });
+    await opts.flush();
     setCurrentDetails(`waiting for inquiry ${id}${assignee ? ` (assigned to ${assignee})` : ''}${deadline ? `, deadline ${deadline}` : ''}`);
     const answered = timeout !== undefined ? await condition(() => inq.status === 'responded', timeout * 1000, { summary: `${opts.label}: inquiry deadline` }) : (await condition(() => inq.status === 'responded'), true);
     setCurrentDetails('');

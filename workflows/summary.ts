@@ -40,8 +40,25 @@ export interface TaskflowInput {
   event?: unknown;
   strategy?: string;
   startedBy?: string;
+  /** A slice of a large with_items task, run as a child shard of the run that owns the task. */
+  shard?: { task: string; run: number; offset: number; total: number; items: unknown[] };
   /** Nesting level: 0 for a top-level run. */
   depth?: number;
   /** A retry of a finished run: its variables and task records, and the tasks to start from. */
-  resume?: { retry_of: string; from: string[]; vars: Record<string, unknown>; task: Record<string, import('./scope.js').TaskRecord> };
+  resume?: {
+    retry_of: string;
+    from: string[];
+    vars: Record<string, unknown>;
+    task: Record<string, import('./scope.js').TaskRecord>;
+    /** Set when the run continued as new: the state that carries over. */
+    continued?: { started_at: string; summaries: TaskSummary[]; seq: number; joins: Record<string, string[]>; paused: boolean };
+  };
+}
+
+/** Lists longer than this are shortened in summaries and stored context (never in workflow memory). */
+export const MAX_INLINE_ITEMS = 1000;
+
+/** Keeps payloads under Temporal's size limits: a huge list becomes `{ truncated, total, first }`. */
+export function compact(v: unknown): unknown {
+  return Array.isArray(v) && v.length > MAX_INLINE_ITEMS ? { truncated: true, total: v.length, first: v.slice(0, 100) } : v;
 }

@@ -8,20 +8,25 @@ import {
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
+  continueAsNew,
 } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
 import { SA, contextQuery, graphQuery, inquiryRespondSignal, inquiryRespondUpdate, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
 import { Engine } from './engine.js';
-import type { RunStatus, RunSummary, TaskError, TaskflowInput } from './summary.js';
+import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
+import type { TaskRecord } from './scope.js';
 
 const bookkeeping = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'audit' });
+
+const compactRecords = (tasks: Record<string, TaskRecord>) =>
+  Object.fromEntries(Object.entries(tasks).map(([k, r]) => [k, { ...r, result: compact(r.result), ...(r.results ? { results: compact(r.results), failed_items: compact(r.failed_items) } : {}) }]));
 
 /** The interpreter: walks a compiled workflow graph durably. */
 export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   const engine = new Engine(input);
   const info = workflowInfo();
-  const startedAt = new Date().toISOString();
+  const startedAt = input.resume?.continued?.started_at ?? new Date().toISOString();
   let status: RunStatus = 'running';
   let output: unknown = null;
   let error: TaskError | null = null;
@@ -36,7 +41,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     ended_at: status === 'running' ? null : new Date().toISOString(),
     output,
     error,
-    tasks: [...engine.summaries.values()],
+    tasks: [...engine.summaries.values()].map((t) => ({ ...t, result: compact(t.result) })),
     closure: null,
   });
   const masked = () => ({ ...input.parameters, ...Object.fromEntries(input.workflow.secretParameters.map((k) => [k, '***'])) });
@@ -70,6 +75,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   const flush = async (final: boolean) => {
     const rows = engine.audit.splice(0);
     if (rows.length) await bookkeeping.recordAudit(rows);
+    if (input.shard) return; // a shard is part of its parent's run, not a run of its own
     await bookkeeping.indexRun({
       execution_id: info.workflowId,
       tenant: input.tenant,
@@ -79,12 +85,15 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       started_at: startedAt,
       ended_at: final ? new Date().toISOString() : null,
       summary: final ? summary() : null,
-      ...(final ? { context: { vars: engine.ctx.vars, task: engine.ctx.task, parameters: masked() } } : {}),
+      ...(final ? { context: { vars: engine.ctx.vars, task: compactRecords(engine.ctx.task), parameters: masked() } } : {}),
     });
   };
 
-  engine.record('run.started', null, { workflow: input.workflow.ref, version: input.workflow.version, parameters: masked() });
-  await flush(false);
+  if (input.resume?.continued) engine.record('var.set', null, { name: 'continued_as_new', value: input.resume.from });
+  else {
+    engine.record('run.started', null, { workflow: input.workflow.ref, version: input.workflow.version, parameters: masked() });
+    await flush(false);
+  }
   setCurrentDetails(`running ${input.workflow.ref}@${input.workflow.version}`);
   // cancel_running: running tasks are cancelled on run cancel or unhandled failure; allow_finish lets them end
   const cancelRunning = input.workflow.cancellation_policy === 'cancel_running';
@@ -94,6 +103,11 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     void tasksScope.run(async () => engine.startAll(input.resume?.from ?? input.workflow.entry));
     const settled = () => idle() || engine.failure !== null;
     const finished = input.workflow.timeout ? await condition(settled, input.workflow.timeout * 1000) : (await condition(settled), true);
+    if (finished && idle() && engine.deferred.length && !engine.failure) {
+      // long cycles: carry the state into a fresh history (same workflow id)
+      await engine.flushAudit('continue-as-new');
+      await continueAsNew<typeof taskflow>({ ...input, resume: engine.continuation(startedAt) });
+    }
     if (!finished || engine.failure) {
       engine.stop();
       if (cancelRunning) tasksScope.cancel();
@@ -105,6 +119,12 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     } else if (engine.failure) {
       status = 'failed';
       error = { ...engine.failure.error, message: `task '${engine.failure.task}': ${engine.failure.error.message}` };
+    } else if (input.shard) {
+      const rec = engine.ctx.task[input.shard.task];
+      const offset = input.shard.offset;
+      output = { results: rec?.results ?? [], failed_items: (rec?.failed_items ?? []).map((f) => ({ ...f, index: f.index + offset })), attempts: rec?.attempts ?? 0 };
+      engine.summaries.forEach((t) => (t.result = null)); // the results travel once, in the output
+      status = 'succeeded';
     } else {
       output = engine.renderOutput();
       if (input.workflow.output) {

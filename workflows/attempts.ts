@@ -1,0 +1,57 @@
+import { sleep } from '@temporalio/workflow';
+import { truthy } from '../dsl/expr/index.js';
+import type { CompiledTask } from '../dsl/types.js';
+import { TaskFailure, runAttempt } from './actions.js';
+import type { Engine } from './engine.js';
+import { runNested } from './nested.js';
+import { runPackAction } from './pack-actions.js';
+
+/** One task run (or one item): attempts with the DSL retry policy; every attempt recorded. */
+export async function runAttempts(e: Engine, task: CompiledTask, run: number, it: { item?: unknown; index?: number; total?: number }): Promise<{ result: unknown; attempts: number }> {
+  const retry = task.retry;
+  const itemLabel = it.index !== undefined ? ` [item ${it.index + 1}/${it.total}]` : '';
+  for (let attempt = 1; ; attempt++) {
+    e.ctx.system.attempt = attempt;
+    const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
+    try {
+      const input = e.renderField(task, 'input', task.input ?? {}, extra);
+      const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+      if (task.action === 'core.inquiry') {
+        const answer = await e.inquiries.ask({ task: task.name, run, label, tenant: e.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => e.record(kind, task.name, detail), flush: () => e.flushAudit(task.name) });
+        e.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
+        return { result: answer, attempts: attempt };
+      }
+      const child = e.wf.children?.[task.action!];
+      if (child) {
+        const output = await runNested({ parent: e.input, child, input, task: task.name, run, attempt, label, ...(it.index !== undefined ? { index: it.index } : {}) });
+        e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
+        return { result: output, attempts: attempt };
+      }
+      const packAction = e.wf.actions?.[task.action!];
+      const attemptCtx = {
+        task: task.name,
+        label,
+        ref: task.action!,
+        input,
+        attempt,
+        ...(it.index !== undefined ? { item: it.item, index: it.index } : {}),
+        ...(task.timeout !== undefined ? { timeout: task.timeout } : {}),
+        idempotencyKey: `${e.executionId}:${task.name}:${run}${it.index !== undefined ? `:${it.index}` : ''}`,
+        tenant: e.input.tenant,
+        executionId: e.executionId,
+        ...(e.input.traceId ? { traceId: e.input.traceId } : {}),
+      };
+      const result = packAction ? await runPackAction(packAction, attemptCtx, e.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}) : await runAttempt(attemptCtx);
+      e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
+      return { result, attempts: attempt };
+    } catch (err) {
+      if (!(err instanceof TaskFailure)) throw err;
+      e.record('task.attempt', task.name, { run, attempt, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(it.index !== undefined ? { index: it.index } : {}) });
+      const retryable = err.error.type !== 'TemplateError' && retry && attempt <= retry.count && (retry.on_error === undefined || truthy(e.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
+      if (!retryable) throw Object.assign(err, { attempts: attempt });
+      const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
+      const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
+      if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry.count} in ${delay}s` });
+    }
+  }
+}
