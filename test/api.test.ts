@@ -46,6 +46,8 @@ async function call(method: string, path: string, opts: { key?: string; json?: u
 }
 
 async function waitForEnd(id: string, key = keys.a) {
+  // the workflow's own result comes after its last write (the runs index), so wait for it first
+  await h.client.workflow.getHandle(id).result().catch(() => undefined);
   for (let i = 0; i < 100; i++) {
     const r = await call('GET', `/v1/executions/${id}`, { key });
     if (r.status === 200 && r.body?.ended_at) return r.body;

@@ -30,9 +30,15 @@ export async function startDevServer(opts: { cli: string; dbFile?: string; port?
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--namespace', opts.namespace ?? 'default', '--log-level', 'error', ...SEARCH_ATTRIBUTE_ARGS];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   args.push(...(opts.extraArgs ?? []));
-  const child = spawn(opts.cli, args, { stdio: opts.quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'] });
   const address = `127.0.0.1:${port}`;
+  // never mistake another server on the port for ours
+  if (await temporalAnswers(address)) throw new Error(`a Temporal server already answers on ${address}: stop it or choose another port`);
+  const child = spawn(opts.cli, args, { stdio: opts.quiet ? 'ignore' : ['ignore', 'inherit', 'inherit'] });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  // a server we started never outlives this process
+  const reap = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.removeListener('exit', reap));
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`temporal server start-dev exited with code ${child.exitCode} (is port ${port} or ${uiPort} taken?)`);

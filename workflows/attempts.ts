@@ -17,7 +17,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       const input = e.renderField(task, 'input', task.input ?? {}, extra);
       const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
       if (task.action === 'core.inquiry') {
-        const answer = await e.inquiries.ask({ task: task.name, run, label, tenant: e.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => e.record(kind, task.name, detail), flush: () => e.flushAudit(task.name) });
+        const answer = await e.inquiries.ask({ task: task.name, run, label, tenant: e.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => e.record(kind, task.name, detail), flush: () => e.drainAudit(task.name) });
         e.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
         return { result: answer, attempts: attempt };
       }

@@ -1,4 +1,4 @@
-import { condition, isCancellation, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { AuditRow, CoreActivities } from '../activities/types.js';
@@ -24,7 +24,8 @@ export interface Outcome {
 const ROOT = '';
 const AUDIT_BATCH = 100;
 
-const auditStore = (task: string) => proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
+// a local activity: the write is recorded as a marker, without an extra workflow task per task run
+const auditStore = (task: string) => proxyLocalActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
 
 /** Walks the compiled graph: schedules tasks, evaluates transitions, tracks handled/unhandled failures. */
 export class Engine {
@@ -76,10 +77,21 @@ export class Engine {
     this.audit.push({ execution_id: this.executionId, tenant: this.input.tenant, seq: ++this.seq, kind, task, detail, at: new Date().toISOString() });
   }
 
-  /** Writes buffered audit rows now (each task end), so the log is current while a run waits. */
-  async flushAudit(task: string): Promise<void> {
+  private readonly auditWrites: Promise<void>[] = [];
+
+  /**
+   * Sends buffered audit rows now without waiting, so the next task starts in the same workflow task
+   * (one activation per task instead of two). `drainAudit` waits for every write.
+   */
+  flushAudit(task: string): void {
     const rows = this.audit.splice(0);
-    if (rows.length) await auditStore(task).recordAudit(rows);
+    if (rows.length) this.auditWrites.push(auditStore(task).recordAudit(rows));
+  }
+
+  /** Writes what is buffered and waits for every audit write: before a run waits, continues or ends. */
+  async drainAudit(task: string): Promise<void> {
+    this.flushAudit(task);
+    await Promise.all(this.auditWrites.splice(0));
   }
 
   scope(extra: Parameters<typeof scopeFor>[1] = {}): Scope {
@@ -179,7 +191,7 @@ export class Engine {
     const fired = this.transitions(task, outcome);
     this.record('task.completed', name, { run: summary.runs, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
     // inline tasks (no activity, no timer) share one audit write; anything that took time is written at once
-    if (Date.now() > startedMs || this.audit.length >= AUDIT_BATCH) await this.flushAudit(name);
+    if (Date.now() > startedMs || this.audit.length >= AUDIT_BATCH) this.flushAudit(name);
     const isFailure = outcome.status === 'failed' || outcome.status === 'timed_out';
     if (isFailure && fired.length === 0) this.failGroup(task, outcome.error ?? { type: 'Error', message: `task '${name}' ${outcome.status}` });
     for (const f of fired) {

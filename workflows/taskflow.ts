@@ -73,8 +73,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   });
 
   const flush = async (final: boolean) => {
-    const rows = engine.audit.splice(0);
-    if (rows.length) await bookkeeping.recordAudit(rows);
+    await engine.drainAudit('run');
     if (input.shard) return; // a shard is part of its parent's run, not a run of its own
     await bookkeeping.indexRun({
       execution_id: info.workflowId,
@@ -105,7 +104,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     const finished = input.workflow.timeout ? await condition(settled, input.workflow.timeout * 1000) : (await condition(settled), true);
     if (finished && idle() && engine.deferred.length && !engine.failure) {
       // long cycles: carry the state into a fresh history (same workflow id)
-      await engine.flushAudit('continue-as-new');
+      await engine.drainAudit('continue-as-new');
       await continueAsNew<typeof taskflow>({ ...input, resume: engine.continuation(startedAt) });
     }
     if (!finished || engine.failure) {

@@ -1,0 +1,35 @@
+// The bench bundle: the real interpreter plus hand-written native baselines doing the same work.
+import { executeChild, proxyActivities } from '@temporalio/workflow';
+import type { CoreActivities } from '../activities/types.js';
+
+export { taskflow } from '../workflows/index.js';
+
+const acts = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s' });
+const call = (i: number) => acts.runAction({ ref: 'bench.work', input: { n: i }, attempt: 1, idempotencyKey: `k${i}`, tenant: 'bench', executionId: 'native', task: 'native' });
+
+/** N activities one after another. */
+export async function nativeSequential(n: number): Promise<number> {
+  for (let i = 0; i < n; i++) await call(i);
+  return n;
+}
+
+/** `items` activities, `width` in flight, in child workflows of `shard` items (as taskflow shards). */
+export async function nativeItems(items: number, width: number, shard: number): Promise<number> {
+  let done = 0;
+  for (let offset = 0; offset < items; offset += shard) done += await executeChild(nativeShard, { args: [offset, Math.min(shard, items - offset), width] });
+  return done;
+}
+
+export async function nativeShard(offset: number, count: number, width: number): Promise<number> {
+  const results: unknown[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await call(offset + i);
+      }
+    }),
+  );
+  return results.length;
+}
