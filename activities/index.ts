@@ -4,6 +4,7 @@ import { actionActivities } from './actions.js';
 import { bookkeepingActivities } from './bookkeeping.js';
 import { httpRequest } from './http.js';
 import { pluginActivities } from './plugins.js';
+import { kvActivities, withSecrets } from './secrets.js';
 import type { PluginDef } from '../workers/config.js';
 import type { CoreActivities } from './types.js';
 
@@ -16,10 +17,14 @@ export interface ActivityDeps {
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
 export function createActivities(deps: ActivityDeps): CoreActivities {
+  const actions = actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) });
+  const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()) });
+  // everything that talks to the outside world resolves secret markers itself, and only there
   return {
-    httpRequest,
-    ...actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) }),
-    ...pluginActivities({ plugins: deps.plugins ?? (() => new Map()) }),
+    httpRequest: withSecrets(deps.store, httpRequest),
+    runAction: withSecrets(deps.store, actions.runAction),
+    callPlugin: withSecrets(deps.store, plugins.callPlugin),
+    ...kvActivities(deps.store),
     ...bookkeepingActivities(deps.store),
   };
 }

@@ -9,6 +9,8 @@ export interface HttpRequestInput {
   expected_status?: number | number[];
   idempotencyKey: string;
   traceId?: string;
+  /** Scopes secret lookups. */
+  tenant?: string;
 }
 
 export interface HttpResult {
@@ -79,6 +81,7 @@ export interface PluginCallInput {
 }
 
 export interface CoreActivities {
+  kvGet(input: { tenant: string; keys: string[] }): Promise<Record<string, unknown>>;
   callPlugin(input: PluginCallInput): Promise<unknown>;
   recordInquiry(row: InquiryRow): Promise<void>;
   resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void>;

@@ -10,6 +10,7 @@ import { ApiError, errorHandler } from './errors.js';
 import { executionRoutes } from './routes/executions.js';
 import { inquiryRoutes } from './routes/inquiries.js';
 import { controlRoutes } from './routes/control.js';
+import { kvRoutes } from './routes/kv.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export interface ApiDeps {
@@ -47,10 +48,11 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(['/v1', '/internal'], authenticate(deps.tenants));
   const workflows = new WorkflowRepo(deps.store.db);
   const runs = new RunRepo(deps.store.db);
-  v1.use(workflowRoutes({ repo: workflows, client: deps.client, taskQueue: deps.taskQueue, packs: deps.packs ?? (() => ({ actions: new Map(), config: new Map() })) }));
+  v1.use(workflowRoutes({ repo: workflows, store: deps.store, client: deps.client, taskQueue: deps.taskQueue, packs: deps.packs ?? (() => ({ actions: new Map(), config: new Map() })) }));
   v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
   v1.use(executionRoutes({ runs, client: deps.client }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));
+  v1.use(kvRoutes({ db: deps.store.db }));
   app.use(v1);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

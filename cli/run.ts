@@ -5,6 +5,7 @@ import { validateWorkflow, formatDiagnostic, type CompiledWorkflow } from '../ds
 import { startRun } from '../api/start-run.js';
 import { ApiError } from '../api/errors.js';
 import { migrate, openStore } from '../store/db.js';
+import { secretWriter } from '../store/kv-repo.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import type { RunSummary } from '../workflows/summary.js';
 import { readSettings } from '../workers/settings.js';
@@ -71,7 +72,7 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
     if (store) await migrate(store);
     let started;
     try {
-      started = await startRun(client, { workflow, parameters, tenant: 'default', taskQueue, startedBy: 'cli' });
+      started = await startRun(client, { workflow, parameters, tenant: 'default', taskQueue, startedBy: 'cli', ...(store ? { storeSecret: secretWriter(store.db) } : {}) });
     } catch (err) {
       if (err instanceof ApiError) throw new CliError(`${err.message}`, 1);
       throw err;

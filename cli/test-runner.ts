@@ -10,6 +10,7 @@ import { startRun } from '../api/start-run.js';
 import { formatDiagnostic, validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
 import { parseMocks, type Mocks } from '../dsl/mocks.js';
 import { migrate, openStore, type Store } from '../store/db.js';
+import { secretWriter } from '../store/kv-repo.js';
 import { ALL_SEARCH_ATTRIBUTES, inquiryRespondSignal } from '../workflows/definitions.js';
 import type { RunSummary } from '../workflows/summary.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
@@ -125,7 +126,7 @@ async function runCase(env: TestWorkflowEnvironment, store: Store, bundle: Await
   return worker.runUntil(async () => {
     let started;
     try {
-      started = await startRun(env.client, { workflow, parameters: c.input ?? {}, tenant: 'test', taskQueue, startedBy: 'closeloop test' });
+      started = await startRun(env.client, { workflow, parameters: c.input ?? {}, tenant: 'test', taskQueue, startedBy: 'closeloop test', storeSecret: secretWriter(store.db) });
     } catch (err) {
       if (err instanceof ApiError) return c.expect?.status === 'rejected' ? [] : [`input refused: ${err.message}`];
       throw err;

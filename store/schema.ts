@@ -1,4 +1,4 @@
-import { bigserial, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 // Mirrors migrations/*.sql (the SQL files are the source of truth; a test checks they agree).
 export const workflowDefinitions = pgTable(
@@ -69,4 +69,16 @@ export const inquiries = pgTable(
   (t) => [index('inquiries_tenant_status').on(t.tenant, t.status, t.createdAt)],
 );
 
-export const schema = { workflowDefinitions, runs, auditLog, inquiries };
+export const kv = pgTable(
+  'kv',
+  {
+    tenant: text('tenant').notNull(),
+    key: text('key').notNull(),
+    value: json('value').notNull(),
+    secret: boolean('secret').notNull().default(false),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.key] })],
+);
+
+export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createActivities } from '../activities/index.js';
 import type { Mocks } from '../dsl/mocks.js';
@@ -21,9 +21,9 @@ export interface Harness {
 
 let runtimeInstalled = false;
 /** Runtime.install once per process, before any connection: worker logs at WARN keep test output readable. */
-export function installRuntime(): void {
+export function installRuntime(logger: Logger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger });
   runtimeInstalled = true;
 }
 

@@ -85,6 +85,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         url: input.url,
         method: String(input.method ?? (ctx.ref === 'http.get' ? 'GET' : 'GET')).toUpperCase(),
         idempotencyKey: ctx.idempotencyKey,
+        tenant: ctx.tenant,
         ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
         ...(ctx.timeout !== undefined && input.timeout === undefined ? { timeout: ctx.timeout } : {}),
       };

@@ -2,13 +2,14 @@ import { condition, isCancellation, proxyLocalActivities, setCurrentDetails, wor
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { AuditRow, CoreActivities } from '../activities/types.js';
-import { TaskFailure } from './actions.js';
+import { TaskFailure, asTaskFailure } from './actions.js';
 import { scopeFor, type RunContext, type TaskRecord } from './scope.js';
 import type { TaskError, TaskStatus, TaskSummary, TaskflowInput } from './summary.js';
 import { TransitionError, evaluateTransitions } from './transitions.js';
 import { runItems } from './items.js';
 import { InquiryBook } from './inquiries.js';
 import { runAttempts } from './attempts.js';
+import { readKv } from './kv.js';
 import { SHARD_SIZE, runShards } from './shards.js';
 
 export interface Outcome {
@@ -38,6 +39,7 @@ export class Engine {
   /** The first unhandled failure of the run (or of the engine command `fail`). */
   failure: { task: string; error: TaskError } | null = null;
   private readonly inflight = new Map<string, number>();
+  private readonly kvKeys = new Map<string, string[]>();
   /** Set on cancel, unhandled failure or timeout: nothing new starts. */
   private stopping = false;
   private readonly blockFailures = new Map<string, TaskError>();
@@ -70,6 +72,7 @@ export class Engine {
       },
       event: input.event ?? null,
       pack: { config: input.workflow.pack_config?.[input.workflow.ref.split('.')[0]!] ?? {} },
+      kv: new Map(),
     };
   }
 
@@ -251,6 +254,9 @@ export class Engine {
 
   private async execute(task: CompiledTask, run: number): Promise<Outcome> {
     try {
+      await readKv(this.ctx.kv, this.kvKeys, task, this.input.tenant).catch((err: unknown) => {
+        throw asTaskFailure(err);
+      });
       if (task.when !== undefined && !truthy(this.renderField(task, 'when', task.when))) return { status: 'skipped', result: null, error: null, attempts: 0 };
       if (task.type === 'parallel') return await this.runBlock(task);
       if (task.with_items !== undefined) {

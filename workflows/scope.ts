@@ -1,4 +1,5 @@
 import { HostFunction, type Scope } from '../dsl/expr/index.js';
+import { secretMarker } from '../dsl/secrets.js';
 import type { TaskError, TaskStatus } from './summary.js';
 
 /** What templates see of a task: its latest run. */
@@ -20,6 +21,8 @@ export interface RunContext {
   system: Record<string, unknown>;
   event: unknown;
   pack: { config: Record<string, unknown> };
+  /** Values read for `kv.get` when the current task started. */
+  kv: Map<string, unknown>;
 }
 
 /** Template scope for a task; `current` binds succeeded()/failed()/result() to that task. */
@@ -39,5 +42,13 @@ export function scopeFor(ctx: RunContext, extra: { current?: TaskRecord; item?: 
     timed_out: new HostFunction('timed_out', () => cur?.status === 'timed_out'),
     skipped: new HostFunction('skipped', () => cur?.status === 'skipped'),
     result: new HostFunction('result', () => cur?.result ?? null),
+    kv: {
+      get: new HostFunction('kv.get', (args, kw) => {
+        const key = String(args[0]);
+        return ctx.kv.has(key) ? ctx.kv.get(key) : (kw.default ?? args[1] ?? null);
+      }),
+      // resolved only inside the activity that uses it
+      get_secret: new HostFunction('kv.get_secret', (args) => secretMarker(String(args[0]))),
+    },
   };
 }

@@ -13,6 +13,7 @@ import type { RunSummary, TaskflowInput } from '../../workflows/summary.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
 import { startRun } from '../start-run.js';
+import { secretWriter } from '../../store/kv-repo.js';
 
 export interface ControlDeps {
   db: Db;
@@ -75,6 +76,7 @@ export function controlRoutes(deps: ControlDeps): Router {
       startedBy: req.principal!.keyId,
       idempotencyKey: `${row.executionId.split(':').slice(2).join(':')}:retry-${randomUUID().slice(0, 8)}`,
       resume: { retry_of: row.executionId, from, vars: context.vars ?? {}, task: context.task ?? {} },
+      storeSecret: secretWriter(deps.db),
     });
     res.status(202).json({ ...started, retry_of: row.executionId, from });
   });

@@ -2,6 +2,8 @@ import { Router, type Request } from 'express';
 import { validateWorkflow } from '../../dsl/index.js';
 import { NestingError, pinActions, pinNested } from '../../dsl/nested.js';
 import type { PackContents } from '../../workers/config.js';
+import type { Store } from '../../store/db.js';
+import { secretWriter } from '../../store/kv-repo.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
@@ -10,6 +12,7 @@ import { startRun } from '../start-run.js';
 
 export interface WorkflowRoutesDeps {
   repo: WorkflowRepo;
+  store: Store;
   client: Client;
   taskQueue: string;
   /** Pack actions and pack configuration from config/packs. */
@@ -108,6 +111,7 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
       tenant: req.principal!.tenant,
       taskQueue: deps.taskQueue,
       startedBy: req.principal!.keyId,
+      storeSecret: secretWriter(deps.store.db),
       ...(typeof body.idempotency_key === 'string' ? { idempotencyKey: body.idempotency_key } : {}),
     });
     res.status(started.status === 'started' ? 202 : 200).json(started);

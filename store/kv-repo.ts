@@ -1,0 +1,27 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Db } from './db.js';
+import { kv } from './schema.js';
+
+export class KvRepo {
+  constructor(private readonly db: Db) {}
+
+  async put(tenant: string, key: string, value: unknown, secret: boolean): Promise<void> {
+    await this.db
+      .insert(kv)
+      .values({ tenant, key, value, secret })
+      .onConflictDoUpdate({ target: [kv.tenant, kv.key], set: { value, secret, updatedAt: sql`now()` } });
+  }
+
+  /** Secret values are never returned. */
+  async list(tenant: string): Promise<{ key: string; value: unknown; secret: boolean; updated_at: string }[]> {
+    const rows = await this.db.select().from(kv).where(eq(kv.tenant, tenant)).orderBy(asc(kv.key));
+    return rows.filter((r) => !r.key.startsWith('param:')).map((r) => ({ key: r.key, value: r.secret ? '***' : r.value, secret: r.secret, updated_at: new Date(r.updatedAt).toISOString() }));
+  }
+
+  async remove(tenant: string, key: string): Promise<boolean> {
+    return (await this.db.delete(kv).where(and(eq(kv.tenant, tenant), eq(kv.key, key))).returning({ k: kv.key })).length > 0;
+  }
+}
+
+/** The secret writer used by run starters: secret parameters are kept in kv, out of history. */
+export const secretWriter = (db: Db) => (tenant: string, key: string, value: unknown) => new KvRepo(db).put(tenant, key, value, true);
