@@ -158,6 +158,13 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
 
   const limits = { ...DEFAULT_WORKFLOW_LIMITS, ...((raw.limits as object | undefined) ?? {}) };
   if (order.length > limits.max_tasks) err(['tasks'], `${order.length} tasks exceed the limit of ${limits.max_tasks} (limits.max_tasks)`);
+  for (const t of Object.values(tasks)) {
+    const p = taskPath(t.name);
+    if (Array.isArray(t.with_items) && t.with_items.length > limits.max_items) err([...p, 'with_items'], `${t.with_items.length} items exceed limits.max_items (${limits.max_items})`);
+    if (t.concurrency !== undefined && t.concurrency > limits.max_parallel) err([...p, 'concurrency'], `concurrency ${t.concurrency} exceeds limits.max_parallel (${limits.max_parallel})`);
+    if (t.batch_size !== undefined && t.batch_size > limits.max_parallel) err([...p, 'batch_size'], `batch_size ${t.batch_size} exceeds limits.max_parallel (${limits.max_parallel}): a batch runs at once`);
+    if (t.with_items === undefined && (t.batch_size !== undefined || t.concurrency !== undefined || t.tolerated_failures !== undefined)) err(p, `batch_size, concurrency and tolerated_failures only apply with 'with_items'`);
+  }
 
   const { schema, secrets } = normaliseParameters(raw.parameters);
   return {

@@ -83,6 +83,17 @@ describe('workflow validation', () => {
     expect(r.diagnostics[0]).toMatchObject({ severity: 'warning', line: 10, col: 5 });
   });
 
+  it('enforces limits at validation with the offending position', () => {
+    const yaml = `ref: a.b\nversion: 1.0.0\nlimits: { max_items: 3, max_parallel: 4 }\ntasks:\n  - name: x\n    action: core.noop\n    with_items: [1, 2, 3, 4]\n    concurrency: 5\n  - name: y\n    action: core.noop\n    batch_size: 2\n`;
+    expect(errorsOf(yaml)).toEqual([
+      '7:17: tasks[0].with_items: 4 items exceed limits.max_items (3)',
+      '8:18: tasks[0].concurrency: concurrency 5 exceeds limits.max_parallel (4)',
+      "9:5: tasks[1]: batch_size, concurrency and tolerated_failures only apply with 'with_items'",
+    ]);
+    const many = `ref: a.b\nversion: 1.0.0\nlimits: { max_tasks: 2 }\ntasks:\n${[1, 2, 3].map((i) => `  - name: t${i}\n    action: core.noop\n`).join('')}`;
+    expect(errorsOf(many).some((e) => e.includes('3 tasks exceed the limit of 2'))).toBe(true);
+  });
+
   it('treats mocked or allowed unknown actions as known', () => {
     const yaml = 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: shop.ship\n';
     expect(validateWorkflow(yaml).ok).toBe(false);

@@ -24,6 +24,7 @@ export interface Outcome {
 
 const ROOT = '';
 const AUDIT_BATCH = 100;
+const MAX_CONTEXT_BYTES = 10 * 1024 * 1024;
 
 // a local activity: the write is recorded as a marker, without an extra workflow task per task run
 const auditStore = (task: string) => proxyLocalActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
@@ -239,6 +240,8 @@ export class Engine {
         throw err;
       }
       this.ctx.vars[key] = value;
+      const size = JSON.stringify(this.ctx.vars).length;
+      if (size > MAX_CONTEXT_BYTES) throw new TaskFailure({ type: 'LimitError', message: `task '${taskName}' ${via} '${key}': workflow variables would be ${size} bytes, over the 10 MB context limit` });
       this.record('var.set', taskName, { name: key, via, value });
     }
   }
