@@ -8,6 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { validateWorkflow } from '../dsl/index.js';
+import { pinNested } from '../dsl/nested.js';
 import { parseMocks } from '../dsl/mocks.js';
 import { parse } from 'yaml';
 import { migrate, openStore } from '../store/db.js';
@@ -22,7 +23,8 @@ const OUT = join(PROJECT_ROOT, 'test', 'histories');
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const server = await startDevServer({ cli: findTemporalCli(), port: 17233, uiPort: 18233, quiet: true });
+  // continue-as-new is suggested early so the continue-as-new fixture crosses a run boundary
+  const server = await startDevServer({ cli: findTemporalCli(), port: 17233, uiPort: 18233, quiet: true, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200'] });
   const store = await openStore({ pgliteDir: 'memory://' });
   await migrate(store);
   const target = await startHttpTarget((r) => (r.path.includes('flaky') && r.headers['x-attempt'] === '1' ? { status: 500 } : { body: { ok: true } }));
@@ -37,15 +39,20 @@ async function main() {
     ['items-and-retry', { url: target.url }],
     ['unhandled-failure', {}],
     ['inquiry', {}],
+    ['parallel-join', {}],
+    ['nested-and-shards', { items: Array.from({ length: 1200 }, (_, i) => i) }],
+    ['continue-as-new', {}],
   ];
   await worker.runUntil(async () => {
     for (const [name, parameters] of cases) {
-      const r = validateWorkflow(readFileSync(join(FIXTURES, `${name}.yaml`), 'utf8'), { isKnownAction: (ref) => ref in mocks });
+      const known = (ref: string) => ref in mocks || ref === 'replay.sequential';
+      const r = validateWorkflow(readFileSync(join(FIXTURES, `${name}.yaml`), 'utf8'), { isKnownAction: known });
       if (!r.workflow) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)}`);
+      const workflow = await pinNested(r.workflow, async (ref) => (ref === 'replay.sequential' ? (validateWorkflow(readFileSync(join(FIXTURES, 'sequential.yaml'), 'utf8')).workflow ?? null) : null));
       const handle = await client.workflow.start(TASKFLOW, {
         taskQueue,
         workflowId: `run:replay:${name}`,
-        args: [{ workflow: r.workflow, parameters, tenant: 'replay' }],
+        args: [{ workflow, parameters, tenant: 'replay' }],
         typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
       });
       if (name === 'inquiry') {
@@ -55,7 +62,9 @@ async function main() {
         await handle.signal(inquiryRespondSignal, { inquiry_id: `run:replay:${name}:approve:1`, response: { ok: true }, by: 'recorder' });
       }
       await handle.result().catch(() => undefined);
-      await writeFile(join(OUT, `${name}.json`), historyToJSON(await handle.fetchHistory()));
+      // the first execution's history: for the continue-as-new fixture it ends with the continue event
+      const first = client.workflow.getHandle(`run:replay:${name}`, handle.firstExecutionRunId);
+      await writeFile(join(OUT, `${name}.json`), historyToJSON(await first.fetchHistory()));
       console.log(`recorded ${name}`);
     }
   });

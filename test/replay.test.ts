@@ -13,7 +13,7 @@ describe('replay: committed histories still replay on the current interpreter', 
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   it('has histories for each construct', () => {
-    expect(files.sort()).toEqual(['inquiry.json', 'items-and-retry.json', 'next-and-decision.json', 'sequential.json', 'unhandled-failure.json']);
+    expect(files.sort()).toEqual(['continue-as-new.json', 'inquiry.json', 'items-and-retry.json', 'nested-and-shards.json', 'next-and-decision.json', 'parallel-join.json', 'sequential.json', 'unhandled-failure.json']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
