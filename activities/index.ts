@@ -13,17 +13,20 @@ export interface ActivityDeps {
   mocks?: Mocks;
   /** The plugin registry (config/plugins.yaml), read at call time so a reload applies. */
   plugins?: () => ReadonlyMap<string, PluginDef>;
+  /** Where plugins post asynchronous results (CLOSELOOP_PUBLIC_URL, e.g. http://closeloop:8080). */
+  publicUrl?: string;
 }
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
 export function createActivities(deps: ActivityDeps): CoreActivities {
   const actions = actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) });
-  const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()) });
+  const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()), store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   // everything that talks to the outside world resolves secret markers itself, and only there
   return {
     httpRequest: withSecrets(deps.store, httpRequest),
     runAction: withSecrets(deps.store, actions.runAction),
     callPlugin: withSecrets(deps.store, plugins.callPlugin),
+    pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
     ...bookkeepingActivities(deps.store),
   };

@@ -78,9 +78,19 @@ export interface PluginCallInput {
   traceId?: string;
   /** seconds */
   timeout?: number;
+  /** Asynchronous calls: the token the plugin posts its result with, and where the run waits. */
+  callback?: { token: string; executionId: string; task: string };
+}
+
+export interface PluginPollInput {
+  plugin: string;
+  idempotencyKey: string;
+  statusUrl?: string;
+  tenant: string;
 }
 
 export interface CoreActivities {
+  pollPlugin(input: PluginPollInput): Promise<{ status: 'succeeded' | 'failed' | 'running'; result?: unknown; error?: { message?: string; type?: string } }>;
   kvGet(input: { tenant: string; keys: string[] }): Promise<Record<string, unknown>>;
   callPlugin(input: PluginCallInput): Promise<unknown>;
   recordInquiry(row: InquiryRow): Promise<void>;

@@ -11,6 +11,7 @@ import { executionRoutes } from './routes/executions.js';
 import { inquiryRoutes } from './routes/inquiries.js';
 import { controlRoutes } from './routes/control.js';
 import { kvRoutes } from './routes/kv.js';
+import { callbackRoutes } from './routes/callbacks.js';
 import { workflowRoutes } from './routes/workflows.js';
 
 export interface ApiDeps {
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   const v1 = express.Router();
+  v1.use(callbackRoutes({ db: deps.store.db, client: deps.client })); // token-authenticated, before API keys
   v1.use(['/v1', '/internal'], authenticate(deps.tenants));
   const workflows = new WorkflowRepo(deps.store.db);
   const runs = new RunRepo(deps.store.db);

@@ -38,9 +38,5 @@ export function parseActionDef(text: string): { action?: ActionDef; diagnostics:
     return { diagnostics };
   }
   const action = src.value as unknown as ActionDef;
-  if (action.runner === 'plugin' && action.mode === 'async') {
-    const { line, col } = src.positionOf(['mode']);
-    return { diagnostics: [{ severity: 'error', line, col, message: "mode: 'async' plugin actions (callbacks) are not available in this release yet; use 'sync'", path: 'mode' }] };
-  }
   return { action, diagnostics };
 }

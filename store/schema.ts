@@ -81,4 +81,13 @@ export const kv = pgTable(
   (t) => [primaryKey({ columns: [t.tenant, t.key] })],
 );
 
-export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv };
+export const callbacks = pgTable('callbacks', {
+  token: text('token').primaryKey(),
+  tenant: text('tenant').notNull(),
+  executionId: text('execution_id').notNull(),
+  task: text('task').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  receivedAt: timestamp('received_at', { withTimezone: true, mode: 'string' }),
+});
+
+export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks };

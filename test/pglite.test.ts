@@ -18,7 +18,7 @@ describe('embedded PGlite (the default without DATABASE_URL)', () => {
     dirs.push(dir);
     const first = await openStore({ pgliteDir: dir });
     expect(first.kind).toBe('pglite');
-    expect(await migrate(first)).toEqual(['0001_init.sql', '0002_inquiries.sql', '0003_kv.sql']);
+    expect(await migrate(first)).toEqual(['0001_init.sql', '0002_inquiries.sql', '0003_kv.sql', '0004_callbacks.sql']);
     const wf = compile('ref: t.pg\nversion: 1.2.3\ntasks:\n  - name: a\n    action: core.noop\n');
     expect(await new WorkflowRepo(first.db).register('t1', wf, 'yaml', 'me')).toBe('created');
     const book = bookkeepingActivities(first);

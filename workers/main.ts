@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
 
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins } });
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, publicUrl: settings.publicUrl } });
   const workerDone = worker.run();
   const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
   const server: Server = await new Promise((res) => {

@@ -14,6 +14,8 @@ export interface Settings {
   devApiKey: string;
   devSigningSecret: string;
   temporalCliPath: string | undefined;
+  /** Where plugins reach this API for callbacks. */
+  publicUrl: string;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -27,5 +29,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     devApiKey: env.CLOSELOOP_DEV_API_KEY || 'dev-admin-key',
     devSigningSecret: env.CLOSELOOP_DEV_SIGNING_SECRET || 'dev-signing-secret',
     temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
+    publicUrl: env.CLOSELOOP_PUBLIC_URL || `http://127.0.0.1:${Number(env.PORT || 8080)}`,
   };
 }

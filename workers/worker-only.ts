@@ -14,7 +14,7 @@ await ensureSearchAttributes(client.connection as Connection, settings.namespace
 await client.connection.close();
 let plugins = await loadPlugins(settings.configDir);
 process.on('SIGHUP', () => void loadPlugins(settings.configDir).then((p) => (plugins = p)));
-const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins } });
+const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, publicUrl: settings.publicUrl } });
 console.log(`closeloop worker: polling task queue 'closeloop' on ${address} (namespace ${settings.namespace})`);
 const stop = () => worker.shutdown();
 process.once('SIGINT', stop);

@@ -41,7 +41,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         executionId: e.executionId,
         ...(e.input.traceId ? { traceId: e.input.traceId } : {}),
       };
-      const result = packAction ? await runPackAction(packAction, attemptCtx, e.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}) : await runAttempt(attemptCtx);
+      const result = packAction ? await runPackAction(packAction, attemptCtx, e.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}, e.callbacks) : await runAttempt(attemptCtx);
       e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
       return { result, attempts: attempt };
     } catch (err) {

@@ -13,6 +13,8 @@ export interface InquiryResponse {
 }
 export const inquiryRespondUpdate = defineUpdate<unknown, [InquiryResponse]>('inquiry.respond');
 export const inquiryRespondSignal = defineSignal<[InquiryResponse]>('inquiry.respond');
+/** Asynchronous plugin results and delivery receipts: `{ token, result }`. */
+export const callbackSignal = defineSignal<[{ token: string; result: unknown }]>('callback');
 export const stateQuery = defineQuery<RunSummary>('state');
 export const contextQuery = defineQuery<Record<string, unknown>>('context');
 export const graphQuery = defineQuery<{ tasks: Record<string, string> }>('graph');

@@ -37,6 +37,8 @@ export class Engine {
   readonly audit: AuditRow[] = [];
   paused = false;
   readonly inquiries = new InquiryBook();
+  /** Callback results by token (the `callback` signal), awaited by asynchronous plugin actions. */
+  readonly callbacks = new Map<string, unknown>();
   /** The first unhandled failure of the run (or of the engine command `fail`). */
   failure: { task: string; error: TaskError } | null = null;
   private readonly inflight = new Map<string, number>();

@@ -1,11 +1,14 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities, setCurrentDetails, uuid4 } from '@temporalio/workflow';
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import type { ActionDef } from '../dsl/actions.js';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure, asTaskFailure, runAttempt, type AttemptContext } from './actions.js';
 
+/** Results posted to `POST /v1/callbacks/{token}`, delivered to the run as the `callback` signal. */
+export type CallbackBox = Map<string, unknown>;
+
 /** A pack action: `runner: http` renders its request from `input` and `pack.config`; `runner: plugin` calls the plugin. */
-export async function runPackAction(def: ActionDef, ctx: AttemptContext, packConfig: Record<string, unknown>): Promise<unknown> {
+export async function runPackAction(def: ActionDef, ctx: AttemptContext, packConfig: Record<string, unknown>, callbacks: CallbackBox): Promise<unknown> {
   if (def.runner === 'http') {
     let request: Record<string, unknown>;
     try {
@@ -18,8 +21,23 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
   }
   const limit = ctx.timeout ?? def.timeout ?? 30;
   const acts = proxyActivities<CoreActivities>({ summary: ctx.label, startToCloseTimeout: `${limit + 5}s`, retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 } });
+  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, timeout: limit, ...(ctx.traceId ? { traceId: ctx.traceId } : {}) };
   try {
-    return await acts.callPlugin({ plugin: def.plugin!, operation: def.operation!, input: ctx.input, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, timeout: limit, ...(ctx.traceId ? { traceId: ctx.traceId } : {}) });
+    if (def.mode !== 'async') return await acts.callPlugin(call);
+    // asynchronous: the plugin answers 202 now and posts the result to our callback URL later
+    const token = uuid4();
+    const accepted = (await acts.callPlugin({ ...call, callback: { token, executionId: ctx.executionId, task: ctx.task } })) as { status_url?: string } | null;
+    const wait = def.callback_timeout ?? 120;
+    setCurrentDetails(`${ctx.label}: waiting up to ${wait}s for the plugin's callback`);
+    const arrived = await condition(() => callbacks.has(token), wait * 1000, { summary: `${ctx.label}: callback timeout` });
+    setCurrentDetails('');
+    const outcome = arrived
+      ? (callbacks.get(token) as { status?: string; result?: unknown; error?: { message?: string; type?: string } })
+      : await acts.pollPlugin({ plugin: def.plugin!, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, ...(typeof accepted?.status_url === 'string' ? { statusUrl: accepted.status_url } : {}) });
+    callbacks.delete(token);
+    if (outcome?.status === 'failed') throw new TaskFailure({ type: outcome.error?.type ?? 'PluginError', message: outcome.error?.message ?? `plugin '${def.plugin}' reported a failure` });
+    if (!arrived && outcome?.status !== 'succeeded') throw new TaskFailure({ type: 'timeout', message: `no callback from plugin '${def.plugin}' within ${wait}s and its status is still running` }, true);
+    return outcome && 'result' in outcome ? outcome.result : outcome;
   } catch (err) {
     throw asTaskFailure(err);
   }

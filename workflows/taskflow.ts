@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
-import { SA, contextQuery, graphQuery, inquiryRespondSignal, inquiryRespondUpdate, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
+import { SA, callbackSignal, contextQuery, graphQuery, inquiryRespondSignal, inquiryRespondUpdate, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
 import { Engine } from './engine.js';
 import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
 import type { TaskRecord } from './scope.js';
@@ -60,6 +60,9 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     const problems = engine.inquiries.problems(r);
     if (problems.length) engine.record('inquiry.rejected', null, { inquiry_id: r?.inquiry_id ?? null, problems });
     else engine.inquiries.accept(r);
+  });
+  setHandler(callbackSignal, (c) => {
+    if (c && typeof c.token === 'string') engine.callbacks.set(c.token, c.result);
   });
   setHandler(pauseSignal, () => {
     engine.paused = true;
