@@ -1,10 +1,8 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { createApp } from '../api/app.js';
+import { startApi } from './api-helpers.js';
 import { parseActionDef } from '../dsl/actions.js';
 import { pinActions } from '../dsl/nested.js';
 import type { PluginDef, TenantConfig } from '../workers/config.js';
@@ -12,17 +10,16 @@ import { compile, createHarness, runWorkflow, type Harness } from './helpers.js'
 import { startHttpTarget } from './http-target.js';
 
 let h: Harness;
-let server: Server;
+let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenants: TenantConfig = { tenants: new Map(), keys: [] };
 beforeAll(async () => {
   h = await createHarness();
-  server = createApp({ store: h.store, client: h.client, tenants: () => tenants, taskQueue: h.taskQueue }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiServer = await startApi(h, tenants);
+  base = apiServer.base;
 });
 afterAll(async () => {
-  server?.close();
+  apiServer?.close();
   await h?.close();
 });
 
@@ -47,10 +44,12 @@ describe('asynchronous plugin actions', () => {
       return { status: 202, body: { accepted: true } };
     });
     try {
-      const action = parseActionDef('ref: ops.render\nrunner: plugin\nplugin: ops\noperation: render\nmode: async\ncallback_timeout: 2\n').action!;
+      // callbacks get a generous wait (a loaded CI machine must not turn them into polls); poll paths a short one
+      const patient = parseActionDef('ref: ops.render\nrunner: plugin\nplugin: ops\noperation: render\nmode: async\ncallback_timeout: 60\n').action!;
+      const hasty = parseActionDef('ref: ops.render\nrunner: plugin\nplugin: ops\noperation: render\nmode: async\ncallback_timeout: 1\n').action!;
       const plugins = new Map<string, PluginDef>([['ops', { id: 'ops', base_url: plugin.url }]]);
       const wf = (mode: Behaviour) =>
-        pinActions(compile(`ref: t.async_${mode.replace('-', '_')}\nversion: 1.0.0\ntasks:\n  - name: render\n    action: ops.render\n    input: { mode: ${mode} }\n`, ['ops.render']), new Map([['ops.render', action]]), new Map());
+        pinActions(compile(`ref: t.async_${mode.replace('-', '_')}\nversion: 1.0.0\ntasks:\n  - name: render\n    action: ops.render\n    input: { mode: ${mode} }\n`, ['ops.render']), new Map([['ops.render', mode.startsWith('callback') ? patient : hasty]]), new Map());
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
       const taskQueue = `async-${randomUUID()}`;
       const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: createActivities({ store: h.store, plugins: () => plugins, publicUrl: base }) });

@@ -1,9 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
-import { hashKey, type TenantConfig } from '../workers/config.js';
+import { singleTenant, startApi } from './api-helpers.js';
 import { stateQuery } from '../workflows/definitions.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
@@ -11,11 +8,11 @@ import { startRun } from '../api/start-run.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
 
 let h: Harness;
-let server: Server;
+let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenant = `ctl${randomUUID().slice(0, 8)}`;
 const key = `key-${tenant}`;
-const tenants: TenantConfig = { tenants: new Map([[tenant, { id: tenant, name: tenant, status: 'active', signingSecret: null }]]), keys: [{ id: 'op', tenant, hash: hashKey(key), roles: ['operator'] }] };
+const tenants = singleTenant(tenant, key, 'op', ['operator']);
 
 async function api(method: string, path: string, json?: unknown) {
   const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
@@ -33,12 +30,11 @@ async function untilRunning(id: string, task: string) {
 
 beforeAll(async () => {
   h = await createHarness();
-  server = createApp({ store: h.store, client: h.client, tenants: () => tenants, taskQueue: h.taskQueue }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiServer = await startApi(h, tenants);
+  base = apiServer.base;
 });
 afterAll(async () => {
-  server?.close();
+  apiServer?.close();
   await h?.close();
 });
 

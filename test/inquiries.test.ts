@@ -1,21 +1,18 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
-import { createApp } from '../api/app.js';
-import { hashKey, type TenantConfig } from '../workers/config.js';
+import { singleTenant, startApi } from './api-helpers.js';
 import { auditLog } from '../store/schema.js';
 import { inquiryRespondSignal, inquiryRespondUpdate, stateQuery, TASKFLOW } from '../workflows/definitions.js';
 import { compile, createHarness, resultOf, runWorkflow, type Harness } from './helpers.js';
 
 let h: Harness;
-let server: Server;
+let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenant = `inq${randomUUID().slice(0, 8)}`;
 const key = `key-${tenant}`;
-const tenants: TenantConfig = { tenants: new Map([[tenant, { id: tenant, name: tenant, status: 'active', signingSecret: null }]]), keys: [{ id: 'ops-approver', tenant, hash: hashKey(key), roles: ['approver', 'viewer'] }] };
+const tenants = singleTenant(tenant, key, 'ops-approver', ['approver', 'viewer']);
 
 const approval = compile(`
 ref: t.approval
@@ -47,12 +44,11 @@ async function api(method: string, path: string, json?: unknown) {
 
 beforeAll(async () => {
   h = await createHarness();
-  server = createApp({ store: h.store, client: h.client, tenants: () => tenants, taskQueue: h.taskQueue }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiServer = await startApi(h, tenants);
+  base = apiServer.base;
 });
 afterAll(async () => {
-  server?.close();
+  apiServer?.close();
   await h?.close();
 });
 

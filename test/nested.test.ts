@@ -1,18 +1,15 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
-import { hashKey, type TenantConfig } from '../workers/config.js';
+import { singleTenant, startApi } from './api-helpers.js';
 import { createHarness, resultOf, type Harness } from './helpers.js';
 import { SA } from '../workflows/definitions.js';
 
 let h: Harness;
-let server: Server;
+let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenant = `nest${randomUUID().slice(0, 8)}`;
 const key = `key-${tenant}`;
-const tenants: TenantConfig = { tenants: new Map([[tenant, { id: tenant, name: tenant, status: 'active', signingSecret: null }]]), keys: [{ id: 'admin', tenant, hash: hashKey(key), roles: ['admin'] }] };
+const tenants = singleTenant(tenant, key, 'admin', ['admin']);
 
 async function api(method: string, path: string, body?: { json?: unknown; yaml?: string }) {
   const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': body?.yaml !== undefined ? 'application/yaml' : 'application/json' };
@@ -71,12 +68,11 @@ output_map:
 
 beforeAll(async () => {
   h = await createHarness();
-  server = createApp({ store: h.store, client: h.client, tenants: () => tenants, taskQueue: h.taskQueue }).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiServer = await startApi(h, tenants);
+  base = apiServer.base;
 });
 afterAll(async () => {
-  server?.close();
+  apiServer?.close();
   await h?.close();
 });
 
