@@ -28,6 +28,7 @@ type Behaviour = 'callback' | 'callback-fail' | 'poll-done' | 'silent';
 describe('asynchronous plugin actions', () => {
   it('wait for the callback, fall back to polling after callback_timeout, then time out; tokens are single-use', async () => {
     const tokens: string[] = [];
+    const delivered: string[] = [];
     const modes = new Map<string, Behaviour>();
     const plugin = await startHttpTarget((r) => {
       if (r.path.startsWith('/plugin/runtime/ops/status/')) {
@@ -39,6 +40,7 @@ describe('asynchronous plugin actions', () => {
       tokens.push(call.callback_url.split('/').pop()!);
       if (call.input.mode === 'callback' || call.input.mode === 'callback-fail') {
         const payload = call.input.mode === 'callback' ? { status: 'succeeded', result: { via: 'callback' } } : { status: 'failed', error: { type: 'RenderError', message: 'template missing' } };
+        delivered.push(call.callback_url.split('/').pop()!);
         setTimeout(() => void fetch(call.callback_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) }), 300);
       }
       return { status: 202, body: { accepted: true } };
@@ -61,8 +63,9 @@ describe('asynchronous plugin actions', () => {
       expect(byPoll.tasks[0]).toMatchObject({ status: 'succeeded', result: { via: 'poll' } });
       expect(silent.tasks[0]).toMatchObject({ status: 'timed_out' });
       expect(tokens).toHaveLength(4);
-      const reuse = await fetch(`${base}/v1/callbacks/${tokens[0]}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      expect(reuse.status).toBe(409);
+      const post = (token: string) => fetch(`${base}/v1/callbacks/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect((await post(delivered[0]!)).status).toBe(409); // a token is used once
+      expect((await post(tokens.find((t) => !delivered.includes(t))!)).status).toBe(410); // its run has ended
       expect((await fetch(`${base}/v1/callbacks/${randomUUID()}`, { method: 'POST' })).status).toBe(404);
     } finally {
       await plugin.close();
