@@ -67,6 +67,22 @@ program
     process.exitCode = failed ? 1 : 0;
   });
 
+program
+  .command('replay')
+  .argument('<targets...>', 'workflow ids (fetched from TEMPORAL_ADDRESS) or history JSON files')
+  .option('--workflow-id <id>', "the workflow id of a history file (default: the file name without .json)")
+  .description('replay histories against the current interpreter; exit 1 on non-determinism')
+  .action(async (targets: string[], opts: { workflowId?: string }) => {
+    const { DefaultLogger, Runtime, makeTelemetryFilterString } = await import('@temporalio/worker');
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
+    const { replayTargets } = await import('./replay.js');
+    const results = await replayTargets(targets, opts.workflowId ? { workflowId: opts.workflowId } : {});
+    for (const r of results) console.log(`${r.ok ? '✓' : '✗'} ${r.target}: ${r.message}`);
+    const failed = results.filter((r) => !r.ok).length;
+    console.log(`${results.length - failed} passed, ${failed} failed`);
+    process.exitCode = failed ? 1 : 0;
+  });
+
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 
@@ -41,6 +43,20 @@ describe('closeloop CLI', () => {
     expect((await closeloop(['validate', 'no/such/file.yaml'])).stderr).toMatch(/cannot read: ENOENT/);
   });
 
+  it('replay: committed histories pass, an altered one fails with exit 1', async () => {
+    const ok = await closeloop(['replay', 'test/histories/inquiry.json', '--workflow-id', 'run:replay:inquiry']);
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.stdout).toContain('1 passed, 0 failed');
+    const history = JSON.parse(readFileSync(join(ROOT, 'test', 'histories', 'sequential.json'), 'utf8'));
+    const timer = history.events.find((e: any) => e.timerStartedEventAttributes);
+    history.events = history.events.filter((e: any) => e !== timer && !e.timerFiredEventAttributes);
+    const altered = join(mkdtempSync(join(tmpdir(), 'replay-')), 'altered.json');
+    writeFileSync(altered, JSON.stringify(history));
+    const bad = await closeloop(['replay', altered, '--workflow-id', 'run:replay:sequential']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✗ .*altered\.json: /);
+  });
+
   it('graph: mermaid, dot and json', async () => {
     const mermaid = await closeloop(['graph', 'config/packs/examples/workflows/order_fulfilment.yaml']);
     expect(mermaid.stdout).toContain('flowchart TD');
@@ -61,6 +77,10 @@ describe('closeloop CLI', () => {
     const failing = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["b","b"]}', '--wait', '--json'], env);
     expect(failing.code).toBe(1);
     expect(JSON.parse(failing.stdout)).toMatchObject({ status: 'failed', error: { type: 'ItemsFailed' } });
+    // the finished run replays on the current interpreter, fetched from the server by its id
+    const replayed = await closeloop(['replay', summary.id], env);
+    expect(replayed.code).toBe(0);
+    expect(replayed.stdout).toContain(`✓ ${summary.id}: replays`);
     const badInput = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":"nope"}', '--wait'], env);
     expect(badInput.code).toBe(1);
     expect(badInput.stderr).toMatch(/skus: must be array/);
