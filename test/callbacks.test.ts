@@ -1,26 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-import { startApi } from './api-helpers.js';
+import { useApi } from './api-helpers.js';
 import { parseActionDef } from '../dsl/actions.js';
 import { pinActions } from '../dsl/nested.js';
 import type { PluginDef, TenantConfig } from '../workers/config.js';
-import { compile, createHarness, runWorkflow, type Harness } from './helpers.js';
+import { compile, runWorkflow, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
 
 let h: Harness;
-let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenants: TenantConfig = { tenants: new Map(), keys: [] };
-beforeAll(async () => {
-  h = await createHarness();
-  apiServer = await startApi(h, tenants);
-  base = apiServer.base;
-});
-afterAll(async () => {
-  apiServer?.close();
-  await h?.close();
+useApi(tenants, (harness, url) => {
+  h = harness;
+  base = url;
 });
 
 type Behaviour = 'callback' | 'callback-fail' | 'poll-done' | 'silent';

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { singleTenant, startApi } from './api-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { singleTenant, useApi } from './api-helpers.js';
 import { stateQuery } from '../workflows/definitions.js';
-import { compile, createHarness, resultOf, type Harness } from './helpers.js';
+import { compile, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
 import { startRun } from '../api/start-run.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
 
 let h: Harness;
-let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenant = `ctl${randomUUID().slice(0, 8)}`;
 const key = `key-${tenant}`;
@@ -28,14 +27,9 @@ async function untilRunning(id: string, task: string) {
   }
 }
 
-beforeAll(async () => {
-  h = await createHarness();
-  apiServer = await startApi(h, tenants);
-  base = apiServer.base;
-});
-afterAll(async () => {
-  apiServer?.close();
-  await h?.close();
+useApi(tenants, (harness, url) => {
+  h = harness;
+  base = url;
 });
 
 const sleeper = (policy: string, seconds: number) =>

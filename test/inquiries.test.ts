@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
-import { singleTenant, startApi } from './api-helpers.js';
+import { singleTenant, useApi } from './api-helpers.js';
 import { auditLog } from '../store/schema.js';
 import { inquiryRespondSignal, inquiryRespondUpdate, stateQuery, TASKFLOW } from '../workflows/definitions.js';
-import { compile, createHarness, resultOf, runWorkflow, type Harness } from './helpers.js';
+import { compile, resultOf, runWorkflow, type Harness } from './helpers.js';
 
 let h: Harness;
-let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenant = `inq${randomUUID().slice(0, 8)}`;
 const key = `key-${tenant}`;
@@ -42,14 +41,9 @@ async function api(method: string, path: string, json?: unknown) {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-beforeAll(async () => {
-  h = await createHarness();
-  apiServer = await startApi(h, tenants);
-  base = apiServer.base;
-});
-afterAll(async () => {
-  apiServer?.close();
-  await h?.close();
+useApi(tenants, (harness, url) => {
+  h = harness;
+  base = url;
 });
 
 describe('human inquiries', () => {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { singleTenant, startApi } from './api-helpers.js';
-import { createHarness, resultOf, type Harness } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { singleTenant, useApi } from './api-helpers.js';
+import { resultOf, type Harness } from './helpers.js';
 import { SA } from '../workflows/definitions.js';
 
 let h: Harness;
-let apiServer: Awaited<ReturnType<typeof startApi>>;
 let base: string;
 const tenant = `nest${randomUUID().slice(0, 8)}`;
 const key = `key-${tenant}`;
@@ -66,14 +65,9 @@ output_map:
   texts: "{{ task.greet_all.result | map(attribute='text') if task.greet_all.status == 'succeeded' else [] }}"
 `;
 
-beforeAll(async () => {
-  h = await createHarness();
-  apiServer = await startApi(h, tenants);
-  base = apiServer.base;
-});
-afterAll(async () => {
-  apiServer?.close();
-  await h?.close();
+useApi(tenants, (harness, url) => {
+  h = harness;
+  base = url;
 });
 
 describe('nested workflows', () => {
