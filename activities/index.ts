@@ -3,7 +3,7 @@ import type { Store } from '../store/db.js';
 import { actionActivities } from './actions.js';
 import { bookkeepingActivities } from './bookkeeping.js';
 import { httpRequest } from './http.js';
-import { pluginActivities } from './plugins.js';
+import { pluginActivities, type SecretResolver } from './plugins.js';
 import { kvActivities, withSecrets } from './secrets.js';
 import type { PluginDef } from '../workers/config.js';
 import type { CoreActivities } from './types.js';
@@ -15,12 +15,14 @@ export interface ActivityDeps {
   plugins?: () => ReadonlyMap<string, PluginDef>;
   /** Where plugins post asynchronous results (CLOSELOOP_PUBLIC_URL, e.g. http://closeloop:8080). */
   publicUrl?: string;
+  /** Plugin secrets by name (workers/ wires the environment); none by default. */
+  pluginSecret?: SecretResolver;
 }
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
 export function createActivities(deps: ActivityDeps): CoreActivities {
   const actions = actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) });
-  const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()), store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+  const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()), secret: deps.pluginSecret ?? (() => undefined), store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   // everything that talks to the outside world resolves secret markers itself, and only there
   return {
     httpRequest: withSecrets(deps.store, httpRequest),

@@ -5,19 +5,18 @@ import type { PluginCallInput, PluginPollInput } from './types.js';
 import type { Store } from '../store/db.js';
 import { callbacks } from '../store/schema.js';
 
-/** `secret: plugins.billing.token` reads CLOSELOOP_SECRET_PLUGINS_BILLING_TOKEN: secrets stay out of workflow input and history. */
-function authHeaders(plugin: PluginDef): Record<string, string> {
-  const token = plugin.auth?.secret ? secretFromEnv(plugin.auth.secret) : plugin.auth?.token_env ? process.env[plugin.auth.token_env] : undefined;
-  if (plugin.auth && !token) throw ApplicationFailure.create({ type: 'MissingSecret', message: `plugin '${plugin.id}': secret '${plugin.auth.secret ?? plugin.auth.token_env}' is not set`, nonRetryable: true });
-  return token ? { authorization: `Bearer ${token}` } : {};
+/** Resolves a plugin secret by name; wired by workers/ (read only inside the activity that uses it). */
+export type SecretResolver = (name: string) => string | undefined;
+
+function authHeaders(plugin: PluginDef, secret: SecretResolver): Record<string, string> {
+  if (!plugin.auth?.secret) return {};
+  const token = secret(plugin.auth.secret);
+  if (!token) throw ApplicationFailure.create({ type: 'MissingSecret', message: `plugin '${plugin.id}': secret '${plugin.auth.secret}' is not set`, nonRetryable: true });
+  return { authorization: `Bearer ${token}` };
 }
 
-export function secretFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env[`CLOSELOOP_SECRET_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`];
-}
-
-/** Plugin actions (sync): POST {base_url}/plugin/runtime/{id}/execute with the task run's idempotency key. */
-export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, PluginDef>; publicUrl?: string; store?: Store }) {
+/** Plugin actions (sync and async): POST {base_url}/plugin/runtime/{id}/execute with the task run's idempotency key. */
+export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, PluginDef>; secret: SecretResolver; publicUrl?: string; store?: Store }) {
   const pluginFor = (id: string) => {
     const plugin = deps.plugins().get(id);
     if (!plugin) throw ApplicationFailure.create({ type: 'UnknownPlugin', message: `plugin '${id}' is not in config/plugins.yaml`, nonRetryable: true });
@@ -28,7 +27,7 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
     async pollPlugin(input: PluginPollInput): Promise<{ status: 'succeeded' | 'failed' | 'running'; result?: unknown; error?: { message?: string; type?: string } }> {
       const plugin = pluginFor(input.plugin);
       const url = input.statusUrl ?? `${plugin.base_url.replace(/\/$/, '')}/plugin/runtime/${encodeURIComponent(plugin.id)}/status/${encodeURIComponent(input.idempotencyKey)}`;
-      const res = await httpRequest({ method: 'GET', url, headers: authHeaders(plugin), idempotencyKey: input.idempotencyKey, timeout: plugin.timeout ?? 30, expected_status: [200, 202, 404] });
+      const res = await httpRequest({ method: 'GET', url, headers: authHeaders(plugin, deps.secret), idempotencyKey: input.idempotencyKey, timeout: plugin.timeout ?? 30, expected_status: [200, 202, 404] });
       const body = (res.body ?? {}) as { status?: string; result?: unknown; error?: { message?: string; type?: string } };
       if (res.status === 404 || !body.status || !['succeeded', 'failed'].includes(body.status)) return { status: 'running' };
       return body.status === 'succeeded' ? { status: 'succeeded', result: body.result } : { status: 'failed', error: body.error ?? { message: 'the plugin reported a failure' } };
@@ -38,7 +37,7 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
       if (!plugin) throw ApplicationFailure.create({ type: 'UnknownPlugin', message: `plugin '${input.plugin}' is not in config/plugins.yaml`, nonRetryable: true });
       const allowed = plugin.allowed_tenants ?? ['*'];
       if (!allowed.includes('*') && !allowed.includes(input.tenant)) throw ApplicationFailure.create({ type: 'PluginNotAllowed', message: `tenant '${input.tenant}' may not call plugin '${plugin.id}'`, nonRetryable: true });
-      const headers = authHeaders(plugin);
+      const headers = authHeaders(plugin, deps.secret);
       let callbackUrl: string | null = null;
       if (input.callback) {
         if (!deps.publicUrl || !deps.store) throw ApplicationFailure.create({ type: 'CallbacksUnavailable', message: 'asynchronous plugin calls need CLOSELOOP_PUBLIC_URL and a database on this worker', nonRetryable: true });

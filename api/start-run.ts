@@ -3,10 +3,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { ParameterError, validateParameters, type CompiledWorkflow } from '../dsl/index.js';
 import { SA, TASKFLOW, TASK_QUEUE } from '../workflows/definitions.js';
 import type { TaskflowInput } from '../workflows/summary.js';
-import { secretMarker } from '../dsl/secrets.js';
+import { isSecretMarker, secretMarker } from '../dsl/secrets.js';
 
 export type SecretWriter = (tenant: string, key: string, value: unknown) => Promise<void>;
-const isMarker = (v: string) => /^\u27EAsecret:[^\u27EB]+\u27EB$/.test(v);
 import { ApiError } from './errors.js';
 
 export interface StartedRun {
@@ -31,7 +30,7 @@ export async function startRun(
   const workflowId = `run:${opts.tenant}:${opts.idempotencyKey ?? randomUUID()}`;
   // secret parameters never enter workflow input or history: they are stored and passed as markers
   for (const name of opts.workflow.secretParameters) {
-    if (parameters[name] === undefined || (typeof parameters[name] === 'string' && isMarker(parameters[name]))) continue;
+    if (parameters[name] === undefined || isSecretMarker(parameters[name])) continue;
     if (!opts.storeSecret) throw new ApiError(400, 'secrets_unavailable', `parameter '${name}' is secret and this starter has no secret store`);
     const key = `param:${workflowId}:${name}`;
     await opts.storeSecret(opts.tenant, key, parameters[name]);

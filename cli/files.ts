@@ -46,12 +46,6 @@ export async function readInput(value: string | undefined): Promise<Record<strin
   return parsed as Record<string, unknown>;
 }
 
-/** Workflow refs defined by the config packs: they count as known actions (nested runs). */
-export async function packRefs(configDir: string): Promise<Map<string, { file: string; yaml: string }>> {
-  const packs = await loadPackWorkflows(configDir, () => {});
-  return new Map(packs.map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]));
-}
-
 export interface PackIndex {
   workflows: Map<string, { file: string; yaml: string }>;
   contents: PackContents;
@@ -62,8 +56,8 @@ export interface PackIndex {
 }
 
 export async function loadPackIndex(configDir: string): Promise<PackIndex> {
-  const workflows = await packRefs(configDir);
   const contents = await loadPackContents(configDir, () => {});
+  const workflows = new Map((await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {})).map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]));
   const known = (mocked: ReadonlySet<string>) => (ref: string) => workflows.has(ref) || contents.actions.has(ref) || mocked.has(ref);
   return {
     workflows,

@@ -12,7 +12,7 @@ import { readSettings } from '../workers/settings.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from '../workers/temporal-cli.js';
 import { createWorker } from '../workers/worker.js';
 import { CliError, loadPackIndex, readInput, readMocks, readText } from './files.js';
-import { loadPlugins } from '../workers/config.js';
+import { loadPlugins, secretFromEnv } from '../workers/config.js';
 
 export interface RunOptions {
   input?: string;
@@ -93,7 +93,7 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
     let summary: RunSummary;
     const plugins = await loadPlugins(settings.configDir);
     if (ownWorker) {
-      const { worker, connection: native } = await createWorker({ address, namespace: settings.namespace, taskQueue, deps: { store: store!, plugins: () => plugins, ...(mocks ? { mocks } : {}) } });
+      const { worker, connection: native } = await createWorker({ address, namespace: settings.namespace, taskQueue, deps: { store: store!, plugins: () => plugins, pluginSecret: secretFromEnv(), ...(mocks ? { mocks } : {}) } });
       summary = await worker.runUntil(waitForResult());
       await native.close();
     } else summary = await waitForResult();

@@ -6,6 +6,11 @@ const MARKER = /\u27EAsecret:([^\u27EB]{1,300})\u27EB/g;
 
 export const secretMarker = (key: string): string => `${OPEN}${key}${CLOSE}`;
 
+const WHOLE = /^\u27EAsecret:([^\u27EB]{1,300})\u27EB$/;
+
+/** True when a value is exactly one marker (already stored, nothing to store again). */
+export const isSecretMarker = (v: unknown): boolean => typeof v === 'string' && WHOLE.test(v);
+
 /** The secret keys referenced anywhere inside a value. */
 export function secretKeys(value: unknown, out = new Set<string>(), depth = 0): Set<string> {
   if (depth > 100) return out;
@@ -19,7 +24,7 @@ export function secretKeys(value: unknown, out = new Set<string>(), depth = 0): 
 export function resolveSecrets(value: unknown, values: ReadonlyMap<string, unknown>, depth = 0): unknown {
   if (depth > 100) return value;
   if (typeof value === 'string') {
-    const whole = /^\u27EAsecret:([^\u27EB]{1,300})\u27EB$/.exec(value);
+    const whole = WHOLE.exec(value);
     if (whole && values.has(whole[1]!)) return values.get(whole[1]!);
     return value.replace(MARKER, (m, key: string) => (values.has(key) ? String(values.get(key)) : m));
   }

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { createActivities } from '../activities/index.js';
 import { parseActionDef } from '../dsl/actions.js';
 import { pinActions } from '../dsl/nested.js';
-import type { PluginDef } from '../workers/config.js';
+import { secretFromEnv, type PluginDef } from '../workers/config.js';
 import { compile, createHarness, runWorkflow, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
 
@@ -40,10 +40,9 @@ output_map:
 `, ['ex.build', 'ex.deploy']);
       const pinned = pinActions(wf, new Map([['ex.deploy', deploy], ['ex.build', build]]), new Map([['ex', { api: api.url }]]));
       const plugins = new Map<string, PluginDef>([['ci', { id: 'ci', base_url: plugin.url, auth: { type: 'bearer', secret: 'plugins.ci.token' } }]]);
-      process.env.CLOSELOOP_SECRET_PLUGINS_CI_TOKEN = 's3cret-token';
       const taskQueue = `pack-${randomUUID()}`;
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-      const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: createActivities({ store: h.store, plugins: () => plugins }) });
+      const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: createActivities({ store: h.store, plugins: () => plugins, pluginSecret: secretFromEnv({ CLOSELOOP_SECRET_PLUGINS_CI_TOKEN: 's3cret-token' }) }) });
       const s = await worker.runUntil(runWorkflow({ ...h, taskQueue }, pinned));
       await connection.close();
       expect(s.status).toBe('succeeded');

@@ -34,7 +34,7 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   const tenants = await loadTenants(settings.configDir);
   const packContents = await loadPackContents(settings.configDir, (line) => log(`config: ${line}`));
   const plugins = await loadPlugins(settings.configDir);
-  const packs = await loadPackWorkflows(settings.configDir, (line) => log(`config: ${line}`));
+  const packs = await loadPackWorkflows(settings.configDir, new Set(packContents.actions.keys()), (line) => log(`config: ${line}`));
   const repo = new WorkflowRepo(store.db);
   for (const p of packs) {
     const outcome = await repo.register(SHARED_TENANT, p.workflow, p.yaml, 'config');

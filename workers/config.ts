@@ -88,10 +88,16 @@ export async function loadPackContents(configDir: string, report: (line: string)
   return { actions, config };
 }
 
+/** `secret: plugins.billing.token` reads CLOSELOOP_SECRET_PLUGINS_BILLING_TOKEN. */
+export const secretFromEnv =
+  (env: NodeJS.ProcessEnv = process.env) =>
+  (name: string): string | undefined =>
+    env[`CLOSELOOP_SECRET_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`];
+
 export interface PluginDef {
   id: string;
   base_url: string;
-  auth?: { type: 'bearer'; secret?: string; token_env?: string };
+  auth?: { type: 'bearer'; secret: string };
   timeout?: number;
   allowed_tenants?: string[];
 }
@@ -110,7 +116,7 @@ export interface PackWorkflow {
 }
 
 /** Validates every config/packs/<pack>/workflows/*.yaml; a bad file is reported and skipped. */
-export async function loadPackWorkflows(configDir: string, report: (line: string) => void = console.error): Promise<PackWorkflow[]> {
+export async function loadPackWorkflows(configDir: string, actionRefs: ReadonlySet<string>, report: (line: string) => void = console.error): Promise<PackWorkflow[]> {
   const packsDir = join(configDir, 'packs');
   const out: PackWorkflow[] = [];
   const packs = await readdir(packsDir).catch(() => [] as string[]);
@@ -119,7 +125,7 @@ export async function loadPackWorkflows(configDir: string, report: (line: string
     const dir = join(packsDir, pack, 'workflows');
     for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) if (/\.ya?ml$/.test(f)) files.push(join(dir, f));
   }
-  const refs = new Set<string>((await loadPackContents(configDir, () => {})).actions.keys());
+  const refs = new Set<string>(actionRefs);
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
   for (const text of texts) {
     const m = /^ref:\s*([a-z0-9_.]+)/m.exec(text);

@@ -7,6 +7,7 @@ import { createApp } from '../api/app.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import { connectClient, ensureSearchAttributes, loadConfig, openDatabase } from './bootstrap.js';
 import { readSettings } from './settings.js';
+import { secretFromEnv } from './config.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
 import { createWorker } from './worker.js';
 
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
 
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, publicUrl: settings.publicUrl } });
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl } });
   const workerDone = worker.run();
   const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
   const server: Server = await new Promise((res) => {

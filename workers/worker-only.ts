@@ -1,7 +1,7 @@
 // `npm run worker`: only the worker, for scaling out. Needs TEMPORAL_ADDRESS (default 127.0.0.1:7233) and a shared DATABASE_URL.
 import type { Connection } from '@temporalio/client';
 import { connectClient, ensureSearchAttributes, openDatabase } from './bootstrap.js';
-import { loadPlugins } from './config.js';
+import { loadPlugins, secretFromEnv } from './config.js';
 import { readSettings } from './settings.js';
 import { createWorker } from './worker.js';
 
@@ -14,7 +14,7 @@ await ensureSearchAttributes(client.connection as Connection, settings.namespace
 await client.connection.close();
 let plugins = await loadPlugins(settings.configDir);
 process.on('SIGHUP', () => void loadPlugins(settings.configDir).then((p) => (plugins = p)));
-const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, publicUrl: settings.publicUrl } });
+const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl } });
 console.log(`closeloop worker: polling task queue 'closeloop' on ${address} (namespace ${settings.namespace})`);
 const stop = () => worker.shutdown();
 process.once('SIGINT', stop);

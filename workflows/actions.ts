@@ -83,7 +83,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
       const req: HttpRequestInput = {
         ...(input as Partial<HttpRequestInput>),
         url: input.url,
-        method: String(input.method ?? (ctx.ref === 'http.get' ? 'GET' : 'GET')).toUpperCase(),
+        method: String(input.method ?? 'GET').toUpperCase(),
         idempotencyKey: ctx.idempotencyKey,
         tenant: ctx.tenant,
         ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
