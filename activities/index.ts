@@ -5,6 +5,7 @@ import { bookkeepingActivities } from './bookkeeping.js';
 import { httpRequest } from './http.js';
 import { pluginActivities, type SecretResolver } from './plugins.js';
 import { kvActivities, withSecrets } from './secrets.js';
+import { reviewActivities, type Endpoints } from './reviews.js';
 import type { PluginDef } from '../workers/config.js';
 import type { CoreActivities } from './types.js';
 
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   publicUrl?: string;
   /** Plugin secrets by name (workers/ wires the environment); none by default. */
   pluginSecret?: SecretResolver;
+  /** Outward endpoints (config/agent/endpoints.yaml), read at call time. */
+  endpoints?: () => Endpoints;
 }
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
@@ -31,5 +34,6 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
     ...bookkeepingActivities(deps.store),
+    ...reviewActivities(deps.store, deps.endpoints ?? (() => ({}))),
   };
 }

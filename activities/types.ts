@@ -101,6 +101,7 @@ export interface CoreActivities {
   indexRun(row: RunIndexRow): Promise<void>;
   /** Checks a rendered output against the workflow's output schema; returns the problems. */
   checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]>;
+  deliverManualReview(input: ManualReviewInput): Promise<ManualReviewDelivery>;
 }
 
 /** Failure types activities throw; the interpreter maps them to task outcomes. */
@@ -110,3 +111,16 @@ export const ERROR_TYPES = {
   unknownAction: 'UnknownActionError',
   mockFailure: 'MockFailure',
 } as const;
+
+/** A manual-review item on its way to the ops endpoint (`POST /ops/manual-review`). */
+export interface ManualReviewInput {
+  id: string;
+  tenant: string;
+  reason: string;
+  detail: Record<string, unknown>;
+}
+export interface ManualReviewDelivery {
+  delivered: boolean;
+  status?: number;
+  note?: string;
+}

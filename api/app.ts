@@ -13,6 +13,14 @@ import { controlRoutes } from './routes/control.js';
 import { kvRoutes } from './routes/kv.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { workflowRoutes } from './routes/workflows.js';
+import { eventIntakeRoutes, eventReadRoutes } from './routes/events.js';
+import { strategyRoutes } from './routes/strategies.js';
+import { triggerRoutes } from './routes/trigger.js';
+import { createIntake, type Intake } from './intake/index.js';
+import { StrategyLibrary } from './strategy-library.js';
+import { StrategyRepo } from '../store/strategies-repo.js';
+import { EventRepo } from '../store/events-repo.js';
+import type { LaunchDeps } from './launch.js';
 
 export interface ApiDeps {
   store: Store;
@@ -21,11 +29,24 @@ export interface ApiDeps {
   taskQueue: string;
   packs?: () => PackContents;
   bodyLimit?: string;
+  /** Largest accepted event body (413 above it). */
+  eventBodyLimit?: string;
+  /** Shared with the NATS consumer when one runs in the same process. */
+  intake?: Intake;
+  library?: StrategyLibrary;
 }
 
 export function createApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  const workflows = new WorkflowRepo(deps.store.db);
+  const strategies = new StrategyRepo(deps.store.db);
+  const library = deps.library ?? new StrategyLibrary(strategies);
+  const packs = deps.packs ?? (() => ({ actions: new Map(), config: new Map() }));
+  const launch: LaunchDeps = { repo: workflows, store: deps.store, client: deps.client, taskQueue: deps.taskQueue, packs };
+  const intake = deps.intake ?? createIntake({ launch, library, tenants: deps.tenants });
+  // before the JSON parser: intake verifies the signature over the raw bytes
+  app.use(eventIntakeRoutes({ intake, bodyLimit: deps.eventBodyLimit ?? '256kb' }));
   const limit = deps.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }));
@@ -48,9 +69,11 @@ export function createApp(deps: ApiDeps): Express {
   const v1 = express.Router();
   v1.use(callbackRoutes({ db: deps.store.db, client: deps.client })); // token-authenticated, before API keys
   v1.use(['/v1', '/internal'], authenticate(deps.tenants));
-  const workflows = new WorkflowRepo(deps.store.db);
   const runs = new RunRepo(deps.store.db);
-  v1.use(workflowRoutes({ repo: workflows, store: deps.store, client: deps.client, taskQueue: deps.taskQueue, packs: deps.packs ?? (() => ({ actions: new Map(), config: new Map() })) }));
+  v1.use(workflowRoutes(launch));
+  v1.use(triggerRoutes(launch));
+  v1.use(strategyRoutes({ repo: strategies, library }));
+  v1.use(eventReadRoutes({ events: new EventRepo(deps.store.db) }));
   v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
   v1.use(executionRoutes({ runs, client: deps.client }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));

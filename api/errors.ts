@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: unknown[] = [],
+    /** Seconds, sent as Retry-After (429, 503). */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -16,6 +18,7 @@ export const notFound = (what: string) => new ApiError(404, 'not_found', `${what
 
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof ApiError) {
+    if (err.retryAfter) res.setHeader('retry-after', String(err.retryAfter));
     res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
     return;
   }

@@ -4,9 +4,9 @@ import { ParameterError, validateParameters, type CompiledWorkflow } from '../ds
 import { SA, TASKFLOW, TASK_QUEUE } from '../workflows/definitions.js';
 import type { TaskflowInput } from '../workflows/summary.js';
 import { isSecretMarker, secretMarker } from '../dsl/secrets.js';
+import { ApiError } from './errors.js';
 
 export type SecretWriter = (tenant: string, key: string, value: unknown) => Promise<void>;
-import { ApiError } from './errors.js';
 
 export interface StartedRun {
   execution_id: string;
@@ -18,7 +18,21 @@ export interface StartedRun {
 /** Validates parameters (nothing starts on bad input) and starts `taskflow` as run:<tenant>:<key>. */
 export async function startRun(
   client: Client,
-  opts: { workflow: CompiledWorkflow; parameters: unknown; tenant: string; idempotencyKey?: string; taskQueue?: string; startedBy?: string; traceId?: string; resume?: TaskflowInput['resume']; storeSecret?: SecretWriter },
+  opts: {
+    workflow: CompiledWorkflow;
+    parameters: unknown;
+    tenant: string;
+    idempotencyKey?: string;
+    taskQueue?: string;
+    startedBy?: string;
+    traceId?: string;
+    resume?: TaskflowInput['resume'];
+    storeSecret?: SecretWriter;
+    /** Set when a strategy started the run: `id@version`, the triggering event, and what the run may call. */
+    strategy?: string;
+    event?: TaskflowInput['event'];
+    permissions?: string[];
+  },
 ): Promise<StartedRun> {
   let parameters: Record<string, unknown>;
   try {
@@ -43,6 +57,9 @@ export async function startRun(
     ...(opts.startedBy ? { startedBy: opts.startedBy } : {}),
     ...(opts.traceId ? { traceId: opts.traceId } : {}),
     ...(opts.resume ? { resume: opts.resume } : {}),
+    ...(opts.strategy ? { strategy: opts.strategy } : {}),
+    ...(opts.event ? { event: opts.event } : {}),
+    ...(opts.permissions ? { permissions: opts.permissions } : {}),
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
   try {
@@ -56,6 +73,7 @@ export async function startRun(
         { key: SA.tenant, value: opts.tenant },
         { key: SA.workflow, value: opts.workflow.ref },
         { key: SA.status, value: 'running' },
+        ...(opts.strategy ? [{ key: SA.strategy, value: opts.strategy }] : []),
       ],
       staticSummary: `${opts.workflow.ref}@${opts.workflow.version}`,
     });

@@ -90,4 +90,61 @@ export const callbacks = pgTable('callbacks', {
   receivedAt: timestamp('received_at', { withTimezone: true, mode: 'string' }),
 });
 
-export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks };
+export const events = pgTable(
+  'events',
+  {
+    tenant: text('tenant').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    envelope: jsonb('envelope').notNull(),
+    transport: text('transport').notNull(),
+    status: text('status').notNull(),
+    strategyId: text('strategy_id'),
+    strategyVersion: integer('strategy_version'),
+    executionId: text('execution_id'),
+    error: text('error'),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.idempotencyKey] }), index('events_tenant_id').on(t.tenant, t.id), index('events_received').on(t.receivedAt)],
+);
+
+export const strategies = pgTable(
+  'strategies',
+  {
+    id: text('id').notNull(),
+    version: integer('version').notNull(),
+    owner: text('owner').notNull(),
+    status: text('status').notNull(),
+    definition: jsonb('definition').notNull(),
+    origin: text('origin').notNull(),
+    createdBy: text('created_by'),
+    approvedBy: text('approved_by'),
+    activatedAt: timestamp('activated_at', { withTimezone: true, mode: 'string' }),
+    previousActive: integer('previous_active'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.id, t.version] }), index('strategies_status').on(t.status)],
+);
+
+export const manualReviews = pgTable(
+  'manual_reviews',
+  {
+    id: text('id').primaryKey(),
+    tenant: text('tenant').notNull(),
+    reason: text('reason').notNull(),
+    eventKey: text('event_key'),
+    executionId: text('execution_id'),
+    detail: jsonb('detail').notNull(),
+    status: text('status').notNull().default('open'),
+    notifiedAt: timestamp('notified_at', { withTimezone: true, mode: 'string' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'string' }),
+    resolvedBy: text('resolved_by'),
+  },
+  (t) => [index('manual_reviews_tenant_status').on(t.tenant, t.status, t.createdAt)],
+);
+
+export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks, events, strategies, manualReviews };

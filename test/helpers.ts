@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createActivities } from '../activities/index.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { Mocks } from '../dsl/mocks.js';
 import { validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
 import { openStore, type Store } from '../store/db.js';
@@ -15,7 +15,7 @@ export interface Harness {
   store: Store;
   taskQueue: string;
   /** Runs `fn` while a worker polls this file's private task queue. */
-  withWorker<T>(fn: () => Promise<T>, opts?: { mocks?: Mocks }): Promise<T>;
+  withWorker<T>(fn: () => Promise<T>, opts?: { mocks?: Mocks; deps?: Partial<ActivityDeps> }): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ export async function createHarness(): Promise<Harness> {
         connection: native,
         taskQueue,
         workflowBundle: { codePath: inject('bundlePath') },
-        activities: createActivities({ store, ...(opts.mocks ? { mocks: opts.mocks } : {}) }),
+        activities: createActivities({ store, ...(opts.mocks ? { mocks: opts.mocks } : {}), ...opts.deps }),
       });
       return worker.runUntil(fn);
     },

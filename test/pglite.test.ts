@@ -1,11 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { eq, getTableColumns, getTableName, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bookkeepingActivities } from '../activities/bookkeeping.js';
-import { migrate, openStore } from '../store/db.js';
-import { runs } from '../store/schema.js';
+import { migrate, openStore, rowsOf } from '../store/db.js';
+import { runs, schema } from '../store/schema.js';
 import { WorkflowRepo } from '../store/workflows-repo.js';
 import { compile } from './helpers.js';
 
@@ -18,7 +18,14 @@ describe('embedded PGlite (the default without DATABASE_URL)', () => {
     dirs.push(dir);
     const first = await openStore({ pgliteDir: dir });
     expect(first.kind).toBe('pglite');
-    expect(await migrate(first)).toEqual(['0001_init.sql', '0002_inquiries.sql', '0003_kv.sql', '0004_callbacks.sql']);
+    const files = (await readdir(join(import.meta.dirname, '..', 'migrations'))).filter((f) => f.endsWith('.sql')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    expect(await migrate(first)).toEqual(files);
+    // the drizzle schema (store/schema.ts) mirrors the SQL migrations column for column
+    const columns = await rowsOf<{ table_name: string; column_name: string; is_nullable: string }>(first, sql`SELECT table_name, column_name, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`);
+    const actual = columns.map((c) => `${c.table_name}.${c.column_name}${c.is_nullable === 'NO' ? '!' : ''}`).sort();
+    const declared = Object.values(schema).flatMap((t) => Object.values(getTableColumns(t)).map((c) => `${getTableName(t)}.${c.name}${c.notNull ? '!' : ''}`)).sort();
+    expect(actual).toEqual(declared);
     const wf = compile('ref: t.pg\nversion: 1.2.3\ntasks:\n  - name: a\n    action: core.noop\n');
     expect(await new WorkflowRepo(first.db).register('t1', wf, 'yaml', 'me')).toBe('created');
     const book = bookkeepingActivities(first);

@@ -5,6 +5,9 @@ import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { loadPackContents, loadPackWorkflows, loadPlugins, loadTenants, type PackContents, type PluginDef, type TenantConfig } from './config.js';
 import type { Settings } from './settings.js';
+import { loadEndpoints, loadStrategyFiles } from './agent-config.js';
+import { StrategyRepo } from '../store/strategies-repo.js';
+import type { Endpoints } from '../activities/reviews.js';
 
 /** PostgreSQL when DATABASE_URL is set, otherwise embedded PGlite under .data/; migrations applied. */
 export async function openDatabase(settings: Settings): Promise<Store> {
@@ -27,6 +30,8 @@ export interface LoadedConfig {
   packWorkflows: number;
   packs: PackContents;
   plugins: Map<string, PluginDef>;
+  endpoints: Endpoints;
+  strategies: number;
 }
 
 /** Loads tenants and registers pack workflows for every tenant (idempotent across restarts). */
@@ -40,7 +45,11 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
     const outcome = await repo.register(SHARED_TENANT, p.workflow, p.yaml, 'config');
     if (outcome === 'conflict') log(`config: ${p.workflow.ref}@${p.workflow.version} changed on disk but that version is already registered: bump its version (the registered one stays in force)`);
   }
-  return { tenants, packWorkflows: packs.length, packs: packContents, plugins };
+  const strategies = await loadStrategyFiles(settings.configDir, (line) => log(`config: ${line}`));
+  const synced = await new StrategyRepo(store.db).syncFromConfig(strategies);
+  for (const key of synced.changed) log(`config: strategy ${key} changed on disk but that version is already stored: bump its version (the stored one stays in force)`);
+  const endpoints = await loadEndpoints(settings.configDir);
+  return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length };
 }
 
 export async function connectClient(address: string, namespace: string): Promise<Client> {

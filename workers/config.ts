@@ -17,6 +17,8 @@ export interface Tenant {
   name: string;
   status: 'active' | 'disabled';
   signingSecret: string | null;
+  /** Event intake limit: `rate` events/s sustained, `burst` at once (tenants.yaml `rate_limit`). */
+  rateLimit?: { rate: number; burst: number };
 }
 export interface TenantConfig {
   tenants: Map<string, Tenant>;
@@ -44,7 +46,15 @@ export async function loadTenants(configDir: string, env: NodeJS.ProcessEnv = pr
   const keys: ApiKey[] = [];
   for (const [i, t] of (raw?.tenants ?? []).entries()) {
     if (typeof t.id !== 'string') throw new ConfigError(`${file}: tenants[${i}]: 'id' is required`);
-    tenants.set(t.id, { id: t.id, name: String(t.name ?? t.id), status: t.status === 'disabled' ? 'disabled' : 'active', signingSecret: resolveSecret(t.signing_secret as Secretish, env) });
+    const rl = t.rate_limit as { per_second?: unknown; burst?: unknown } | undefined;
+    if (rl !== undefined && (typeof rl !== 'object' || !(Number(rl.per_second) > 0))) throw new ConfigError(`${file}: tenants[${i}].rate_limit: needs per_second > 0 (and optionally burst)`);
+    tenants.set(t.id, {
+      id: t.id,
+      name: String(t.name ?? t.id),
+      status: t.status === 'disabled' ? 'disabled' : 'active',
+      signingSecret: resolveSecret(t.signing_secret as Secretish, env),
+      ...(rl ? { rateLimit: { rate: Number(rl.per_second), burst: Number(rl.burst ?? Number(rl.per_second) * 2) } } : {}),
+    });
     for (const [j, k] of ((t.api_keys as Record<string, unknown>[] | undefined) ?? []).entries()) {
       const plain = resolveSecret(k.key as Secretish, env);
       const hash = typeof k.hash === 'string' ? k.hash : plain ? hashKey(plain) : null;

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
 
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl } });
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints } });
   const workerDone = worker.run();
   const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
   const server: Server = await new Promise((res) => {
@@ -46,7 +46,7 @@ Closeloop is running.
   Web UI      ${uiUrl}/namespaces/${settings.namespace}/workflows
   Temporal    ${address} (namespace ${settings.namespace}, task queue ${TASK_QUEUE})
   Database    ${store.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${join(settings.dataDir, 'pglite')}`}
-  Config      ${settings.configDir} (${config.packWorkflows} pack workflow(s) registered)
+  Config      ${settings.configDir} (${config.packWorkflows} pack workflow(s) registered, ${config.strategies} strategies)
   Dev tenant  'default': API key '${settings.devApiKey}', signing secret '${settings.devSigningSecret}'
 Press Ctrl-C to stop.`);
 

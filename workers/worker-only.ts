@@ -3,6 +3,7 @@ import type { Connection } from '@temporalio/client';
 import { connectClient, ensureSearchAttributes, openDatabase } from './bootstrap.js';
 import { loadPlugins, secretFromEnv } from './config.js';
 import { readSettings } from './settings.js';
+import { loadEndpoints } from './agent-config.js';
 import { createWorker } from './worker.js';
 
 const settings = readSettings();
@@ -13,8 +14,12 @@ const client = await connectClient(address, settings.namespace);
 await ensureSearchAttributes(client.connection as Connection, settings.namespace);
 await client.connection.close();
 let plugins = await loadPlugins(settings.configDir);
-process.on('SIGHUP', () => void loadPlugins(settings.configDir).then((p) => (plugins = p)));
-const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl } });
+let endpoints = await loadEndpoints(settings.configDir);
+process.on('SIGHUP', () => {
+  void loadPlugins(settings.configDir).then((p) => (plugins = p));
+  void loadEndpoints(settings.configDir).then((e) => (endpoints = e));
+});
+const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => endpoints } });
 console.log(`closeloop worker: polling task queue 'closeloop' on ${address} (namespace ${settings.namespace})`);
 const stop = () => worker.shutdown();
 process.once('SIGINT', stop);

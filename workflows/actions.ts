@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import { isHttpAction } from '../dsl/builtins.js';
+import { deniedMessage, hostOf, permits } from '../dsl/permissions.js';
 import type { CoreActivities, HttpRequestInput } from '../activities/types.js';
 import type { TaskError } from './summary.js';
 
@@ -27,6 +28,15 @@ export interface AttemptContext {
   tenant: string;
   executionId: string;
   traceId?: string;
+  /** From the starting strategy: what this run may call (absent = no limit). */
+  permissions?: string[];
+  strategy?: string;
+}
+
+/** Fails the attempt (without calling anything) when the run's permissions do not cover `need`. */
+export function requirePermission(ctx: AttemptContext, need: string): void {
+  if (permits(ctx.permissions, need)) return;
+  throw new TaskFailure({ type: 'PermissionDenied', message: deniedMessage(ctx.task, need, ctx.permissions ?? [], ctx.strategy) });
 }
 
 const DEFAULT_ACTIVITY_TIMEOUT_S = 60;
@@ -80,6 +90,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
     }
     if (isHttpAction(ctx.ref)) {
       if (typeof input.url !== 'string' || !input.url) throw new TaskFailure({ type: 'InputError', message: `${ctx.ref}: input 'url' is required` });
+      requirePermission(ctx, `http:${hostOf(input.url)}`);
       const req: HttpRequestInput = {
         ...(input as Partial<HttpRequestInput>),
         url: input.url,

@@ -40,6 +40,8 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         tenant: e.input.tenant,
         executionId: e.executionId,
         ...(e.input.traceId ? { traceId: e.input.traceId } : {}),
+        ...(e.input.permissions ? { permissions: e.input.permissions } : {}),
+        ...(e.input.strategy ? { strategy: e.input.strategy } : {}),
       };
       const result = packAction ? await runPackAction(packAction, attemptCtx, e.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}, e.callbacks) : await runAttempt(attemptCtx);
       e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });

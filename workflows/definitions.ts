@@ -30,3 +30,5 @@ export const SA = {
   closure: defineSearchAttributeKey('CloseloopClosure', SearchAttributeType.KEYWORD),
 };
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);
+
+export const MANUAL_REVIEW = 'manualReview';

@@ -1,1 +1,2 @@
 export { taskflow } from './taskflow.js';
+export { manualReview } from './manual-review.js';

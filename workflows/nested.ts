@@ -26,6 +26,8 @@ export async function runNested(opts: { parent: TaskflowInput; child: CompiledWo
     tenant: opts.parent.tenant,
     depth,
     ...(opts.parent.traceId ? { traceId: opts.parent.traceId } : {}),
+    ...(opts.parent.permissions ? { permissions: opts.parent.permissions } : {}),
+    ...(opts.parent.strategy ? { strategy: opts.parent.strategy } : {}),
   };
   try {
     const summary = (await executeChild(TASKFLOW, {

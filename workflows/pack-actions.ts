@@ -2,7 +2,7 @@ import { condition, proxyActivities, setCurrentDetails, uuid4 } from '@temporali
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import type { ActionDef } from '../dsl/actions.js';
 import type { CoreActivities } from '../activities/types.js';
-import { TaskFailure, asTaskFailure, runAttempt, type AttemptContext } from './actions.js';
+import { TaskFailure, asTaskFailure, requirePermission, runAttempt, type AttemptContext } from './actions.js';
 
 /** Results posted to `POST /v1/callbacks/{token}`, delivered to the run as the `callback` signal. */
 export type CallbackBox = Map<string, unknown>;
@@ -19,6 +19,7 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
     }
     return runAttempt({ ...ctx, ref: 'core.http', input: { ...request, ...(def.expected_status !== undefined ? { expected_status: def.expected_status } : {}), ...(def.timeout ? { timeout: def.timeout } : {}) } });
   }
+  requirePermission(ctx, `plugin:${def.plugin}`);
   const limit = ctx.timeout ?? def.timeout ?? 30;
   const acts = proxyActivities<CoreActivities>({ summary: ctx.label, startToCloseTimeout: `${limit + 5}s`, retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 } });
   const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, timeout: limit, ...(ctx.traceId ? { traceId: ctx.traceId } : {}) };

@@ -37,6 +37,8 @@ export async function runShards(e: Engine, task: CompiledTask, run: number, item
       parameters: e.input.parameters,
       tenant: e.input.tenant,
       ...(e.input.traceId ? { traceId: e.input.traceId } : {}),
+      ...(e.input.permissions ? { permissions: e.input.permissions } : {}),
+      ...(e.input.strategy ? { strategy: e.input.strategy } : {}),
       ...(e.input.depth ? { depth: e.input.depth } : {}),
       resume: { retry_of: e.executionId, from: [task.name], vars: e.ctx.vars, task: e.ctx.task },
       shard: { task: task.name, run, offset, total: items.length, items: slice },

@@ -39,6 +39,8 @@ export interface TaskflowInput {
   traceId?: string;
   event?: unknown;
   strategy?: string;
+  /** What a strategy-started run may call (`plugin:<id>`, `notify:<channel>`, `http:<host>`); absent = no limit. */
+  permissions?: string[];
   startedBy?: string;
   /** A slice of a large with_items task, run as a child shard of the run that owns the task. */
   shard?: { task: string; run: number; offset: number; total: number; items: unknown[] };

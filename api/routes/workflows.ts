@@ -1,14 +1,12 @@
 import { Router, type Request } from 'express';
 import { validateWorkflow } from '../../dsl/index.js';
-import { NestingError, pinActions, pinNested } from '../../dsl/nested.js';
 import type { PackContents } from '../../workers/config.js';
 import type { Store } from '../../store/db.js';
-import { secretWriter } from '../../store/kv-repo.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
-import { startRun } from '../start-run.js';
+import { launchWorkflow, splitRef } from '../launch.js';
 
 export interface WorkflowRoutesDeps {
   repo: WorkflowRepo;
@@ -24,11 +22,6 @@ function yamlOf(req: Request): string {
   if (typeof req.body === 'string' && req.body.trim()) return req.body;
   if (req.body && typeof req.body === 'object' && typeof (req.body as { yaml?: unknown }).yaml === 'string') return (req.body as { yaml: string }).yaml;
   throw new ApiError(400, 'bad_request', 'send the workflow as a YAML body (Content-Type: application/yaml) or JSON {"yaml": "..."}', [{ location: 'body' }]);
-}
-
-function splitRef(ref: string): { ref: string; version?: string } {
-  const [name, version] = ref.split('@');
-  return version ? { ref: name!, version } : { ref: name! };
 }
 
 export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
@@ -86,9 +79,6 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
   });
 
   r.post('/v1/workflows/:ref/executions', requireRole('operator'), async (req, res) => {
-    const { ref, version } = splitRef(String(req.params.ref));
-    const wf = await deps.repo.get(req.principal!.tenant, ref, version);
-    if (!wf) throw notFound(`workflow '${String(req.params.ref)}'`);
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as { parameters?: unknown; idempotency_key?: unknown };
     if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !/^[A-Za-z0-9_.:-]{1,200}$/.test(body.idempotency_key))) {
       throw new ApiError(400, 'bad_request', "'idempotency_key' must be 1-200 characters of letters, digits, '_', '.', ':' or '-'", [{ location: 'body.idempotency_key' }]);
@@ -96,22 +86,11 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     if (body.parameters !== undefined && (typeof body.parameters !== 'object' || body.parameters === null || Array.isArray(body.parameters))) {
       throw new ApiError(400, 'bad_request', "'parameters' must be an object", [{ location: 'body.parameters' }]);
     }
-    const tenant = req.principal!.tenant;
-    let pinned;
-    try {
-      const { actions, config } = deps.packs();
-      pinned = pinActions(await pinNested(wf.compiled, async (ref) => (await deps.repo.get(tenant, ref))?.compiled ?? null), actions, config);
-    } catch (err) {
-      if (err instanceof NestingError) throw new ApiError(422, 'invalid_nesting', err.message);
-      throw err;
-    }
-    const started = await startRun(deps.client, {
-      workflow: pinned,
-      parameters: body.parameters ?? {},
+    const started = await launchWorkflow(deps, {
       tenant: req.principal!.tenant,
-      taskQueue: deps.taskQueue,
+      workflow: String(req.params.ref),
+      parameters: body.parameters ?? {},
       startedBy: req.principal!.keyId,
-      storeSecret: secretWriter(deps.store.db),
       ...(typeof body.idempotency_key === 'string' ? { idempotencyKey: body.idempotency_key } : {}),
     });
     res.status(started.status === 'started' ? 202 : 200).json(started);

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { checkEnvelope } from '../../dsl/event.js';
+import type { EventEnvelope } from '../../dsl/strategy-match.js';
+import type { EventRepo, EventRow } from '../../store/events-repo.js';
+import type { TenantConfig } from '../../workers/config.js';
+import { ApiError } from '../errors.js';
+import { launchWorkflow, type LaunchDeps } from '../launch.js';
+import { intakeMetrics } from '../metrics.js';
+import type { StrategyLibrary } from '../strategy-library.js';
+import { openManualReview } from './manual-review.js';
+import type { RateLimiter } from './rate-limit.js';
+import { verify } from './signature.js';
+
+export type Transport = 'http' | 'nats' | 'replay';
+
+export interface IntakeResult {
+  event_id: string;
+  status: 'started' | 'duplicate' | 'unmatched';
+  strategy: string | null;
+  execution_id: string | null;
+}
+
+export interface IntakeDeps {
+  events: EventRepo;
+  library: StrategyLibrary;
+  launch: LaunchDeps;
+  tenants: () => TenantConfig;
+  limiter: RateLimiter;
+}
+
+const refused = (status: number, code: string, message: string, details?: { location?: string; message?: string }[], retryAfter?: number) => {
+  intakeMetrics.ingested.add(1, { status: code });
+  return new ApiError(status, code, message, details, retryAfter);
+};
+
+/**
+ * One path for every event, whatever carried it: parse, validate, check tenant and signature,
+ * rate-limit, store (before anything is acknowledged), match a strategy, start the run or open a
+ * manual review. The same (tenant, idempotency key) never starts a second run.
+ */
+export class Intake {
+  constructor(private readonly deps: IntakeDeps) {}
+
+  async submit(raw: Buffer, signature: string | undefined, transport: Transport, opts: { trusted?: boolean } = {}): Promise<IntakeResult> {
+    const receivedAt = Date.now();
+    const event = this.authenticate(raw, signature, opts.trusted ?? false);
+    const wait = this.deps.limiter.take(event.tenant);
+    if (wait > 0) throw refused(429, 'rate_limited', `tenant '${event.tenant}' is sending faster than its limit; retry in ${wait} s`, [], wait);
+    const key = event.idempotency_key ?? event.id;
+    const { fresh, row } = await this.deps.events.claim(event, key, transport);
+    if (!fresh && (row.status === 'started' || row.status === 'unmatched')) return this.duplicate(row);
+    return this.route(event, key, row, receivedAt);
+  }
+
+  private authenticate(raw: Buffer, signature: string | undefined, trusted: boolean): EventEnvelope {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw refused(400, 'malformed_json', `the body is not JSON: ${(err as Error).message}`, [{ location: 'body' }]);
+    }
+    const checked = checkEnvelope(body);
+    if (!checked.ok) throw refused(400, 'invalid_event', 'the event envelope is invalid', checked.problems);
+    const event = checked.event;
+    const tenant = this.deps.tenants().tenants.get(event.tenant);
+    if (!tenant) throw refused(401, 'unknown_tenant', `tenant '${event.tenant}' is not known here`);
+    if (tenant.status !== 'active') throw refused(403, 'tenant_disabled', `tenant '${event.tenant}' is disabled`);
+    if (!trusted) {
+      if (!tenant.signingSecret) throw refused(401, 'unsigned_tenant', `tenant '${event.tenant}' has no signing secret configured, so its events cannot be verified`);
+      const check = verify(tenant.signingSecret, raw, signature);
+      if (!check.ok) throw refused(401, 'bad_signature', check.reason);
+    }
+    return event;
+  }
+
+  private duplicate(row: EventRow): IntakeResult {
+    intakeMetrics.ingested.add(1, { status: 'duplicate' });
+    const strategy = row.strategyId ? `${row.strategyId}@${row.strategyVersion}` : null;
+    return { event_id: row.id, status: 'duplicate', strategy, execution_id: row.executionId };
+  }
+
+  private async route(event: EventEnvelope, key: string, row: EventRow, receivedAt: number): Promise<IntakeResult> {
+    const { tenant } = event;
+    const match = (await this.deps.library.current()).match(event);
+    const winner = match.winner;
+    if (!winner || match.error) {
+      intakeMetrics.miss();
+      return this.review(event, key, match.error ? 'strategy_error' : 'unmatched', { error: match.error ?? null, candidates: match.candidates });
+    }
+    intakeMetrics.hit();
+    const strategy = `${winner.id}@${winner.version}`;
+    let started;
+    try {
+      started = await launchWorkflow(this.deps.launch, {
+        tenant,
+        workflow: winner.workflow,
+        parameters: match.parameters ?? {},
+        idempotencyKey: key,
+        startedBy: `strategy:${strategy}`,
+        traceId: event.trace_id ?? randomBytes(16).toString('hex'),
+        strategy,
+        event: { id: event.id, type: event.type, tenant, occurred_at: event.occurred_at ?? null, received_at: new Date(receivedAt).toISOString(), payload: event.payload },
+        ...(winner.permissions ? { permissions: winner.permissions } : {}),
+      });
+    } catch (err) {
+      // a strategy pointing at a missing workflow or rendering bad parameters is a library defect: people decide
+      if (err instanceof ApiError && err.status < 500) return this.review(event, key, 'strategy_error', { strategy, error: err.message, details: err.details ?? [] });
+      await this.deps.events.settle(tenant, key, { status: 'failed', strategyId: winner.id, strategyVersion: winner.version, error: (err as Error).message });
+      throw refused(503, 'start_failed', `event ${event.id} is stored but its run could not be started (${(err as Error).message}); send it again or run 'closeloop events replay ${event.id}'`);
+    }
+    await this.deps.events.settle(tenant, key, { status: 'started', strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
+    if (started.status === 'duplicate') return this.duplicate({ ...row, strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
+    intakeMetrics.ingested.add(1, { status: 'started' });
+    intakeMetrics.generated.add(1, { tenant, strategy: winner.id });
+    return { event_id: event.id, status: 'started', strategy, execution_id: started.execution_id };
+  }
+
+  private async review(event: EventEnvelope, key: string, reason: 'unmatched' | 'strategy_error', detail: Record<string, unknown>): Promise<IntakeResult> {
+    const { launch } = this.deps;
+    const review = await openManualReview(
+      { db: launch.store.db, client: launch.client, taskQueue: launch.taskQueue },
+      { tenant: event.tenant, key, reason, eventKey: key, detail: { event: { id: event.id, type: event.type, idempotency_key: key }, ...detail } },
+    );
+    await this.deps.events.settle(event.tenant, key, { status: 'unmatched', error: typeof detail.error === 'string' ? detail.error : null });
+    if (!review.created) return this.duplicate({ id: event.id, strategyId: null, strategyVersion: null, executionId: null } as EventRow);
+    intakeMetrics.ingested.add(1, { status: 'unmatched' });
+    return { event_id: event.id, status: 'unmatched', strategy: null, execution_id: null };
+  }
+}
