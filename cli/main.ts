@@ -83,6 +83,30 @@ program
     process.exitCode = failed ? 1 : 0;
   });
 
+const strategy = program.command('strategy').description('the strategy library');
+strategy
+  .command('test')
+  .argument('<event>', 'an event envelope (JSON file)')
+  .option('--from <source>', "config (config/agent/strategies) or api (the running library, CLOSELOOP_API_URL/CLOSELOOP_API_KEY)", 'config')
+  .option('--json', 'print the match as JSON')
+  .description('which strategies were candidates, which conditions failed, which one wins and its parameters; starts nothing (exit 1 when none matches)')
+  .action(async (file: string, opts: { from: string; json?: boolean }) => {
+    if (opts.from !== 'config' && opts.from !== 'api') throw new CliError(`--from must be config or api (got '${opts.from}')`);
+    const { strategyTest } = await import('./events.js');
+    process.exitCode = await strategyTest(file, { from: opts.from, ...(opts.json ? { json: true } : {}) }, readSettings());
+  });
+
+program
+  .command('events')
+  .description('stored events')
+  .command('replay')
+  .argument('<target>', 'a stored event id (fetched from the API) or a saved envelope (JSON file)')
+  .description("re-submits an event through intake, signed with its tenant's secret; an event that already started a run answers 'duplicate'")
+  .action(async (target: string) => {
+    const { eventsReplay } = await import('./events.js');
+    process.exitCode = await eventsReplay(target, readSettings());
+  });
+
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {

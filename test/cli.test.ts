@@ -85,4 +85,54 @@ describe('closeloop CLI', () => {
     expect(badInput.code).toBe(1);
     expect(badInput.stderr).toMatch(/skus: must be array/);
   }, 120_000);
+
+  it('strategy test explains the match from config/ and starts nothing; exit 1 on a miss', async () => {
+    const hit = await closeloop(['strategy', 'test', 'config/agent/examples/order-paid.json']);
+    expect(hit.code).toBe(0);
+    expect(hit.stdout.trim().split('\n')).toEqual([
+      "event evt_order_A-1001_paid (shop.order.paid) for tenant 'default', strategies from config",
+      'candidates (1, in precedence order):',
+      '  → examples.fulfil_paid_orders@1  priority 10, weight 50',
+      'winner: examples.fulfil_paid_orders@1 → workflow examples.order_fulfilment@1.0.0',
+      'parameters: {"order_id":"A-1001","items":["widget","gadget"]}',
+      'nothing was started',
+    ]);
+    const dir = mkdtempSync(join(tmpdir(), 'closeloop-evt-'));
+    const free = join(dir, 'free.json');
+    writeFileSync(free, JSON.stringify({ id: 'e1', type: 'shop.order.paid', tenant: 'default', payload: { order_id: 'A', amount: 0 } }));
+    const miss = await closeloop(['strategy', 'test', free, '--json']);
+    expect(miss.code).toBe(1);
+    expect(JSON.parse(miss.stdout).candidates[0].failed).toEqual([{ condition: '{{ event.payload.amount > 0 }}', reason: 'false' }]);
+    writeFileSync(free, '{"id": 1}');
+    const bad = await closeloop(['strategy', 'test', free]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invalid event envelope/);
+  });
+
+  it('events replay re-submits a saved or stored event through intake, signed', async () => {
+    const { createHarness } = await import('./helpers.js');
+    const { startApi } = await import('./api-helpers.js');
+    const { loadTenants } = await import('../workers/config.js');
+    const h = await createHarness();
+    const api = await startApi(h, await loadTenants(join(ROOT, 'config'), {}));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'closeloop-evt-'));
+      const file = join(dir, 'e.json');
+      const id = `evt_cli_${Date.now()}`;
+      writeFileSync(file, JSON.stringify({ id, type: 'cli.nobody.listens', tenant: 'default', payload: {} }));
+      const env = { CLOSELOOP_API_URL: api.base, CLOSELOOP_DEV_SIGNING_SECRET: '', CLOSELOOP_DEV_API_KEY: '' };
+      const first = await closeloop(['events', 'replay', file], env);
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('"status":"unmatched"');
+      const again = await closeloop(['events', 'replay', id], env);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('"status":"duplicate"');
+      const missing = await closeloop(['events', 'replay', 'evt_nope'], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/HTTP 404/);
+    } finally {
+      api.close();
+      await h.close();
+    }
+  });
 });
