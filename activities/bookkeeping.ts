@@ -4,6 +4,7 @@ import { auditLog, inquiries, runs } from '../store/schema.js';
 import { createAjv, describeAjvError } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
+import { workerMetrics } from './metrics.js';
 
 const ajv = createAjv();
 
@@ -12,10 +13,22 @@ export function bookkeepingActivities(store: Store) {
     /** Idempotent on (execution_id, seq): a retried write after a crash adds nothing twice. */
     async recordAudit(rows: AuditRow[]): Promise<void> {
       if (!rows.length) return;
-      await store.db
+      const written = await store.db
         .insert(auditLog)
         .values(rows.map((r) => ({ executionId: r.execution_id, tenant: r.tenant, seq: r.seq, kind: r.kind, task: r.task, detail: r.detail, at: r.at })))
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ seq: auditLog.seq });
+      // metrics only for rows written now: a retried write is not counted twice
+      const fresh = new Set(written.map((w) => w.seq));
+      for (const r of rows) {
+        if (!fresh.has(r.seq)) continue;
+        if (r.kind === 'task.completed') {
+          const ok = r.detail.status === 'succeeded';
+          (ok ? workerMetrics().nodeSuccess : workerMetrics().nodeFailure).add(1, { tenant: r.tenant, ...(ok ? {} : { status: String(r.detail.status) }) });
+        } else if (r.kind === 'task.started' && typeof r.detail.event_received_at === 'string') {
+          workerMetrics().latency.record(Math.max(0, Date.parse(r.at) - Date.parse(r.detail.event_received_at)) / 1000, { tenant: r.tenant });
+        }
+      }
     },
     async indexRun(row: RunIndexRow): Promise<void> {
       const values = {

@@ -21,6 +21,7 @@ import { StrategyLibrary } from './strategy-library.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import { EventRepo } from '../store/events-repo.js';
 import type { LaunchDeps } from './launch.js';
+import { installMetrics, type MetricsHandler } from '../workers/telemetry.js';
 
 export interface ApiDeps {
   store: Store;
@@ -34,6 +35,8 @@ export interface ApiDeps {
   /** Shared with the NATS consumer when one runs in the same process. */
   intake?: Intake;
   library?: StrategyLibrary;
+  /** `GET /metrics` (Prometheus text); the process-wide handler by default. */
+  metrics?: MetricsHandler;
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -51,6 +54,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }));
 
+  const metricsHandler = deps.metrics ?? installMetrics();
+  app.get('/metrics', (req, res, next) => void metricsHandler(req, res).catch(next));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};

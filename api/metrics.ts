@@ -1,25 +1,37 @@
-import { metrics, ValueType } from '@opentelemetry/api';
+import { metrics, type Counter } from '@opentelemetry/api';
 
-// Instruments through @opentelemetry/api: no-ops until workers/ registers a MeterProvider (see workers/telemetry.ts).
-const meter = metrics.getMeter('closeloop');
-
+// Instruments through @opentelemetry/api. The API has no proxy meter, so they are (re)created
+// against whichever MeterProvider is current when first used (workers/telemetry.ts registers it).
 let hits = 0;
 let misses = 0;
 
+interface IntakeInstruments {
+  ingested: Counter;
+  generated: Counter;
+  manualEscalations: Counter;
+}
+let bound: { provider: unknown; instruments: IntakeInstruments } | undefined;
+
+function instruments(): IntakeInstruments {
+  const provider = metrics.getMeterProvider();
+  if (bound?.provider === provider) return bound.instruments;
+  const meter = provider.getMeter('closeloop');
+  meter
+    .createObservableGauge('agent_strategy_hit_rate', { description: 'Share of events a strategy matched, since this process started' })
+    .addCallback((r) => r.observe(hits + misses ? hits / (hits + misses) : 1));
+  const created: IntakeInstruments = {
+    ingested: meter.createCounter('events_ingested', { description: 'Events received, by outcome status' }),
+    generated: meter.createCounter('agent_workflow_generated', { description: 'Runs started from events and triggers' }),
+    manualEscalations: meter.createCounter('agent_manual_escalation', { description: 'Manual-review items opened' }),
+  };
+  bound = { provider, instruments: created };
+  return created;
+}
+
 export const intakeMetrics = {
-  ingested: meter.createCounter('events_ingested', { description: 'Events received, by outcome status' }),
-  generated: meter.createCounter('agent_workflow_generated', { description: 'Runs started from events and triggers' }),
-  manualEscalations: meter.createCounter('agent_manual_escalation', { description: 'Manual-review items opened' }),
-  latency: meter.createHistogram('agent_workflow_latency_seconds', {
-    description: 'Event received to first task started',
-    unit: 's',
-    valueType: ValueType.DOUBLE,
-    advice: { explicitBucketBoundaries: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30] },
-  }),
+  ingested: { add: (n: number, attrs: Record<string, string>) => instruments().ingested.add(n, attrs) },
+  generated: { add: (n: number, attrs: Record<string, string>) => instruments().generated.add(n, attrs) },
+  manualEscalations: { add: (n: number, attrs: Record<string, string>) => instruments().manualEscalations.add(n, attrs) },
   hit: () => void hits++,
   miss: () => void misses++,
 };
-
-meter
-  .createObservableGauge('agent_strategy_hit_rate', { description: 'Share of events a strategy matched, since this process started' })
-  .addCallback((r) => r.observe(hits + misses ? hits / (hits + misses) : 1));

@@ -242,6 +242,15 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     await probe.close();
   });
 
+  it('exports the intake and run metrics at /metrics in Prometheus text', async () => {
+    const text = await (await fetch(`${api.base}/metrics`)).text();
+    for (const name of ['events_ingested_total{status="started"}', 'events_ingested_total{status="duplicate"}', 'events_ingested_total{status="bad_signature"}', 'agent_workflow_generated_total', 'agent_manual_escalation_total', 'agent_strategy_hit_rate', 'agent_node_success_total', 'agent_workflow_latency_seconds_bucket']) {
+      expect(text, name).toContain(name);
+    }
+    const latency = /agent_workflow_latency_seconds_count\{[^}]*\} (\d+)/.exec(text);
+    expect(Number(latency?.[1])).toBeGreaterThan(0);
+  });
+
   it('cleans up', async () => {
     api.close();
     await ops.close();

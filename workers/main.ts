@@ -9,10 +9,14 @@ import { connectClient, ensureSearchAttributes, loadConfig, openDatabase } from 
 import { readSettings } from './settings.js';
 import { secretFromEnv } from './config.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
-import { createWorker } from './worker.js';
+import { createWorker, installWorkerRuntime } from './worker.js';
+import { installMetrics } from './telemetry.js';
 
 async function main(): Promise<void> {
   const settings = readSettings();
+  // Runtime.install must come before any Temporal connection: it carries the worker's Prometheus endpoint
+  const workerMetricsUrl = await installWorkerRuntime(settings.workerMetricsAddress);
+  const metrics = installMetrics(workerMetricsUrl ? { workerMetricsUrl } : {});
   await mkdir(settings.dataDir, { recursive: true });
   let devServer: DevServer | undefined;
   let address = settings.temporalAddress;
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
       console.log(`closeloop: a Temporal server already answers on ${address}; using it`);
       uiUrl = 'http://127.0.0.1:8233';
     } else {
-      console.log('closeloop: starting the embedded Temporal dev server (data in .data/temporal.db)...');
+      console.log('closeloop: starting the embedded Temporal dev server (data in ${join(settings.dataDir, 'temporal.db')})...');
       devServer = await startDevServer({ cli: findTemporalCli(settings.temporalCliPath), dbFile: join(settings.dataDir, 'temporal.db'), namespace: settings.namespace });
       uiUrl = devServer.uiUrl;
     }
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
 
   const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints } });
   const workerDone = worker.run();
-  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
+  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });

@@ -16,6 +16,10 @@ export interface Settings {
   temporalCliPath: string | undefined;
   /** Where plugins reach this API for callbacks. */
   publicUrl: string;
+  /** Where the Temporal worker's own Prometheus metrics listen (appended to /metrics); empty = off. */
+  workerMetricsAddress: string;
+  /** JetStream event bus (optional). */
+  natsUrl: string | undefined;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -30,5 +34,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     devSigningSecret: env.CLOSELOOP_DEV_SIGNING_SECRET || 'dev-signing-secret',
     temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
     publicUrl: env.CLOSELOOP_PUBLIC_URL || `http://127.0.0.1:${Number(env.PORT || 8080)}`,
+    workerMetricsAddress: env.CLOSELOOP_WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464',
+    natsUrl: env.NATS_URL || undefined,
   };
 }

@@ -1,4 +1,5 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
@@ -24,4 +25,22 @@ export async function createWorker(opts: { address: string; namespace: string; t
     ...(opts.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
   });
   return { worker, connection };
+}
+
+const portFree = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer().once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
+
+/** Installs the Temporal Runtime with its Prometheus endpoint on `address` (skipped when empty or taken); returns its URL. */
+export async function installWorkerRuntime(address: string): Promise<string | undefined> {
+  const [host, port] = address.split(/:(?=\d+$)/);
+  if (!address || !host || !port) return undefined;
+  if (!(await portFree(host, Number(port)))) {
+    console.warn(`closeloop: ${address} is taken; the Temporal worker's metrics are not exported (set CLOSELOOP_WORKER_METRICS_ADDRESS)`);
+    return undefined;
+  }
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: address, countersTotalSuffix: true, useSecondsForDurations: true } } } });
+  return `http://${address}/metrics`;
 }

@@ -84,6 +84,8 @@ export class Engine {
   }
 
   private readonly auditWrites: Promise<void>[] = [];
+  /** The first task of an event-started run carries the event's receipt time (event → first task latency). */
+  private firstTaskPending = true;
 
   /**
    * Sends buffered audit rows now without waiting, so the next task starts in the same workflow task
@@ -185,7 +187,9 @@ export class Engine {
     const startedMs = Date.now();
     const record: TaskRecord = { status: 'running', result: null, error: null, attempts: 0, started_at: new Date(startedMs).toISOString(), ended_at: null };
     this.ctx.task[name] = record;
-    this.record('task.started', name, { run: summary.runs, action: task.action ?? task.type });
+    const received = this.firstTaskPending && !this.input.resume && !this.input.shard ? (this.input.event as { received_at?: unknown } | undefined)?.received_at : undefined;
+    this.firstTaskPending = false;
+    this.record('task.started', name, { run: summary.runs, action: task.action ?? task.type, ...(typeof received === 'string' ? { event_received_at: received } : {}) });
 
     const outcome = await this.execute(task, summary.runs);
     Object.assign(record, { status: outcome.status, result: outcome.result, error: outcome.error, attempts: outcome.attempts, ended_at: new Date().toISOString() });
