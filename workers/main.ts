@@ -27,7 +27,7 @@ async function main(): Promise<void> {
       console.log(`closeloop: a Temporal server already answers on ${address}; using it`);
       uiUrl = 'http://127.0.0.1:8233';
     } else {
-      console.log('closeloop: starting the embedded Temporal dev server (data in ${join(settings.dataDir, 'temporal.db')})...');
+      console.log(`closeloop: starting the embedded Temporal dev server (data in ${join(settings.dataDir, 'temporal.db')})...`);
       devServer = await startDevServer({ cli: findTemporalCli(settings.temporalCliPath), dbFile: join(settings.dataDir, 'temporal.db'), namespace: settings.namespace });
       uiUrl = devServer.uiUrl;
     }
