@@ -11,6 +11,11 @@ import { secretFromEnv } from './config.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
 import { createWorker, installWorkerRuntime } from './worker.js';
 import { installMetrics } from './telemetry.js';
+import { createIntake } from '../api/intake/index.js';
+import { startEventBus } from '../api/intake/nats.js';
+import { StrategyLibrary } from '../api/strategy-library.js';
+import { StrategyRepo } from '../store/strategies-repo.js';
+import { WorkflowRepo } from '../store/workflows-repo.js';
 
 async function main(): Promise<void> {
   const settings = readSettings();
@@ -39,7 +44,12 @@ async function main(): Promise<void> {
 
   const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints } });
   const workerDone = worker.run();
-  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics });
+  // one intake and strategy library shared by HTTP and the event bus
+  const launch = { repo: new WorkflowRepo(store.db), store, client, taskQueue: TASK_QUEUE, packs: () => config.packs };
+  const library = new StrategyLibrary(new StrategyRepo(store.db));
+  const intake = createIntake({ launch, library, tenants: () => config.tenants });
+  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library });
+  const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });
@@ -49,6 +59,8 @@ Closeloop is running.
   API         http://127.0.0.1:${settings.port}   (try: curl -H 'Authorization: Bearer ${settings.devApiKey}' http://127.0.0.1:${settings.port}/v1/workflows)
   Web UI      ${uiUrl}/namespaces/${settings.namespace}/workflows
   Temporal    ${address} (namespace ${settings.namespace}, task queue ${TASK_QUEUE})
+  Event bus   ${bus ? `${settings.natsUrl} (JetStream: events.> → intake, dead letters on deadletter.>)` : 'off (set NATS_URL to take events from JetStream)'}
+  Metrics     http://127.0.0.1:${settings.port}/metrics
   Database    ${store.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${join(settings.dataDir, 'pglite')}`}
   Config      ${settings.configDir} (${config.packWorkflows} pack workflow(s) registered, ${config.strategies} strategies)
   Dev tenant  'default': API key '${settings.devApiKey}', signing secret '${settings.devSigningSecret}'
@@ -60,6 +72,7 @@ Press Ctrl-C to stop.`);
     stopping = true;
     console.log(`\ncloseloop: ${signal} received, stopping...`);
     server.close();
+    await bus?.stop();
     worker.shutdown();
     await workerDone.catch(() => {});
     await connection.close();

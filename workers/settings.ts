@@ -20,6 +20,8 @@ export interface Settings {
   workerMetricsAddress: string;
   /** JetStream event bus (optional). */
   natsUrl: string | undefined;
+  /** Accept unsigned bus events (only trusted publishers can write the stream). */
+  natsTrusted: boolean;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -36,5 +38,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     publicUrl: env.CLOSELOOP_PUBLIC_URL || `http://127.0.0.1:${Number(env.PORT || 8080)}`,
     workerMetricsAddress: env.CLOSELOOP_WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464',
     natsUrl: env.NATS_URL || undefined,
+    natsTrusted: env.CLOSELOOP_NATS_TRUSTED === '1' || env.CLOSELOOP_NATS_TRUSTED === 'true',
   };
 }
