@@ -5,10 +5,11 @@ import { createAjv, describeAjvError } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
 import { workerMetrics } from './metrics.js';
+import { emitEvents, type OutEvent, type Publisher } from './events-out.js';
 
 const ajv = createAjv();
 
-export function bookkeepingActivities(store: Store) {
+export function bookkeepingActivities(store: Store, publish?: Publisher) {
   return {
     /** Idempotent on (execution_id, seq): a retried write after a crash adds nothing twice. */
     async recordAudit(rows: AuditRow[]): Promise<void> {
@@ -20,15 +21,18 @@ export function bookkeepingActivities(store: Store) {
         .returning({ seq: auditLog.seq });
       // metrics only for rows written now: a retried write is not counted twice
       const fresh = new Set(written.map((w) => w.seq));
+      const out: OutEvent[] = [];
       for (const r of rows) {
         if (!fresh.has(r.seq)) continue;
         if (r.kind === 'task.completed') {
+          out.push({ key: `${r.execution_id}#${r.seq}`, tenant: r.tenant, type: 'agent.task.completed', payload: { execution_id: r.execution_id, task: r.task, run: r.detail.run ?? null, status: r.detail.status, attempts: r.detail.attempts ?? null, error: r.detail.error ?? null } });
           const ok = r.detail.status === 'succeeded';
           (ok ? workerMetrics().nodeSuccess : workerMetrics().nodeFailure).add(1, { tenant: r.tenant, ...(ok ? {} : { status: String(r.detail.status) }) });
         } else if (r.kind === 'task.started' && typeof r.detail.event_received_at === 'string') {
           workerMetrics().latency.record(Math.max(0, Date.parse(r.at) - Date.parse(r.detail.event_received_at)) / 1000, { tenant: r.tenant });
         }
       }
+      await emitEvents(store, publish, out);
     },
     async indexRun(row: RunIndexRow): Promise<void> {
       const values = {
@@ -46,6 +50,10 @@ export function bookkeepingActivities(store: Store) {
         .insert(runs)
         .values(values)
         .onConflictDoUpdate({ target: runs.executionId, set: { status: values.status, endedAt: values.endedAt, summary: values.summary, context: values.context, updatedAt: sql`now()` } });
+      if (row.ended_at) {
+        const s = row.summary as { status?: string; error?: unknown; output?: unknown } | null;
+        await emitEvents(store, publish, [{ key: `${row.execution_id}#completed#${row.ended_at}`, tenant: row.tenant, type: 'plugin.workflow.completed', payload: { execution_id: row.execution_id, workflow: row.workflow_ref, version: row.workflow_version, status: row.status, started_at: row.started_at, ended_at: row.ended_at, error: s?.error ?? null } }]);
+      }
     },
     async recordInquiry(row: InquiryRow): Promise<void> {
       await store.db

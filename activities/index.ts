@@ -6,6 +6,7 @@ import { httpRequest } from './http.js';
 import { pluginActivities, type SecretResolver } from './plugins.js';
 import { kvActivities, withSecrets } from './secrets.js';
 import { reviewActivities, type Endpoints } from './reviews.js';
+import type { Publisher } from './events-out.js';
 import type { PluginDef } from '../workers/config.js';
 import type { CoreActivities } from './types.js';
 
@@ -20,6 +21,8 @@ export interface ActivityDeps {
   pluginSecret?: SecretResolver;
   /** Outward endpoints (config/agent/endpoints.yaml), read at call time. */
   endpoints?: () => Endpoints;
+  /** The event bus publisher for events out (NATS); events are recorded in the database either way. */
+  publish?: Publisher;
 }
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
@@ -33,7 +36,7 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     callPlugin: withSecrets(deps.store, plugins.callPlugin),
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
-    ...bookkeepingActivities(deps.store),
+    ...bookkeepingActivities(deps.store, deps.publish),
     ...reviewActivities(deps.store, deps.endpoints ?? (() => ({}))),
   };
 }

@@ -147,4 +147,18 @@ export const manualReviews = pgTable(
   (t) => [index('manual_reviews_tenant_status').on(t.tenant, t.status, t.createdAt)],
 );
 
-export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks, events, strategies, manualReviews };
+export const eventsOut = pgTable(
+  'events_out',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull().unique(),
+    tenant: text('tenant').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    publishedAt: timestamp('published_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [index('events_out_unpublished').on(t.createdAt)],
+);
+
+export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks, events, strategies, manualReviews, eventsOut };

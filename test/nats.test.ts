@@ -10,7 +10,7 @@ import { sign } from '../api/intake/signature.js';
 import type { Intake } from '../api/intake/intake.js';
 import { StrategyLibrary } from '../api/strategy-library.js';
 import { withDefaults } from '../dsl/strategy.js';
-import { events } from '../store/schema.js';
+import { events, eventsOut } from '../store/schema.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import { WorkflowRepo } from '../store/workflows-repo.js';
 import type { TenantConfig } from '../workers/config.js';
@@ -87,6 +87,30 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
     }
   });
 
+  it('events out are recorded in the database and published on the bus (subject = type)', async () => {
+    const b = await bus('o');
+    const seen: { subject: string; body: Record<string, any> }[] = [];
+    const subs = ['agent.task.completed', 'plugin.workflow.completed'].map((s) => nc.subscribe(s, { callback: (_err, m) => seen.push({ subject: m.subject, body: m.json() }) }));
+    try {
+      const e = envelope();
+      await publish('o', e);
+      const id = `run:${T}:${e.idempotency_key}`;
+      await until(async () => (await eventRow(e.idempotency_key))?.status === 'started');
+      await h.withWorker(() => h.client.workflow.getHandle(id).result(), { deps: { publish: b.publish } });
+      const mine = await until(async () => {
+        const m = seen.filter((x) => x.body.payload.execution_id === id);
+        return m.length >= 2 && m;
+      });
+      expect(mine.map((m) => m.subject).sort()).toEqual(['agent.task.completed', 'plugin.workflow.completed']);
+      expect(mine.find((m) => m.subject === 'plugin.workflow.completed')!.body).toMatchObject({ type: 'plugin.workflow.completed', tenant: T, payload: { status: 'succeeded', workflow: `b${suffix}.job` } });
+      const rows = await h.store.db.select().from(eventsOut).where(eq(eventsOut.tenant, T));
+      expect(rows.filter((r) => (r.payload as { execution_id: string }).execution_id === id).every((r) => r.publishedAt !== null)).toBe(true);
+    } finally {
+      subs.forEach((s) => s.unsubscribe());
+      await b.stop();
+    }
+  });
+
   it('a bad signature is dead-lettered at once with its envelope intact, and nothing is stored', async () => {
     const b = await bus('b');
     try {
@@ -144,7 +168,7 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
   }, 40_000);
 
   it('cleans up', async () => {
-    for (const tag of ['a', 'b', 'c', 'd']) {
+    for (const tag of ['a', 'o', 'b', 'c', 'd']) {
       await jsm.streams.delete(names(tag).stream).catch(() => {});
       await jsm.streams.delete(names(tag).deadLetterStream).catch(() => {});
     }

@@ -42,14 +42,14 @@ async function main(): Promise<void> {
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
 
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints } });
-  const workerDone = worker.run();
   // one intake and strategy library shared by HTTP and the event bus
   const launch = { repo: new WorkflowRepo(store.db), store, client, taskQueue: TASK_QUEUE, packs: () => config.packs };
   const library = new StrategyLibrary(new StrategyRepo(store.db));
   const intake = createIntake({ launch, library, tenants: () => config.tenants });
-  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library });
   const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, ...(bus ? { publish: bus.publish } : {}) } });
+  const workerDone = worker.run();
+  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });
