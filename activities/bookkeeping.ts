@@ -10,7 +10,7 @@ import { emitEvents, type OutEvent, type Publisher } from './events-out.js';
 const ajv = createAjv();
 
 export function bookkeepingActivities(store: Store, publish?: Publisher) {
-  return {
+  const self = {
     /** Idempotent on (execution_id, seq): a retried write after a crash adds nothing twice. */
     async recordAudit(rows: AuditRow[]): Promise<void> {
       if (!rows.length) return;
@@ -68,8 +68,29 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
         .where(eq(inquiries.id, input.id));
     },
     async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {
-      const validate = ajv.compile(input.schema);
+      const validate = outputValidator(input.schema);
       return validate(input.output) ? [] : (validate.errors ?? []).map((e) => describeAjvError(e, `output${e.instancePath.replace(/\//g, '.')}`));
     },
+    async recordRun(input: { rows: AuditRow[]; index: RunIndexRow }): Promise<void> {
+      await self.recordAudit(input.rows);
+      await self.indexRun(input.index);
+    },
   };
+  return self;
+}
+
+// schemas arrive as fresh objects per call; ajv caches by identity, so validators are kept by content (bounded)
+const validators = new Map<string, { schema: object; validate: ReturnType<typeof ajv.compile> }>();
+function outputValidator(schema: Record<string, unknown>) {
+  const key = JSON.stringify(schema);
+  const hit = validators.get(key);
+  if (hit) return hit.validate;
+  const entry = { schema, validate: ajv.compile(schema) };
+  validators.set(key, entry);
+  if (validators.size > 500) {
+    const [oldKey, old] = validators.entries().next().value!;
+    validators.delete(oldKey);
+    ajv.removeSchema(old.schema);
+  }
+  return entry.validate;
 }

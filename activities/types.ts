@@ -99,6 +99,8 @@ export interface CoreActivities {
   runAction(input: ActionInput): Promise<unknown>;
   recordAudit(rows: AuditRow[]): Promise<void>;
   indexRun(row: RunIndexRow): Promise<void>;
+  /** Audit rows and the runs-index row in one call (a local activity at run start and end). */
+  recordRun(input: { rows: AuditRow[]; index: RunIndexRow }): Promise<void>;
   /** Checks a rendered output against the workflow's output schema; returns the problems. */
   checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]>;
   deliverManualReview(input: ManualReviewInput): Promise<ManualReviewDelivery>;

@@ -21,6 +21,7 @@ import { StrategyLibrary } from './strategy-library.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import { EventRepo } from '../store/events-repo.js';
 import type { LaunchDeps } from './launch.js';
+import { openApiDocument } from './openapi.js';
 import { installMetrics, type MetricsHandler } from '../workers/telemetry.js';
 
 export interface ApiDeps {
@@ -56,6 +57,7 @@ export function createApp(deps: ApiDeps): Express {
 
   const metricsHandler = deps.metrics ?? installMetrics();
   app.get('/metrics', (req, res, next) => void metricsHandler(req, res).catch(next));
+  app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const checks: Record<string, string> = {};

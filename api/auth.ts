@@ -33,9 +33,12 @@ export function authenticate(config: () => TenantConfig): RequestHandler {
 
 /** Route guard: `operator` may run things, `viewer` only reads; `admin` may do everything. */
 export function requireRole(role: Role): RequestHandler {
-  return (req, _res, next) => {
+  // the role is readable on the handler so the OpenAPI check can compare it with the document
+  const guard: RequestHandler & { requiredRole?: Role } = (req, _res, next) => {
     const roles = req.principal?.roles ?? [];
     const ok = roles.includes('admin') || roles.includes(role) || (role === 'viewer' && roles.some((r) => RANK[r] >= 0));
     next(ok ? undefined : new ApiError(403, 'forbidden', `this key lacks the '${role}' role`));
   };
+  guard.requiredRole = role;
+  return guard;
 }

@@ -90,7 +90,7 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
   it('events out are recorded in the database and published on the bus (subject = type)', async () => {
     const b = await bus('o');
     const seen: { subject: string; body: Record<string, any> }[] = [];
-    const subs = ['agent.task.completed', 'plugin.workflow.completed'].map((s) => nc.subscribe(s, { callback: (_err, m) => seen.push({ subject: m.subject, body: m.json() }) }));
+    const subs = ['agent.task.completed', 'plugin.workflow.completed'].map((s) => nc.subscribe(s, { callback: (_err, m) => void seen.push({ subject: m.subject, body: m.json() }) }));
     try {
       const e = envelope();
       await publish('o', e);

@@ -1,11 +1,25 @@
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createServer } from 'node:net';
+import v8 from 'node:v8';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import { PROJECT_ROOT } from './settings.js';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
+
+let stacksDecided = false;
+/**
+ * The SDK's promise hook captures a source-mapped stack for every promise a workflow creates (for the
+ * stack-trace query): measured at a third of the workflow thread's CPU per run. Contexts created
+ * after this call (the workflow threads' sandboxes) capture no stack frames; the main thread keeps
+ * its own. Closeloop's failures carry typed messages, not workflow stacks. CLOSELOOP_WORKFLOW_STACKS=1 keeps them.
+ */
+export function limitWorkflowStacks(keep = process.env.CLOSELOOP_WORKFLOW_STACKS === '1'): void {
+  if (stacksDecided) return;
+  stacksDecided = true;
+  if (!keep) v8.setFlagsFromString('--stack-trace-limit=0');
+}
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle is built once per process. */
@@ -15,6 +29,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 export async function createWorker(opts: { address: string; namespace: string; taskQueue?: string; deps: ActivityDeps; maxConcurrentActivityTaskExecutions?: number }): Promise<{ worker: Worker; connection: NativeConnection }> {
+  limitWorkflowStacks();
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
     connection,

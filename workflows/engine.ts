@@ -1,7 +1,7 @@
 import { condition, isCancellation, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
-import type { AuditRow, CoreActivities } from '../activities/types.js';
+import type { AuditRow, CoreActivities, RunIndexRow } from '../activities/types.js';
 import { TaskFailure, asTaskFailure } from './actions.js';
 import { scopeFor, type RunContext, type TaskRecord } from './scope.js';
 import type { TaskError, TaskStatus, TaskSummary, TaskflowInput } from './summary.js';
@@ -94,6 +94,12 @@ export class Engine {
   flushAudit(task: string): void {
     const rows = this.audit.splice(0);
     if (rows.length) this.auditWrites.push(auditStore(task).recordAudit(rows));
+  }
+
+  /** Writes the buffered audit rows and the runs-index row in one local activity (no activity round trip). */
+  async drainWithIndex(index: RunIndexRow): Promise<void> {
+    const rows = this.audit.splice(0);
+    await Promise.all([...this.auditWrites.splice(0), auditStore('run').recordRun({ rows, index })]);
   }
 
   /** Writes what is buffered and waits for every audit write: before a run waits, continues or ends. */

@@ -3,6 +3,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -16,6 +17,9 @@ import { SA, callbackSignal, contextQuery, graphQuery, inquiryRespondSignal, inq
 import { Engine } from './engine.js';
 import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
 import type { TaskRecord } from './scope.js';
+
+/** Patch id: the runs index is written with the audit rows in one local activity. */
+export const INDEX_WITH_AUDIT = 'closeloop.index-with-audit';
 
 const bookkeeping = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'audit' });
 
@@ -76,9 +80,8 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   });
 
   const flush = async (final: boolean) => {
-    await engine.drainAudit('run');
-    if (input.shard) return; // a shard is part of its parent's run, not a run of its own
-    await bookkeeping.indexRun({
+    if (input.shard) return engine.drainAudit('run'); // a shard is part of its parent's run, not a run of its own
+    const index = {
       execution_id: info.workflowId,
       tenant: input.tenant,
       workflow_ref: input.workflow.ref,
@@ -88,7 +91,11 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       ended_at: final ? new Date().toISOString() : null,
       summary: final ? summary() : null,
       ...(final ? { context: { vars: engine.ctx.vars, task: compactRecords(engine.ctx.task), parameters: masked() } } : {}),
-    });
+    };
+    // runs before this patch wrote the index with a separate activity (two extra workflow tasks per run)
+    if (patched(INDEX_WITH_AUDIT)) return engine.drainWithIndex(index);
+    await engine.drainAudit('run');
+    await bookkeeping.indexRun(index);
   };
 
   if (input.resume?.continued) engine.record('var.set', null, { name: 'continued_as_new', value: input.resume.from });

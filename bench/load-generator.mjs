@@ -1,0 +1,59 @@
+// Open-loop load generator for `npm run bench:events`, run in its own process so its CPU does not
+// hide in the server's: sends signed events at a fixed rate (10% re-sends of earlier events) and
+// prints one JSON report with every request's ack latency.
+import { createHmac, randomUUID } from 'node:crypto';
+
+const [base, tenant, secret, rate, duration, types, dupShare] = process.argv.slice(2);
+const RATE = Number(rate);
+const DURATION_MS = Number(duration) * 1000;
+const TYPES = Number(types);
+const DUP = Number(dupShare);
+
+const sign = (raw) => {
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${raw}`).digest('hex')}`;
+};
+
+const sent = [];
+const results = [];
+let n = 0;
+const t0 = performance.now();
+const total = Math.floor((RATE * DURATION_MS) / 1000);
+
+async function fire(raw, dup) {
+  const start = performance.now();
+  try {
+    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-closeloop-signature': sign(raw) }, body: raw });
+    const body = await res.json();
+    results.push({ at: start - t0, ms: performance.now() - start, http: res.status, status: body.status ?? body.error?.code, dup, key: JSON.parse(raw).idempotency_key });
+  } catch (err) {
+    results.push({ at: start - t0, ms: performance.now() - start, http: 0, status: String(err.cause?.code ?? err.message), dup, key: JSON.parse(raw).idempotency_key });
+  }
+}
+
+const inflight = new Set();
+await new Promise((resolve) => {
+  const tick = () => {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) * RATE) / 1000));
+    while (n < due) {
+      let raw;
+      const dup = sent.length > 10 && Math.random() < DUP;
+      if (dup) raw = sent[Math.floor(Math.random() * sent.length)];
+      else {
+        const i = n;
+        raw = JSON.stringify({ id: `evt_${randomUUID()}`, type: `bench.type${i % TYPES}.done`, tenant, idempotency_key: `k-${randomUUID()}`, occurred_at: new Date().toISOString(), payload: { amount: i % 100, region: ['eu', 'us', 'ap'][i % 3], seq: i } });
+        sent.push(raw);
+      }
+      n++;
+      const p = fire(raw, dup).finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    if (n >= total) resolve();
+    else setTimeout(tick, 5);
+  };
+  tick();
+});
+const sendWindowMs = performance.now() - t0;
+await Promise.all(inflight);
+const doneMs = performance.now() - t0;
+process.stdout.write(JSON.stringify({ sent: n, unique: sent.length, send_window_ms: sendWindowMs, done_ms: doneMs, results }));
