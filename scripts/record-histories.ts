@@ -21,6 +21,11 @@ import { startHttpTarget } from '../test/http-target.js';
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'replay');
 const OUT = join(PROJECT_ROOT, 'test', 'histories');
 
+// --only=a,b records some cases; --suffix=-x writes <case>-x.json (a new history beside an old one after a patch)
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const ONLY = flag('only')?.split(',');
+const SUFFIX = flag('suffix') ?? '';
+
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   // continue-as-new is suggested early so the continue-as-new fixture crosses a run boundary
@@ -44,28 +49,29 @@ async function main() {
     ['continue-as-new', {}],
   ];
   await worker.runUntil(async () => {
-    for (const [name, parameters] of cases) {
+    for (const [name, parameters] of cases.filter(([n]) => !ONLY || ONLY.includes(n))) {
+      const id = `run:replay:${name}${SUFFIX}`;
       const known = (ref: string) => ref in mocks || ref === 'replay.sequential';
       const r = validateWorkflow(readFileSync(join(FIXTURES, `${name}.yaml`), 'utf8'), { isKnownAction: known });
       if (!r.workflow) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)}`);
       const workflow = await pinNested(r.workflow, async (ref) => (ref === 'replay.sequential' ? (validateWorkflow(readFileSync(join(FIXTURES, 'sequential.yaml'), 'utf8')).workflow ?? null) : null));
       const handle = await client.workflow.start(TASKFLOW, {
         taskQueue,
-        workflowId: `run:replay:${name}`,
+        workflowId: id,
         args: [{ workflow, parameters, tenant: 'replay' }],
         typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
       });
       if (name === 'inquiry') {
         while (!(await handle.query(stateQuery)).tasks.length) await new Promise((r) => setTimeout(r, 50));
         await new Promise((r) => setTimeout(r, 300));
-        await handle.signal(inquiryRespondSignal, { inquiry_id: `run:replay:${name}:approve:1`, response: { ok: 'no' }, by: 'recorder' });
-        await handle.signal(inquiryRespondSignal, { inquiry_id: `run:replay:${name}:approve:1`, response: { ok: true }, by: 'recorder' });
+        await handle.signal(inquiryRespondSignal, { inquiry_id: `${id}:approve:1`, response: { ok: 'no' }, by: 'recorder' });
+        await handle.signal(inquiryRespondSignal, { inquiry_id: `${id}:approve:1`, response: { ok: true }, by: 'recorder' });
       }
       await handle.result().catch(() => undefined);
       // the first execution's history: for the continue-as-new fixture it ends with the continue event
-      const first = client.workflow.getHandle(`run:replay:${name}`, handle.firstExecutionRunId);
-      await writeFile(join(OUT, `${name}.json`), historyToJSON(await first.fetchHistory()));
-      console.log(`recorded ${name}`);
+      const first = client.workflow.getHandle(id, handle.firstExecutionRunId);
+      await writeFile(join(OUT, `${name}${SUFFIX}.json`), historyToJSON(await first.fetchHistory()));
+      console.log(`recorded ${name}${SUFFIX}`);
     }
   });
   await native.close();
