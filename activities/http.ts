@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HttpRequestInput, HttpResult } from './types.js';
 import { ERROR_TYPES } from './types.js';
+import { traceHeaders } from './trace-headers.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -8,7 +9,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 export async function httpRequest(input: HttpRequestInput): Promise<HttpResult> {
   const method = (input.method ?? 'GET').toUpperCase();
   const headers: Record<string, string> = { 'idempotency-key': input.idempotencyKey, ...(input.headers ?? {}) };
-  if (input.traceId) headers.traceparent ??= `00-${input.traceId.padStart(32, '0').slice(-32)}-${'0'.repeat(15)}1-01`;
+  for (const [k, v] of Object.entries(traceHeaders(input.traceId))) headers[k] ??= v;
   let body: string | undefined;
   if (input.body !== undefined && input.body !== null && method !== 'GET' && method !== 'HEAD') {
     body = typeof input.body === 'string' ? input.body : JSON.stringify(input.body);

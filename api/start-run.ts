@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { ParameterError, validateParameters, type CompiledWorkflow } from '../dsl/index.js';
 import { SA, TASKFLOW, TASK_QUEUE } from '../workflows/definitions.js';
@@ -62,8 +64,12 @@ export async function startRun(
     ...(opts.permissions ? { permissions: opts.permissions } : {}),
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
+  // the run's trace continues the event's trace id (Temporal's client interceptor, when tracing is on, starts its span under it)
+  const parent = opts.traceId && /^[0-9a-f]{32}$/.test(opts.traceId) && opts.traceId !== '0'.repeat(32)
+    ? trace.setSpanContext(context.active(), { traceId: opts.traceId, spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED, isRemote: true })
+    : context.active();
   try {
-    await client.workflow.start(TASKFLOW, {
+    await context.with(parent, () => client.workflow.start(TASKFLOW, {
       taskQueue: opts.taskQueue ?? TASK_QUEUE,
       workflowId,
       args: [input],
@@ -76,7 +82,7 @@ export async function startRun(
         ...(opts.strategy ? [{ key: SA.strategy, value: opts.strategy }] : []),
       ],
       staticSummary: `${opts.workflow.ref}@${opts.workflow.version}`,
-    });
+    }));
     return { ...base, status: 'started' };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...base, status: 'duplicate' };

@@ -1,4 +1,4 @@
-import { Connection, Client } from '@temporalio/client';
+import { Connection, Client, type WorkflowClientInterceptor } from '@temporalio/client';
 import { join } from 'node:path';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
@@ -52,7 +52,7 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length };
 }
 
-export async function connectClient(address: string, namespace: string): Promise<Client> {
+export async function connectClient(address: string, namespace: string, interceptors: WorkflowClientInterceptor[] = []): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, interceptors: { workflow: interceptors } });
 }

@@ -11,6 +11,7 @@ import { secretFromEnv } from './config.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
 import { createWorker, installWorkerRuntime } from './worker.js';
 import { installMetrics } from './telemetry.js';
+import { installTracing } from './tracing.js';
 import { createIntake } from '../api/intake/index.js';
 import { startEventBus } from '../api/intake/nats.js';
 import { StrategyLibrary } from '../api/strategy-library.js';
@@ -38,7 +39,8 @@ async function main(): Promise<void> {
     }
   }
   const store = await openDatabase(settings);
-  const client = await connectClient(address, settings.namespace);
+  const tracing = installTracing(settings.otlpEndpoint);
+  const client = await connectClient(address, settings.namespace, tracing?.clientInterceptors);
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
 
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
   const library = new StrategyLibrary(new StrategyRepo(store.db));
   const intake = createIntake({ launch, library, tenants: () => config.tenants });
   const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, ...(bus ? { publish: bus.publish } : {}) } });
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, ...(bus ? { publish: bus.publish } : {}) }, ...(tracing ? { tracing } : {}) });
   const workerDone = worker.run();
   const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library });
   const server: Server = await new Promise((res) => {
@@ -60,7 +62,7 @@ Closeloop is running.
   Web UI      ${uiUrl}/namespaces/${settings.namespace}/workflows
   Temporal    ${address} (namespace ${settings.namespace}, task queue ${TASK_QUEUE})
   Event bus   ${bus ? `${settings.natsUrl} (JetStream: events.> → intake, dead letters on deadletter.>)` : 'off (set NATS_URL to take events from JetStream)'}
-  Metrics     http://127.0.0.1:${settings.port}/metrics
+  Metrics     http://127.0.0.1:${settings.port}/metrics   (traces: ${tracing ? `OTLP to ${settings.otlpEndpoint}` : 'off, set OTEL_EXPORTER_OTLP_ENDPOINT'})
   Database    ${store.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${join(settings.dataDir, 'pglite')}`}
   Config      ${settings.configDir} (${config.packWorkflows} pack workflow(s) registered, ${config.strategies} strategies)
   Dev tenant  'default': API key '${settings.devApiKey}', signing secret '${settings.devSigningSecret}'
@@ -78,6 +80,7 @@ Press Ctrl-C to stop.`);
     await connection.close();
     await client.connection.close();
     await store.close();
+    await tracing?.shutdown();
     await devServer?.stop();
     console.log('closeloop: stopped');
     process.exit(0);

@@ -22,6 +22,8 @@ export interface Settings {
   natsUrl: string | undefined;
   /** Accept unsigned bus events (only trusted publishers can write the stream). */
   natsTrusted: boolean;
+  /** OTLP/HTTP collector; traces are exported only when set. */
+  otlpEndpoint: string | undefined;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -39,5 +41,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     workerMetricsAddress: env.CLOSELOOP_WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464',
     natsUrl: env.NATS_URL || undefined,
     natsTrusted: env.CLOSELOOP_NATS_TRUSTED === '1' || env.CLOSELOOP_NATS_TRUSTED === 'true',
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
   };
 }

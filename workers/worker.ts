@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import { PROJECT_ROOT } from './settings.js';
+import { OTEL_WORKFLOW_INTERCEPTORS, type Tracing } from './tracing.js';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
 
@@ -21,22 +22,32 @@ export function limitWorkflowStacks(keep = process.env.CLOSELOOP_WORKFLOW_STACKS
   if (!keep) v8.setFlagsFromString('--stack-trace-limit=0');
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle is built once per process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
-  return bundle;
+const bundles = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
+/** The workflow bundle is built once per process (with Temporal's OpenTelemetry interceptors when tracing). */
+export function workflowBundle(opts: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  const tracing = opts.tracing ?? false;
+  let b = bundles.get(tracing);
+  if (!b) {
+    b = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      ...(tracing ? { workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    });
+    bundles.set(tracing, b);
+  }
+  return b;
 }
 
-export async function createWorker(opts: { address: string; namespace: string; taskQueue?: string; deps: ActivityDeps; maxConcurrentActivityTaskExecutions?: number }): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createWorker(opts: { address: string; namespace: string; taskQueue?: string; deps: ActivityDeps; maxConcurrentActivityTaskExecutions?: number; tracing?: Tracing }): Promise<{ worker: Worker; connection: NativeConnection }> {
   limitWorkflowStacks();
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await workflowBundle({ tracing: Boolean(opts.tracing) }),
     activities: createActivities(opts.deps),
+    ...(opts.tracing ? { interceptors: opts.tracing.workerInterceptors, sinks: opts.tracing.sinks } : {}),
     ...(opts.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),
   });
   return { worker, connection };
