@@ -75,7 +75,8 @@ Press Ctrl-C to stop.`);
     console.log(`\ncloseloop: ${signal} received, stopping...`);
     server.close();
     await bus?.stop();
-    worker.shutdown();
+    // the Temporal Runtime's own SIGINT handler may have begun the shutdown already
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await workerDone.catch(() => {});
     await connection.close();
     await client.connection.close();

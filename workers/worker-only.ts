@@ -21,7 +21,7 @@ process.on('SIGHUP', () => {
 });
 const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => endpoints } });
 console.log(`closeloop worker: polling task queue 'closeloop' on ${address} (namespace ${settings.namespace})`);
-const stop = () => worker.shutdown();
+const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
 await worker.run();
