@@ -1,13 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Store } from '../store/db.js';
 import { auditLog, inquiries, runs } from '../store/schema.js';
-import { createAjv, describeAjvError } from '../dsl/ajv.js';
+import { createAjv, describeAjvError, validatorCache } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
 import { workerMetrics } from './metrics.js';
 import { emitEvents, type OutEvent, type Publisher } from './events-out.js';
 
 const ajv = createAjv();
+const outputValidator = validatorCache(ajv);
 
 export function bookkeepingActivities(store: Store, publish?: Publisher) {
   const self = {
@@ -77,20 +78,4 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
     },
   };
   return self;
-}
-
-// schemas arrive as fresh objects per call; ajv caches by identity, so validators are kept by content (bounded)
-const validators = new Map<string, { schema: object; validate: ReturnType<typeof ajv.compile> }>();
-function outputValidator(schema: Record<string, unknown>) {
-  const key = JSON.stringify(schema);
-  const hit = validators.get(key);
-  if (hit) return hit.validate;
-  const entry = { schema, validate: ajv.compile(schema) };
-  validators.set(key, entry);
-  if (validators.size > 500) {
-    const [oldKey, old] = validators.entries().next().value!;
-    validators.delete(oldKey);
-    ajv.removeSchema(old.schema);
-  }
-  return entry.validate;
 }

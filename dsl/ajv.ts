@@ -34,3 +34,24 @@ export function describeAjvError(e: ErrorObject, path?: string): string {
       return `${where}: ${e.message ?? 'is invalid'}`;
   }
 }
+
+/**
+ * Compiled validators kept by schema content (bounded, oldest evicted from ajv too): ajv caches by
+ * object identity, and schemas that come from the database or workflow input are new objects each time.
+ */
+export function validatorCache(ajv: Ajv2020, max = 500): (schema: object) => ReturnType<Ajv2020['compile']> {
+  const cache = new Map<string, { schema: object; validate: ReturnType<Ajv2020['compile']> }>();
+  return (schema) => {
+    const key = JSON.stringify(schema);
+    const hit = cache.get(key);
+    if (hit) return hit.validate;
+    const entry = { schema, validate: ajv.compile(schema) };
+    cache.set(key, entry);
+    if (cache.size > max) {
+      const [oldKey, old] = cache.entries().next().value!;
+      cache.delete(oldKey);
+      ajv.removeSchema(old.schema);
+    }
+    return entry.validate;
+  };
+}

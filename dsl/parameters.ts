@@ -1,5 +1,5 @@
 import type { JsonSchema } from './types.js';
-import { createAjv, describeAjvError } from './ajv.js';
+import { createAjv, describeAjvError, validatorCache } from './ajv.js';
 
 const EXTRAS = ['required', 'secret', 'immutable', 'position'];
 
@@ -32,23 +32,7 @@ export class ParameterError extends Error {
 }
 
 const ajv = createAjv({ useDefaults: true });
-// ajv caches by schema object identity; workflows come from the database as fresh objects each time,
-// so compiled validators are kept by content instead (bounded, oldest evicted from ajv too).
-const MAX_VALIDATORS = 500;
-const validators = new Map<string, { schema: object; validate: ReturnType<typeof ajv.compile> }>();
-function validatorFor(schema: JsonSchema) {
-  const key = JSON.stringify(schema);
-  const hit = validators.get(key);
-  if (hit) return hit.validate;
-  const entry = { schema: schema as object, validate: ajv.compile(schema) };
-  validators.set(key, entry);
-  if (validators.size > MAX_VALIDATORS) {
-    const [oldKey, old] = validators.entries().next().value!;
-    validators.delete(oldKey);
-    ajv.removeSchema(old.schema);
-  }
-  return entry.validate;
-}
+const validatorFor = validatorCache(ajv);
 
 /** Validates the input and applies defaults; throws ParameterError naming each bad field. */
 export function validateParameters(schema: JsonSchema, input: unknown): Record<string, unknown> {
