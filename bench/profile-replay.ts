@@ -10,7 +10,9 @@ import { validateWorkflow } from '../dsl/index.js';
 import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
+import { limitWorkflowStacks } from '../workers/worker.js';
 
+limitWorkflowStacks(); // as the product's worker runs
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const file = join(PROJECT_ROOT, 'bench', 'results', 'replay-1000.json');
 const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });

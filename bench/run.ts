@@ -10,7 +10,9 @@ import { validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
 import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
+import { limitWorkflowStacks } from '../workers/worker.js';
 
+limitWorkflowStacks(); // as the product's worker runs
 Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const SEQ = arg('sequential', 200);

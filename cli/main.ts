@@ -59,6 +59,7 @@ program
   .description('run workflow test cases on a time-skipping server; prints `N passed, N failed` last, exit 1 on any failure')
   .action(async (files: string[]) => {
     const { DefaultLogger, Runtime, makeTelemetryFilterString } = await import('@temporalio/worker');
+    (await import('../workers/worker.js')).limitWorkflowStacks();
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
     const { runTestFiles } = await import('./test-runner.js');
     const results = await runTestFiles(files, { configDir: readSettings().configDir });
@@ -74,6 +75,7 @@ program
   .description('replay histories against the current interpreter; exit 1 on non-determinism')
   .action(async (targets: string[], opts: { workflowId?: string }) => {
     const { DefaultLogger, Runtime, makeTelemetryFilterString } = await import('@temporalio/worker');
+    (await import('../workers/worker.js')).limitWorkflowStacks();
     Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
     const { replayTargets } = await import('./replay.js');
     const results = await replayTargets(targets, opts.workflowId ? { workflowId: opts.workflowId } : {});

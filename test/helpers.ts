@@ -9,6 +9,7 @@ import { openStore, type Store } from '../store/db.js';
 import { SA, TASKFLOW } from '../workflows/definitions.js';
 import type { RunSummary, TaskflowInput } from '../workflows/summary.js';
 import { TEST_DATABASE_URL } from './database-url.js';
+import { limitWorkflowStacks } from '../workers/worker.js';
 
 export interface Harness {
   client: Client;
@@ -23,6 +24,7 @@ let runtimeInstalled = false;
 /** Runtime.install once per process, before any connection: worker logs at WARN keep test output readable. */
 export function installRuntime(logger: Logger = new DefaultLogger('WARN')): void {
   if (runtimeInstalled) return;
+  limitWorkflowStacks(); // tests run workflows the way the product's worker does
   Runtime.install({ logger });
   runtimeInstalled = true;
 }
