@@ -9,6 +9,11 @@ import { reviewActivities, type Endpoints } from './reviews.js';
 import type { Publisher } from './events-out.js';
 import type { PluginDef } from '../workers/config.js';
 import type { CoreActivities } from './types.js';
+import type { Client } from '@temporalio/client';
+import { EMPTY_ESCALATION, type EscalationConfig } from '../dsl/escalation.js';
+import { notifyActivities } from './notify.js';
+import { closureActivities } from './closure.js';
+import { incidentActivities } from './incidents.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -23,12 +28,20 @@ export interface ActivityDeps {
   endpoints?: () => Endpoints;
   /** The event bus publisher for events out (NATS); events are recorded in the database either way. */
   publish?: Publisher;
+  /** Escalation policies, alert rules and routing (config/agent/escalation.yaml), read at call time. */
+  escalation?: () => EscalationConfig;
+  /** For activities that start workflows (incidents). */
+  client?: Client;
+  taskQueue?: string;
 }
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
 export function createActivities(deps: ActivityDeps): CoreActivities {
   const actions = actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) });
   const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()), secret: deps.pluginSecret ?? (() => undefined), store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+  const escalation = deps.escalation ?? (() => EMPTY_ESCALATION);
+  const endpoints = deps.endpoints ?? (() => ({}));
+  const { notify } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   // everything that talks to the outside world resolves secret markers itself, and only there
   return {
     httpRequest: withSecrets(deps.store, httpRequest),
@@ -37,6 +50,9 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
     ...bookkeepingActivities(deps.store, deps.publish),
-    ...reviewActivities(deps.store, deps.endpoints ?? (() => ({}))),
+    ...reviewActivities(deps.store, endpoints),
+    notify: withSecrets(deps.store, notify),
+    ...closureActivities({ store: deps.store, endpoints, notify, ...(deps.publish ? { publish: deps.publish } : {}) }),
+    ...incidentActivities({ store: deps.store, escalation, ...(deps.publish ? { publish: deps.publish } : {}), ...(deps.client ? { client: deps.client } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) }),
   };
 }

@@ -7,6 +7,10 @@ import type { ManualReviewDelivery, ManualReviewInput } from './types.js';
 export interface Endpoints {
   /** `POST /ops/manual-review` of the Ops Reliability Center; unset = items stay in the database only. */
   manualReview?: string;
+  /** `POST /audit/agent-closure-report`: where delivery reports go; unset = the database only. */
+  auditReport?: string;
+  /** Outgoing mail for core.notify email. */
+  smtp?: { host: string; port: number; secure?: boolean; from: string; user?: string; pass?: string };
 }
 
 /** Posts a manual-review item to the ops endpoint; a refusal or outage is retried by the workflow. */

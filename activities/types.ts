@@ -31,7 +31,7 @@ export interface ActionInput {
   task: string;
 }
 
-export type AuditKind = 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'inquiry.created' | 'inquiry.responded' | 'inquiry.rejected' | 'inquiry.timed_out' | 'run.completed';
+export type AuditKind = 'closure.started' | 'closure.check' | 'closure.remediation' | 'closure.verdict' | 'closure.supplemented' | 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'inquiry.created' | 'inquiry.responded' | 'inquiry.rejected' | 'inquiry.timed_out' | 'run.completed';
 
 export interface AuditRow {
   execution_id: string;
@@ -89,7 +89,107 @@ export interface PluginPollInput {
   tenant: string;
 }
 
+export interface NotifyInput {
+  channel: 'email' | 'im' | 'webhook';
+  /** addresses, URLs or role names (routed through config/agent/escalation.yaml) */
+  to: string[];
+  subject?: string;
+  message: string;
+  metadata?: Record<string, unknown>;
+  tenant: string;
+  executionId: string;
+  task: string;
+  /** Made in the workflow, so a retried attempt keeps its receipt id. */
+  receiptToken: string;
+  idempotencyKey: string;
+  traceId?: string;
+}
+export interface NotifyResult {
+  receipt: { id: string; channel: string; status: 'sent'; to: string[]; url: string | null; message_id?: string };
+}
+
+export type Verdict = 'closed' | 'remediated' | 'failed' | 'pending_supplement';
+
+/** One graded closure check. */
+export interface ClosureCheck {
+  kind: 'mandatory_nodes' | 'receipts' | 'reconciliation';
+  node?: string;
+  passed: boolean;
+  severity: 'critical' | 'high' | 'warning' | 'info';
+  /** true when it passed only after a remediation */
+  remediated: boolean;
+  detail: string;
+}
+
+/** One remediation attempt, with how long after the failure was known it started. */
+export interface RemediationRecord {
+  on: 'node_failed' | 'receipt_missing' | 'reconciliation_mismatch';
+  do: 'resend' | 'rebuild' | 'escalate';
+  node?: string;
+  attempt: number;
+  failure_known_at: string;
+  started_at: string;
+  latency_seconds: number;
+  outcome: 'succeeded' | 'failed';
+  detail: string;
+}
+
+export interface ClosureRecord {
+  execution_id: string;
+  tenant: string;
+  rule: string;
+  verdict: Verdict;
+  checks: ClosureCheck[];
+  remediations: RemediationRecord[];
+  graph_ended_at: string;
+  verdict_at: string;
+  /** the slowest failure-known → remediation-started latency, if any remediation ran */
+  remediation_seconds: number | null;
+  workflow_ref: string;
+  workflow_version: string;
+  strategy?: string;
+  trace_id?: string;
+}
+
+export interface ReportRequest {
+  closure: ClosureRecord;
+  /** the verdict to print when the stored one is pending_supplement */
+  final_verdict?: Verdict;
+  audit: boolean;
+  notify: string[];
+  channel?: 'email' | 'im' | 'webhook';
+}
+
+export interface FeedbackInput {
+  /** idempotency: one feedback item per source */
+  source_id: string;
+  tenant: string;
+  category: 'reliability' | 'performance' | 'cost' | 'maintainability' | 'correctness';
+  sentiment: 'negative' | 'neutral' | 'positive';
+  summary: string;
+  attribution: Record<string, unknown>;
+}
+
+/** Opens (or appends to) the incident of a source: signal-with-start, policy snapshot from the configuration. */
+export interface OpenIncidentInput {
+  tenant: string;
+  source: string;
+  source_id: string;
+  severity: 'critical' | 'high' | 'warning' | 'info';
+  title: string;
+  detail?: Record<string, unknown>;
+  attribution: Record<string, string | undefined>;
+  policy?: string;
+}
+
 export interface CoreActivities {
+  recordIncident(input: { state: Omit<import('../workflows/incident-defs.js').IncidentState, 'events'>; events: import('../workflows/incident-defs.js').IncidentState['events']; policy?: unknown }): Promise<void>;
+  createFeedback(input: FeedbackInput): Promise<{ created: boolean }>;
+  openIncident(input: OpenIncidentInput): Promise<{ incident_id: string }>;
+  receiptStatus(input: { tokens: string[] }): Promise<Record<string, { received_at: string; result: unknown } | null>>;
+  recordClosure(rec: ClosureRecord): Promise<void>;
+  writeReport(input: ReportRequest): Promise<{ stored: true; audit: 'sent' | 'not configured' | 'off'; notified: string[] }>;
+  notify(input: NotifyInput): Promise<NotifyResult>;
   pollPlugin(input: PluginPollInput): Promise<{ status: 'succeeded' | 'failed' | 'running'; result?: unknown; error?: { message?: string; type?: string } }>;
   kvGet(input: { tenant: string; keys: string[] }): Promise<Record<string, unknown>>;
   callPlugin(input: PluginCallInput): Promise<unknown>;

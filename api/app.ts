@@ -16,6 +16,9 @@ import { workflowRoutes } from './routes/workflows.js';
 import { eventIntakeRoutes, eventReadRoutes } from './routes/events.js';
 import { strategyRoutes } from './routes/strategies.js';
 import { triggerRoutes } from './routes/trigger.js';
+import { reportRoutes } from './routes/reports.js';
+import { incidentRoutes } from './routes/incidents.js';
+import type { ClosureRule } from '../dsl/closure-rules.js';
 import { createIntake, type Intake } from './intake/index.js';
 import { StrategyLibrary } from './strategy-library.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
@@ -38,6 +41,8 @@ export interface ApiDeps {
   library?: StrategyLibrary;
   /** `GET /metrics` (Prometheus text); the process-wide handler by default. */
   metrics?: MetricsHandler;
+  /** config/agent/closure_rules.yaml by id. */
+  closureRules?: () => ReadonlyMap<string, ClosureRule>;
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -47,7 +52,7 @@ export function createApp(deps: ApiDeps): Express {
   const strategies = new StrategyRepo(deps.store.db);
   const library = deps.library ?? new StrategyLibrary(strategies);
   const packs = deps.packs ?? (() => ({ actions: new Map(), config: new Map() }));
-  const launch: LaunchDeps = { repo: workflows, store: deps.store, client: deps.client, taskQueue: deps.taskQueue, packs };
+  const launch: LaunchDeps = { repo: workflows, store: deps.store, client: deps.client, taskQueue: deps.taskQueue, packs, ...(deps.closureRules ? { closureRules: deps.closureRules } : {}) };
   const intake = deps.intake ?? createIntake({ launch, library, tenants: deps.tenants });
   // before the JSON parser: intake verifies the signature over the raw bytes
   app.use(eventIntakeRoutes({ intake, bodyLimit: deps.eventBodyLimit ?? '256kb' }));
@@ -85,6 +90,8 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(executionRoutes({ runs, client: deps.client }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));
   v1.use(kvRoutes({ db: deps.store.db }));
+  v1.use(reportRoutes({ db: deps.store.db }));
+  v1.use(incidentRoutes({ db: deps.store.db, client: deps.client }));
   app.use(v1);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

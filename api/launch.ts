@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { ClosureRule } from '../dsl/closure-rules.js';
 import { NestingError, pinActions, pinNested } from '../dsl/nested.js';
 import type { Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
@@ -13,6 +14,8 @@ export interface LaunchDeps {
   client: Client;
   taskQueue: string;
   packs: () => PackContents;
+  /** config/agent/closure_rules.yaml by id (absent = no closure rules). */
+  closureRules?: () => ReadonlyMap<string, ClosureRule>;
 }
 
 export interface LaunchRequest {
@@ -26,6 +29,8 @@ export interface LaunchRequest {
   strategy?: string;
   event?: unknown;
   permissions?: string[];
+  /** A strategy's closure rule id: overrides the workflow's own. */
+  closure?: string;
 }
 
 export function splitRef(ref: string): { ref: string; version?: string } {
@@ -46,7 +51,21 @@ export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Prom
     if (err instanceof NestingError) throw new ApiError(422, 'invalid_nesting', err.message);
     throw err;
   }
+  const ruleId = req.closure ?? pinned.closure;
+  let closure: ClosureRule | undefined;
+  if (ruleId) {
+    closure = deps.closureRules?.().get(ruleId);
+    if (!closure) throw new ApiError(422, 'unknown_closure_rule', `closure rule '${ruleId}' (of ${req.closure ? `strategy '${req.strategy}'` : `workflow '${pinned.ref}'`}) is not defined in config/agent/closure_rules.yaml`);
+    // the reconciliation action travels with the run like the workflow's own pack actions
+    const recon = closure.reconciliation && deps.packs().actions.get(closure.reconciliation.action);
+    if (recon) {
+      const pack = recon.ref.split('.')[0]!;
+      const cfg = deps.packs().config.get(pack);
+      pinned = { ...pinned, actions: { ...(pinned.actions ?? {}), [recon.ref]: recon }, ...(cfg ? { pack_config: { ...(pinned.pack_config ?? {}), [pack]: cfg } } : {}) };
+    }
+  }
   return startRun(deps.client, {
+    ...(closure ? { closure } : {}),
     workflow: pinned,
     parameters: req.parameters ?? {},
     tenant: req.tenant,

@@ -1,4 +1,4 @@
-import { metrics, type Counter } from '@opentelemetry/api';
+import { metrics, ValueType, type Counter, type Histogram } from '@opentelemetry/api';
 
 // Instruments through @opentelemetry/api. The API has no proxy meter, so they are (re)created
 // against whichever MeterProvider is current when first used (workers/telemetry.ts registers it).
@@ -9,6 +9,7 @@ interface IntakeInstruments {
   ingested: Counter;
   generated: Counter;
   manualEscalations: Counter;
+  callbackLatency: Histogram;
 }
 let bound: { provider: unknown; instruments: IntakeInstruments } | undefined;
 
@@ -23,6 +24,7 @@ function instruments(): IntakeInstruments {
     ingested: meter.createCounter('events_ingested', { description: 'Events received, by outcome status' }),
     generated: meter.createCounter('agent_workflow_generated', { description: 'Runs started from events and triggers' }),
     manualEscalations: meter.createCounter('agent_manual_escalation', { description: 'Manual-review items opened' }),
+    callbackLatency: meter.createHistogram('agent_workflow_callback_latency_seconds', { description: 'Notification sent to its delivery receipt received', unit: 's', valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900] } }),
   };
   bound = { provider, instruments: created };
   return created;
@@ -34,4 +36,8 @@ export const intakeMetrics = {
   manualEscalations: { add: (n: number, attrs: Record<string, string>) => instruments().manualEscalations.add(n, attrs) },
   hit: () => void hits++,
   miss: () => void misses++,
+};
+
+export const closureMetrics = {
+  callbackLatency: (tenant: string, seconds: number) => instruments().callbackLatency.record(Math.max(0, seconds), { tenant }),
 };

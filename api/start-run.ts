@@ -34,6 +34,8 @@ export async function startRun(
     strategy?: string;
     event?: TaskflowInput['event'];
     permissions?: string[];
+    /** The closure rule (a snapshot) applied when the graph ends. */
+    closure?: TaskflowInput['closure'];
   },
 ): Promise<StartedRun> {
   let parameters: Record<string, unknown>;
@@ -62,6 +64,7 @@ export async function startRun(
     ...(opts.strategy ? { strategy: opts.strategy } : {}),
     ...(opts.event ? { event: opts.event } : {}),
     ...(opts.permissions ? { permissions: opts.permissions } : {}),
+    ...(opts.closure ? { closure: opts.closure } : {}),
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
   // the run's trace continues the event's trace id (Temporal's client interceptor, when tracing is on, starts its span under it)

@@ -1,4 +1,4 @@
-import { bigserial, boolean, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, doublePrecision, index, integer, json, jsonb, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 // Mirrors migrations/*.sql (the SQL files are the source of truth; a test checks they agree).
 export const workflowDefinitions = pgTable(
@@ -28,6 +28,7 @@ export const runs = pgTable(
     endedAt: timestamp('ended_at', { withTimezone: true, mode: 'string' }),
     summary: json('summary'),
     context: json('context'),
+    closure: text('closure'),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
   (t) => [index('runs_tenant_status').on(t.tenant, t.status, t.startedAt)],
@@ -88,6 +89,8 @@ export const callbacks = pgTable('callbacks', {
   task: text('task').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   receivedAt: timestamp('received_at', { withTimezone: true, mode: 'string' }),
+  kind: text('kind').notNull().default('result'),
+  result: jsonb('result'),
 });
 
 export const events = pgTable(
@@ -161,4 +164,82 @@ export const eventsOut = pgTable(
   (t) => [index('events_out_unpublished').on(t.createdAt)],
 );
 
-export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks, events, strategies, manualReviews, eventsOut };
+export const closures = pgTable(
+  'closures',
+  {
+    executionId: text('execution_id').primaryKey(),
+    tenant: text('tenant').notNull(),
+    rule: text('rule').notNull(),
+    verdict: text('verdict').notNull(),
+    checks: jsonb('checks').notNull(),
+    remediations: jsonb('remediations').notNull(),
+    graphEndedAt: timestamp('graph_ended_at', { withTimezone: true, mode: 'string' }).notNull(),
+    verdictAt: timestamp('verdict_at', { withTimezone: true, mode: 'string' }).notNull(),
+    remediationSeconds: doublePrecision('remediation_seconds'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('closures_tenant_time').on(t.tenant, t.verdictAt)],
+);
+
+export const reports = pgTable('reports', {
+  executionId: text('execution_id').primaryKey(),
+  tenant: text('tenant').notNull(),
+  report: jsonb('report').notNull(),
+  markdown: text('markdown').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  auditSentAt: timestamp('audit_sent_at', { withTimezone: true, mode: 'string' }),
+});
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    runId: text('run_id').primaryKey(),
+    id: text('id').notNull(),
+    tenant: text('tenant').notNull(),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    severity: text('severity').notNull(),
+    status: text('status').notNull(),
+    title: text('title').notNull(),
+    rootCause: text('root_cause'),
+    escalationLevel: integer('escalation_level').notNull().default(0),
+    alertCount: integer('alert_count').notNull().default(1),
+    attribution: jsonb('attribution').notNull(),
+    policy: jsonb('policy').notNull(),
+    openedAt: timestamp('opened_at', { withTimezone: true, mode: 'string' }).notNull(),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true, mode: 'string' }),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, mode: 'string' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('incidents_tenant_status').on(t.tenant, t.status, t.openedAt), index('incidents_id').on(t.id, t.openedAt)],
+);
+
+export const incidentEvents = pgTable(
+  'incident_events',
+  {
+    runId: text('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    tenant: text('tenant').notNull(),
+    kind: text('kind').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    by: text('by'),
+    detail: jsonb('detail').notNull(),
+    at: timestamp('at', { withTimezone: true, mode: 'string' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+export const feedback = pgTable('feedback', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  sourceId: text('source_id').notNull().unique(),
+  tenant: text('tenant').notNull(),
+  category: text('category').notNull(),
+  sentiment: text('sentiment').notNull(),
+  summary: text('summary').notNull(),
+  attribution: jsonb('attribution').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+});
+
+export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks, events, strategies, manualReviews, eventsOut, closures, reports, incidents, incidentEvents, feedback };

@@ -4,6 +4,8 @@ import { parse } from 'yaml';
 import { formatDiagnostic } from '../dsl/index.js';
 import { parseStrategies, type Strategy } from '../dsl/strategy.js';
 import type { Endpoints } from '../activities/reviews.js';
+import { parseClosureRules, type ClosureRule } from '../dsl/closure-rules.js';
+import { EMPTY_ESCALATION, parseEscalation, type EscalationConfig } from '../dsl/escalation.js';
 
 /** config/agent/strategies/*.yaml; a bad file is reported with positions and skipped whole. */
 export async function loadStrategyFiles(configDir: string, report: (line: string) => void = console.error): Promise<Strategy[]> {
@@ -34,7 +36,41 @@ const urlOf = (v: UrlSetting, env: NodeJS.ProcessEnv): string | undefined => (v 
 /** config/agent/endpoints.yaml: where Closeloop reports outward (absent file = nowhere). */
 export async function loadEndpoints(configDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Endpoints> {
   const text = await readFile(join(configDir, 'agent', 'endpoints.yaml'), 'utf8').catch(() => null);
-  const raw = (text ? (parse(text) as Record<string, { url?: UrlSetting } | null> | null) : null) ?? {};
+  const raw = (text ? (parse(text) as Record<string, { url?: UrlSetting; from?: string } | null> | null) : null) ?? {};
   const manualReview = urlOf(raw.manual_review?.url, env);
-  return manualReview ? { manualReview } : {};
+  const auditReport = urlOf(raw.audit_report?.url, env);
+  const smtpUrl = urlOf((raw.smtp as { url?: UrlSetting } | null | undefined)?.url, env);
+  const smtpFrom = (raw.smtp as { from?: string } | null | undefined)?.from ?? 'closeloop@localhost';
+  let smtp: Endpoints['smtp'];
+  if (smtpUrl) {
+    // smtp://user:pass@host:port or smtps://...
+    const u = new URL(smtpUrl);
+    smtp = { host: u.hostname, port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 25)), secure: u.protocol === 'smtps:', from: u.searchParams.get('from') ?? smtpFrom, ...(u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {}) };
+  }
+  return { ...(manualReview ? { manualReview } : {}), ...(auditReport ? { auditReport } : {}), ...(smtp ? { smtp } : {}) };
+}
+
+async function readOptional(file: string): Promise<string | null> {
+  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+}
+
+/** config/agent/closure_rules.yaml by id; a bad file is reported with positions and `previous` stays in force. */
+export async function loadClosureRules(configDir: string, report: (line: string) => void = console.error, previous: ReadonlyMap<string, ClosureRule> = new Map()): Promise<ReadonlyMap<string, ClosureRule>> {
+  const file = join(configDir, 'agent', 'closure_rules.yaml');
+  const text = await readOptional(file);
+  if (text === null) return new Map();
+  const parsed = parseClosureRules(text);
+  for (const d of parsed.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
+  if (parsed.diagnostics.some((d) => d.severity === 'error')) return previous;
+  return new Map(parsed.rules.map((r) => [r.id, r]));
+}
+
+/** config/agent/escalation.yaml; a bad file is reported and `previous` stays in force. */
+export async function loadEscalation(configDir: string, report: (line: string) => void = console.error, previous: EscalationConfig = EMPTY_ESCALATION): Promise<EscalationConfig> {
+  const file = join(configDir, 'agent', 'escalation.yaml');
+  const text = await readOptional(file);
+  if (text === null) return EMPTY_ESCALATION;
+  const parsed = parseEscalation(text);
+  for (const d of parsed.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
+  return parsed.config ?? previous;
 }

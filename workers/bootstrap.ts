@@ -5,7 +5,9 @@ import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { loadPackContents, loadPackWorkflows, loadPlugins, loadTenants, type PackContents, type PluginDef, type TenantConfig } from './config.js';
 import type { Settings } from './settings.js';
-import { loadEndpoints, loadStrategyFiles } from './agent-config.js';
+import { loadClosureRules, loadEndpoints, loadEscalation, loadStrategyFiles } from './agent-config.js';
+import type { ClosureRule } from '../dsl/closure-rules.js';
+import type { EscalationConfig } from '../dsl/escalation.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import type { Endpoints } from '../activities/reviews.js';
 
@@ -32,6 +34,8 @@ export interface LoadedConfig {
   plugins: Map<string, PluginDef>;
   endpoints: Endpoints;
   strategies: number;
+  closureRules: ReadonlyMap<string, ClosureRule>;
+  escalation: EscalationConfig;
 }
 
 /** Loads tenants and registers pack workflows for every tenant (idempotent across restarts). */
@@ -49,7 +53,9 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   const synced = await new StrategyRepo(store.db).syncFromConfig(strategies);
   for (const key of synced.changed) log(`config: strategy ${key} changed on disk but that version is already stored: bump its version (the stored one stays in force)`);
   const endpoints = await loadEndpoints(settings.configDir);
-  return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length };
+  const closureRules = await loadClosureRules(settings.configDir, (line) => log(`config: ${line}`));
+  const escalation = await loadEscalation(settings.configDir, (line) => log(`config: ${line}`));
+  return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length, closureRules, escalation };
 }
 
 export async function connectClient(address: string, namespace: string, interceptors: WorkflowClientInterceptor[] = []): Promise<Client> {

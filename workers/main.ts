@@ -45,13 +45,13 @@ async function main(): Promise<void> {
   let config = await loadConfig(settings, store);
 
   // one intake and strategy library shared by HTTP and the event bus
-  const launch = { repo: new WorkflowRepo(store.db), store, client, taskQueue: TASK_QUEUE, packs: () => config.packs };
+  const launch = { repo: new WorkflowRepo(store.db), store, client, taskQueue: TASK_QUEUE, packs: () => config.packs, closureRules: () => config.closureRules };
   const library = new StrategyLibrary(new StrategyRepo(store.db));
   const intake = createIntake({ launch, library, tenants: () => config.tenants });
   const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, ...(bus ? { publish: bus.publish } : {}) }, ...(tracing ? { tracing } : {}) });
+  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, escalation: () => config.escalation, client, taskQueue: TASK_QUEUE, ...(bus ? { publish: bus.publish } : {}) }, ...(tracing ? { tracing } : {}) });
   const workerDone = worker.run();
-  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library });
+  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library, closureRules: () => config.closureRules });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });

@@ -1,4 +1,5 @@
-import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, proxyActivities, sleep, uuid4 } from '@temporalio/workflow';
+import { reconcile } from '../dsl/reconcile.js';
 import { isHttpAction } from '../dsl/builtins.js';
 import { deniedMessage, hostOf, permits } from '../dsl/permissions.js';
 import type { CoreActivities, HttpRequestInput } from '../activities/types.js';
@@ -85,6 +86,13 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         await sleep(seconds * 1000, { summary: ctx.label });
         return {};
       }
+      case 'core.reconcile': {
+        const tolerance = input.tolerance === undefined ? 0 : Number(input.tolerance);
+        if (!Number.isFinite(tolerance) || tolerance < 0) throw new TaskFailure({ type: 'InputError', message: `core.reconcile: 'tolerance' must be a number >= 0, got ${JSON.stringify(input.tolerance)}` });
+        return reconcile(input.expected, input.observed, tolerance);
+      }
+      case 'core.notify':
+        return await notify(ctx, input);
       default:
         break;
     }
@@ -116,4 +124,29 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
   } catch (err) {
     throw asTaskFailure(err);
   }
+}
+
+const CHANNELS = ['email', 'im', 'webhook'] as const;
+
+/** core.notify: checks input and permission here, sends in the activity; the receipt id is made here (stable across retries). */
+async function notify(ctx: AttemptContext, input: Record<string, unknown>): Promise<unknown> {
+  const channel = input.channel as (typeof CHANNELS)[number];
+  if (!CHANNELS.includes(channel)) throw new TaskFailure({ type: 'InputError', message: `core.notify: 'channel' must be one of ${CHANNELS.join(', ')}, got ${JSON.stringify(input.channel)}` });
+  const to = (Array.isArray(input.to) ? input.to : [input.to]).filter((x) => x !== undefined && x !== null && x !== '').map(String);
+  if (!to.length) throw new TaskFailure({ type: 'InputError', message: "core.notify: 'to' is required (addresses, URLs or role names)" });
+  if (input.message === undefined || input.message === null) throw new TaskFailure({ type: 'InputError', message: "core.notify: 'message' is required" });
+  requirePermission(ctx, `notify:${channel}`);
+  return activities(ctx).notify({
+    channel,
+    to,
+    ...(input.subject !== undefined ? { subject: String(input.subject) } : {}),
+    message: typeof input.message === 'string' ? input.message : JSON.stringify(input.message),
+    ...(input.metadata && typeof input.metadata === 'object' ? { metadata: input.metadata as Record<string, unknown> } : {}),
+    tenant: ctx.tenant,
+    executionId: ctx.executionId,
+    task: ctx.task,
+    receiptToken: uuid4(),
+    idempotencyKey: ctx.idempotencyKey,
+    ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
+  });
 }

@@ -15,6 +15,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
     const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
     try {
       const input = e.renderField(task, 'input', task.input ?? {}, extra);
+      if (e.input.closure && it.index === undefined && e.ctx.task[task.name]) e.ctx.task[task.name]!.input = input;
       const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
       if (task.action === 'core.inquiry') {
         const answer = await e.inquiries.ask({ task: task.name, run, label, tenant: e.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => e.record(kind, task.name, detail), flush: () => e.drainAudit(task.name) });

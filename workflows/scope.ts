@@ -12,6 +12,8 @@ export interface TaskRecord {
   attempts: number;
   started_at: string;
   ended_at: string | null;
+  /** The input of the latest attempt, kept only when a closure rule may rebuild or resend the task. */
+  input?: unknown;
 }
 
 export interface RunContext {

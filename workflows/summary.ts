@@ -42,6 +42,8 @@ export interface TaskflowInput {
   /** What a strategy-started run may call (`plugin:<id>`, `notify:<channel>`, `http:<host>`); absent = no limit. */
   permissions?: string[];
   startedBy?: string;
+  /** The closure rule applied when the graph ends (a snapshot: later edits of the rule do not change it). */
+  closure?: import('../dsl/closure-rules.js').ClosureRule;
   /** A slice of a large with_items task, run as a child shard of the run that owns the task. */
   shard?: { task: string; run: number; offset: number; total: number; items: unknown[] };
   /** Nesting level: 0 for a top-level run. */

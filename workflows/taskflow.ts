@@ -17,6 +17,8 @@ import { SA, callbackSignal, contextQuery, graphQuery, inquiryRespondSignal, inq
 import { Engine } from './engine.js';
 import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
 import type { TaskRecord } from './scope.js';
+import { runClosure } from './closure-start.js';
+import type { ClosureVerdict } from './closure-defs.js';
 
 /** Patch id: the runs index is written with the audit rows in one local activity. */
 export const INDEX_WITH_AUDIT = 'closeloop.index-with-audit';
@@ -34,6 +36,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   let status: RunStatus = 'running';
   let output: unknown = null;
   let error: TaskError | null = null;
+  let closure: ClosureVerdict | null = null;
 
   const summary = (): RunSummary => ({
     id: info.workflowId,
@@ -46,7 +49,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     output,
     error,
     tasks: [...engine.summaries.values()].map((t) => ({ ...t, result: compact(t.result) })),
-    closure: null,
+    closure,
   });
   const masked = () => ({ ...input.parameters, ...Object.fromEntries(input.workflow.secretParameters.map((k) => [k, '***'])) });
 
@@ -153,7 +156,9 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       error = err.error;
     } else throw err;
   }
-  engine.record('run.completed', null, { status, error });
+  // closing the loop: the run is done when its outcome is verified (rules apply to runs that ended, not cancelled ones)
+  if (input.closure && !input.shard && status !== 'cancelled') closure = await runClosure(engine, input, status, masked());
+  engine.record('run.completed', null, { status, error, ...(closure ? { closure: closure.verdict } : {}) });
   await CancellationScope.nonCancellable(async () => {
     upsertSearchAttributes([{ key: SA.status, value: status }]);
     await flush(true);
