@@ -1,0 +1,163 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, inject, it, beforeAll, afterAll } from 'vitest';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import { createActivities } from '../activities/index.js';
+import { singleTenant, startApi } from './api-helpers.js';
+import { EMPTY_ESCALATION, parseEscalation, type EscalationConfig } from '../dsl/escalation.js';
+import { nextStatus } from '../dsl/incident-machine.js';
+import { eventsOut, feedback, incidents } from '../store/schema.js';
+import { incidentStateQuery } from '../workflows/incident-defs.js';
+import type { OpenIncidentInput } from '../activities/types.js';
+import { findTemporalCli } from '../workers/temporal-cli.js';
+import { createHarness, type Harness } from './helpers.js';
+import { startHttpTarget } from './http-target.js';
+
+const KEY = 'incident-operator-key';
+const tenants = singleTenant('acme', KEY, 'oncall-1', ['operator']);
+let h: Harness;
+let api: Awaited<ReturnType<typeof startApi>>;
+let worker: Worker;
+let workerDone: Promise<void>;
+let connection: NativeConnection;
+let escalation: EscalationConfig = EMPTY_ESCALATION;
+let acts: ReturnType<typeof createActivities>;
+const pager = startHttpTarget();
+
+beforeAll(async () => {
+  h = await createHarness();
+  api = await startApi(h, tenants);
+  const hook = `${(await pager).url}/hooks`;
+  const parsed = parseEscalation(`policies:
+  - id: default
+    ack_sla: { critical: 0, high: 2, warning: 3600 }
+    resolve_sla: { critical: 3600, high: 14400, warning: 86400 }
+    steps:
+      - after: 0
+        notify: [{ role: runtime.operator, channel: im }]
+      - after: 3
+        notify: [{ role: ops.lead, channel: webhook }]
+    repeat: 0
+routing:
+  runtime.operator: { im: "${hook}/operator" }
+  ops.lead: { webhook: "${hook}/lead" }
+`);
+  expect(parsed.diagnostics).toEqual([]);
+  escalation = parsed.config!;
+  connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  acts = createActivities({ store: h.store, escalation: () => escalation, client: h.client, taskQueue: h.taskQueue });
+  worker = await Worker.create({ connection, taskQueue: h.taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: acts });
+  workerDone = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await workerDone;
+  await connection?.close();
+  api?.close();
+  await (await pager).close();
+  await h?.close();
+});
+
+const open = (over: Partial<OpenIncidentInput> = {}) => acts.openIncident({ tenant: 'acme', source: 'alert', source_id: randomUUID(), severity: 'warning', title: 'Closure failures on billing', attribution: { workflow_ref: 'billing.close_invoice', workflow_version: '1.2.0', trace_id: 'abc' }, ...over });
+const post = (id: string, action: string, body: unknown = {}) => fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const state = (id: string) => h.client.workflow.getHandle(id).query(incidentStateQuery);
+async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+describe('incident state machine', () => {
+  it('allows only the documented transitions', () => {
+    expect(nextStatus('open', 'acknowledge')).toEqual({ ok: true, to: 'acknowledged' });
+    expect(nextStatus('open', 'mitigate').ok).toBe(false);
+    expect(nextStatus('investigating', 'resolve', {})).toMatchObject({ ok: false, reason: expect.stringContaining('root cause') });
+    expect(nextStatus('resolved', 'note' as never).ok).toBe(false);
+  });
+});
+
+describe('incidents', () => {
+  it('full lifecycle through the API: invalid transitions refused, resolve needs a root cause, then one feedback item; resolved is immutable except notes', async () => {
+    const { incident_id: id } = await open();
+    await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, id)), (r) => r.length > 0);
+    expect((await post(id, 'mitigate')).status).toBe(409);
+    expect((await post(id, 'acknowledge')).status).toBe(200);
+    expect((await post(id, 'acknowledge')).status).toBe(409);
+    expect((await post(id, 'investigate')).status).toBe(200);
+    expect((await post(id, 'note', { note: 'looking at the billing plugin' })).status).toBe(200);
+    expect((await post(id, 'mitigate')).status).toBe(200);
+    const noCause = await post(id, 'resolve', {});
+    expect(noCause.status).toBe(422);
+    expect(((await noCause.json()) as { error: { message: string } }).error.message).toContain('root cause');
+    const resolved = await post(id, 'resolve', { root_cause: 'expired plugin token' });
+    expect(resolved.status).toBe(200);
+    const rows = await until(() => h.store.db.select().from(feedback).where(eq(feedback.tenant, 'acme')), (r) => r.some((f) => (f.attribution as { incident_id?: string }).incident_id === id));
+    const fb = rows.filter((f) => (f.attribution as { incident_id?: string }).incident_id === id);
+    expect(fb).toHaveLength(1);
+    expect(fb[0]).toMatchObject({ category: 'reliability', sentiment: 'negative' });
+    expect(fb[0]!.attribution).toMatchObject({ workflow_ref: 'billing.close_invoice', trace_id: 'abc' });
+    // resolved: immutable except appended notes
+    expect((await post(id, 'investigate')).status).toBe(409);
+    expect((await post(id, 'note', { note: 'post-mortem: rotate tokens monthly' })).status).toBe(200);
+    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; root_cause: string; events: { kind: string; to: string | null }[] };
+    expect(detail.status).toBe('resolved');
+    expect(detail.root_cause).toBe('expired plugin token');
+    expect(detail.events.map((e) => e.kind)).toEqual(['opened', 'acknowledge', 'investigate', 'note', 'mitigate', 'resolve', 'note']);
+    const out = await h.store.db.select().from(eventsOut).where(eq(eventsOut.tenant, 'acme'));
+    const mine = out.filter((e) => (e.payload as { incident_id?: string }).incident_id === id || (e.payload as { attribution?: { incident_id?: string } }).attribution?.incident_id === id);
+    expect(mine.map((e) => e.type).sort()).toEqual(['feedback.created', 'incident.opened', 'incident.resolved']);
+  });
+
+  it('the same actions work as signals from the temporal CLI; an invalid one is recorded as refused', async () => {
+    const { incident_id: id } = await open();
+    const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
+    const signal = (name: string, input: unknown) => promisify(execFile)(cli, ['workflow', 'signal', '--address', inject('temporalAddress'), '--workflow-id', id, '--name', name, '--input', JSON.stringify(input)]);
+    await signal('acknowledge', { by: 'cli-user' });
+    await signal('resolve', { by: 'cli-user' }); // no root cause: refused
+    await signal('investigate', { by: 'cli-user' });
+    await signal('resolve', { by: 'cli-user', root_cause: 'disk full' });
+    const s = await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, id)), (r) => r[0]?.status === 'resolved');
+    expect(s[0]).toMatchObject({ status: 'resolved', rootCause: 'disk full' });
+    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { events: { kind: string; by: string | null }[] };
+    expect(detail.events.map((e) => e.kind)).toEqual(['opened', 'acknowledge', 'refused', 'investigate', 'resolve']);
+    expect(detail.events[1]!.by).toBe('cli-user');
+  });
+
+  it('repeat alerts for the same source append to the open incident instead of opening another', async () => {
+    const sourceId = randomUUID();
+    const a = await open({ source_id: sourceId });
+    const b = await open({ source_id: sourceId, detail: { value: 4 } });
+    expect(b.incident_id).toBe(a.incident_id);
+    const s = await until(() => state(a.incident_id), (v) => v.alert_count === 2);
+    expect(s.alert_count).toBe(2);
+    expect(s.events.filter((e) => e.kind === 'alert')).toHaveLength(1);
+    const rows = await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, a.incident_id)), (r) => r[0]?.alertCount === 2);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('a critical incident escalates at once and pages the first step', async () => {
+    const { incident_id: id } = await open({ severity: 'critical', title: 'Payments down' });
+    const s = await until(() => state(id), (v) => v.events.some((e) => e.kind === 'paged'));
+    expect(s.status).toBe('escalated');
+    expect(s.events.map((e) => e.kind).slice(0, 3)).toEqual(['opened', 'escalate', 'paged']);
+    expect((await pager).received.some((r) => r.path === '/hooks/operator' && r.body.includes('Payments down'))).toBe(true);
+  });
+
+  it('an unacknowledged incident escalates when its ack SLA runs out; acknowledging cancels the pending steps', async () => {
+    const { incident_id: id } = await open({ severity: 'high', title: 'Slow remediation' });
+    const s = await until(() => state(id), (v) => v.events.some((e) => e.kind === 'paged'));
+    expect(s.status).toBe('escalated');
+    const esc = s.events.find((e) => e.kind === 'escalate')!;
+    expect(Date.parse(esc.at) - Date.parse(s.opened_at)).toBeGreaterThanOrEqual(1900);
+    expect((await post(id, 'acknowledge')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 4000)); // past the second step (after: 3)
+    const after = await state(id);
+    expect(after.events.filter((e) => e.kind === 'paged')).toHaveLength(1);
+    expect((await pager).received.filter((r) => r.path === '/hooks/lead' && r.body.includes('Slow remediation'))).toHaveLength(0);
+  });
+});
