@@ -68,7 +68,7 @@ export function closureActivities(deps: ClosureDeps) {
         workflow: { ref: rec.workflow_ref, version: rec.workflow_version },
         strategy: rec.strategy ?? null,
         trace_id: rec.trace_id ?? null,
-        run: run?.summary ?? null,
+        run: run?.summary ?? input.run ?? null,
         closure: { rule: rec.rule, verdict: input.final_verdict ?? rec.verdict, checks: rec.checks, remediations: rec.remediations, graph_ended_at: rec.graph_ended_at, verdict_at: rec.verdict_at, remediation_seconds: rec.remediation_seconds },
         inquiries: inq.map((i) => ({ id: i.id, task: i.task, prompt: i.prompt, assigned_to: i.assignedTo, status: i.status, response: i.response, responded_by: i.respondedBy })),
         audit: audit.map((a) => ({ execution_id: a.executionId, seq: a.seq, kind: a.kind, task: a.task, at: iso(a.at)!, detail: a.detail as Record<string, unknown> })),

@@ -153,6 +153,8 @@ export interface ClosureRecord {
 
 export interface ReportRequest {
   closure: ClosureRecord;
+  /** the run summary at the end of the graph (the runs index is written after the verdict) */
+  run?: unknown;
   /** the verdict to print when the stored one is pending_supplement */
   final_verdict?: Verdict;
   audit: boolean;

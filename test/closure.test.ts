@@ -13,6 +13,7 @@ import type { Endpoints } from '../activities/reviews.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget, type Received } from './http-target.js';
 import { startSmtp } from './support/smtp.js';
+import { writeFile } from 'node:fs/promises';
 
 const KEY = 'closure-admin-key';
 const tenants = singleTenant('acme', KEY, 'ops-1', ['admin']);
@@ -117,7 +118,7 @@ describe('closure validation', () => {
   });
 
   it('a bounced email is resent and the run is remediated; the remediation started within seconds of the failure', async () => {
-    const rule = withRuleDefaults({ id: 'mail.delivery', mandatory_nodes: ['notify_customer'], receipts: [{ node: 'notify_customer', timeout: 30 }], remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 3 }], deadline: 120, report: { notify: [], audit: false } });
+    const rule = withRuleDefaults({ id: 'mail.delivery', mandatory_nodes: ['generate_report', 'notify_customer'], receipts: [{ node: 'notify_customer', timeout: 30 }], reconciliation: { action: 'core.reconcile', input: { expected: { amount: '{{ parameters.amount }}' }, observed: { amount: 5 } } }, remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 3 }], deadline: 120, report: { notify: [], audit: false } });
     const before = smtp.mails.length;
     // the mail provider: the first message bounces, the resend is delivered
     const provider = setInterval(() => {
@@ -138,6 +139,12 @@ describe('closure validation', () => {
       const rem = row!.remediations as { do: string; outcome: string; latency_seconds: number }[];
       expect(rem).toEqual([expect.objectContaining({ do: 'resend', outcome: 'succeeded' })]);
       expect(rem[0]!.latency_seconds).toBeLessThan(5);
+      const md = await (await get(`/v1/reports/${encodeURIComponent(summary.id)}`, 'text/markdown')).text();
+      expect(md).toContain('**Verdict:** remediated');
+      expect(md).toMatch(/\| receipt_missing \| resend \| notify_customer \| 1 \|.*\| succeeded \|/);
+      expect(md).toContain('passed after remediation');
+      // docs/examples/delivery-report.md is this report (CLOSELOOP_WRITE_EXAMPLES=1 npx vitest run test/closure.test.ts)
+      if (process.env.CLOSELOOP_WRITE_EXAMPLES === '1') await writeFile(new URL('../docs/examples/delivery-report.md', import.meta.url), md);
     } finally {
       clearInterval(provider);
     }

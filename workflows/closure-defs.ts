@@ -4,7 +4,7 @@ import type { ActionDef } from '../dsl/actions.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
 import type { ClosureCheck, Verdict } from '../activities/types.js';
 import type { TaskRecord } from './scope.js';
-import type { RunStatus } from './summary.js';
+import type { RunStatus, RunSummary } from './summary.js';
 
 export const CLOSURE = 'closure';
 export const closureWorkflowId = (runId: string) => `closure:${runId}`;
@@ -28,6 +28,8 @@ export interface ClosureInput {
   permissions?: string[];
   run_status: RunStatus;
   graph_ended_at: string;
+  /** the run summary when the graph ended (for the report) */
+  run: RunSummary;
   /** the run's task records, with the input each node last ran with */
   tasks: Record<string, TaskRecord & { input?: unknown }>;
   parameters: Record<string, unknown>;

@@ -2,14 +2,14 @@ import { ParentClosePolicy, condition, setCurrentDetails, setHandler, startChild
 import { CLOSURE, closureVerdictSignal, closureWorkflowId, type ClosureInput, type ClosureNode, type ClosureVerdict } from './closure-defs.js';
 import { SA } from './definitions.js';
 import type { Engine } from './engine.js';
-import type { RunStatus, TaskflowInput } from './summary.js';
+import type { RunStatus, RunSummary, TaskflowInput } from './summary.js';
 
 /**
  * Starts the closure of this run as a child (`closure:<run id>`) and waits for its verdict. The child
  * outlives the run when it must keep supplementing the delivery report (ABANDON), so the verdict
  * comes by signal, or as the child's result.
  */
-export async function runClosure(engine: Engine, input: TaskflowInput, status: RunStatus, masked: Record<string, unknown>): Promise<ClosureVerdict> {
+export async function runClosure(engine: Engine, input: TaskflowInput, status: RunStatus, masked: Record<string, unknown>, run: RunSummary): Promise<ClosureVerdict> {
   const rule = input.closure!;
   const id = workflowInfo().workflowId;
   let verdict: ClosureVerdict | null = null;
@@ -34,6 +34,7 @@ export async function runClosure(engine: Engine, input: TaskflowInput, status: R
     ...(input.permissions ? { permissions: input.permissions } : {}),
     run_status: status,
     graph_ended_at: new Date().toISOString(),
+    run: { ...run, status, ended_at: new Date().toISOString() },
     tasks: Object.fromEntries([...wanted].filter((n) => engine.ctx.task[n]).map((n) => [n, engine.ctx.task[n]!])),
     parameters: masked,
     vars: engine.ctx.vars,

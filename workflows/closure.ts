@@ -248,7 +248,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   await acts.recordClosure(rec);
 
   // the delivery report: if it cannot be written or sent now, the verdict is pending_supplement and it is retried until it is
-  const request = { closure: rec, audit: rule.report.audit, notify: rule.report.notify, ...(rule.report.channel ? { channel: rule.report.channel } : {}) };
+  const request = { closure: rec, run: input.run, audit: rule.report.audit, notify: rule.report.notify, ...(rule.report.channel ? { channel: rule.report.channel } : {}) };
   const tell = async (v: Verdict) => {
     upsertSearchAttributes([{ key: SA.closure, value: v }]);
     const parent = workflowInfo().parent;

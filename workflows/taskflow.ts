@@ -157,7 +157,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     } else throw err;
   }
   // closing the loop: the run is done when its outcome is verified (rules apply to runs that ended, not cancelled ones)
-  if (input.closure && !input.shard && status !== 'cancelled') closure = await runClosure(engine, input, status, masked());
+  if (input.closure && !input.shard && status !== 'cancelled') closure = await runClosure(engine, input, status, masked(), summary());
   engine.record('run.completed', null, { status, error, ...(closure ? { closure: closure.verdict } : {}) });
   await CancellationScope.nonCancellable(async () => {
     upsertSearchAttributes([{ key: SA.status, value: status }]);
