@@ -19,7 +19,7 @@ export function reconcile(expected: unknown, observed: unknown, tolerance = 0): 
     if (differences.length >= MAX_DIFFERENCES) return;
     if (typeof e === 'number' && typeof o === 'number') {
       const d = o - e;
-      if (!(Math.abs(d) <= tolerance + 1e-12)) differences.push({ path, expected: e, observed: o, difference: Number(d.toFixed(12)) });
+      if (!(Math.abs(d) <= tolerance + 1e-12)) differences.push({ path: path || '.', expected: e, observed: o, difference: Number(d.toFixed(12)) });
       return;
     }
     if (depth < 64 && e && o && typeof e === 'object' && typeof o === 'object' && Array.isArray(e) === Array.isArray(o)) {
