@@ -14,6 +14,7 @@ import { EMPTY_ESCALATION, type EscalationConfig } from '../dsl/escalation.js';
 import { notifyActivities } from './notify.js';
 import { closureActivities } from './closure.js';
 import { incidentActivities } from './incidents.js';
+import { alertActivities } from './alerts.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -53,6 +54,7 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     ...reviewActivities(deps.store, endpoints),
     notify: withSecrets(deps.store, notify),
     ...closureActivities({ store: deps.store, endpoints, notify, ...(deps.publish ? { publish: deps.publish } : {}) }),
+    ...alertActivities({ store: deps.store, escalation }),
     ...incidentActivities({ store: deps.store, escalation, ...(deps.publish ? { publish: deps.publish } : {}), ...(deps.client ? { client: deps.client } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) }),
   };
 }

@@ -184,7 +184,17 @@ export interface OpenIncidentInput {
   policy?: string;
 }
 
+export interface FiringAlert {
+  tenant: string;
+  alert: string;
+  expr: string;
+  severity: 'critical' | 'high' | 'warning' | 'info';
+  value: number;
+  policy?: string;
+}
+
 export interface CoreActivities {
+  evaluateAlerts(): Promise<FiringAlert[]>;
   recordIncident(input: { state: Omit<import('../workflows/incident-defs.js').IncidentState, 'events'>; events: import('../workflows/incident-defs.js').IncidentState['events']; policy?: unknown }): Promise<void>;
   createFeedback(input: FeedbackInput): Promise<{ created: boolean }>;
   openIncident(input: OpenIncidentInput): Promise<{ incident_id: string }>;

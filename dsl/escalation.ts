@@ -74,6 +74,8 @@ export function parseEscalation(text: string): { config: EscalationConfig | null
   const ids = new Set(policies.map((p) => p.id));
   (value.alerts ?? []).forEach((a, i) => {
     if (a.policy && !ids.has(a.policy) && a.policy !== 'default') diagnostics.push(errorAt(src, ['alerts', i, 'policy'], `no escalation policy '${a.policy}'`));
+    const measure = /^\s*([a-z_0-9]+)/.exec(a.expr)?.[1] ?? '';
+    if (!(ALERT_MEASURES as readonly string[]).includes(measure)) diagnostics.push(errorAt(src, ['alerts', i, 'expr'], `unknown measure '${measure}' (one of ${ALERT_MEASURES.join(', ')})`));
   });
   if (diagnostics.length) return { config: null, diagnostics };
   if (!ids.has('default')) policies.push(DEFAULT_POLICY);
@@ -92,4 +94,20 @@ export function policyFor(cfg: EscalationConfig, tenant: string, name?: string):
 /** Where a role is reached for a tenant: the tenant's routing over the global one. */
 export function routeFor(cfg: EscalationConfig, tenant: string, role: string): Routing[string] | undefined {
   return cfg.tenants[tenant]?.routing?.[role] ?? cfg.routing[role];
+}
+
+/** The measures alert expressions may use (docs/closure.md "Alerts"). */
+export const ALERT_MEASURES = ['consecutive_closure_failures', 'remediation_seconds_max', 'audit_write_failures', 'strategy_miss_rate_15m', 'run_failure_rate_15m', 'manual_review_open'] as const;
+export type AlertMeasure = (typeof ALERT_MEASURES)[number];
+
+/** `measure op number`: does it fire for these measures? Unknown measures never fire (the file check reports them). */
+export function alertFires(expr: string, measures: Partial<Record<string, number>>): { fires: boolean; measure: string; value: number | null } {
+  const m = /^\s*([a-z_0-9]+)\s*(>=|<=|>|<|==|!=)\s*(-?[0-9.]+)\s*$/.exec(expr);
+  if (!m) return { fires: false, measure: '', value: null };
+  const [, name, op, raw] = m as unknown as [string, string, string, string];
+  const value = measures[name];
+  if (value === undefined || value === null) return { fires: false, measure: name, value: null };
+  const limit = Number(raw);
+  const fires = op === '>=' ? value >= limit : op === '<=' ? value <= limit : op === '>' ? value > limit : op === '<' ? value < limit : op === '==' ? value === limit : value !== limit;
+  return { fires, measure: name, value };
 }

@@ -8,7 +8,9 @@ import { createActivities } from '../activities/index.js';
 import { singleTenant, startApi } from './api-helpers.js';
 import { EMPTY_ESCALATION, parseEscalation, type EscalationConfig } from '../dsl/escalation.js';
 import { nextStatus } from '../dsl/incident-machine.js';
-import { eventsOut, feedback, incidents } from '../store/schema.js';
+import { closures, eventsOut, feedback, incidents } from '../store/schema.js';
+import { ALERTS, ALERTS_SCHEDULE_ID } from '../workflows/alerts.js';
+import { ensureAlertSchedule } from '../workers/schedules.js';
 import { incidentStateQuery } from '../workflows/incident-defs.js';
 import type { OpenIncidentInput } from '../activities/types.js';
 import { findTemporalCli } from '../workers/temporal-cli.js';
@@ -159,5 +161,40 @@ describe('incidents', () => {
     const after = await state(id);
     expect(after.events.filter((e) => e.kind === 'paged')).toHaveLength(1);
     expect((await pager).received.filter((r) => r.path === '/hooks/lead' && r.body.includes('Slow remediation'))).toHaveLength(0);
+  });
+
+  it('the alert schedule opens an incident for 3 closure failures in a row, and a later evaluation appends to it', async () => {
+    const tenant = `alerting-${randomUUID().slice(0, 8)}`;
+    const at = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+    const row = (n: number, verdict: string, ago: number) => ({ executionId: `run:${tenant}:${n}`, tenant, rule: 'r', verdict, checks: [], remediations: [], graphEndedAt: at(ago), verdictAt: at(ago) });
+    // an older verified closure, then three failures in a row
+    await h.store.db.insert(closures).values([row(0, 'closed', 50), row(1, 'failed', 40), row(2, 'failed', 30), row(3, 'failed', 20)]);
+    const saved = escalation;
+    escalation = { ...escalation, alerts: [{ id: 'closure_failures', expr: 'consecutive_closure_failures >= 3', severity: 'high' }] };
+    try {
+      const first = (await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] })) as { firing: { tenant: string; alert: string; value: number }[] };
+      expect(first.firing).toContainEqual(expect.objectContaining({ tenant, alert: 'closure_failures', value: 3 }));
+      const id = `incident:${tenant}:alert:closure_failures`;
+      const opened = await until(() => state(id), (v) => v.status === 'open');
+      expect(opened).toMatchObject({ severity: 'high', source: 'alert', source_id: 'closure_failures' });
+      await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] });
+      expect((await until(() => state(id), (v) => v.alert_count === 2)).alert_count).toBe(2);
+      // a verified closure ends the streak: nothing fires for this tenant any more
+      await h.store.db.insert(closures).values(row(4, 'remediated', 1));
+      const later = (await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] })) as { firing: { tenant: string }[] };
+      expect(later.firing.filter((f) => f.tenant === tenant)).toEqual([]);
+    } finally {
+      escalation = saved;
+    }
+  });
+
+  it('the alert Schedule is created once, every minute', async () => {
+    expect(await ensureAlertSchedule(h.client, h.taskQueue)).toMatch(/created|exists/);
+    expect(await ensureAlertSchedule(h.client, h.taskQueue)).toBe('exists');
+    const handle = h.client.schedule.getHandle(ALERTS_SCHEDULE_ID);
+    const d = await handle.describe();
+    expect(d.spec.intervals?.[0]?.every).toBe(60_000);
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: ALERTS });
+    await handle.delete();
   });
 });

@@ -10,6 +10,7 @@ import { readSettings } from './settings.js';
 import { secretFromEnv } from './config.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
 import { createWorker, installWorkerRuntime } from './worker.js';
+import { ensureAlertSchedule } from './schedules.js';
 import { installMetrics } from './telemetry.js';
 import { installTracing } from './tracing.js';
 import { createIntake } from '../api/intake/index.js';
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
   const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, escalation: () => config.escalation, client, taskQueue: TASK_QUEUE, ...(bus ? { publish: bus.publish } : {}) }, ...(tracing ? { tracing } : {}) });
   const workerDone = worker.run();
+  await ensureAlertSchedule(client, TASK_QUEUE).catch((err: Error) => console.warn(`closeloop: the alert schedule could not be created: ${err.message}`));
   const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library, closureRules: () => config.closureRules });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
