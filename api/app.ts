@@ -87,7 +87,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(strategyRoutes({ repo: strategies, library }));
   v1.use(eventReadRoutes({ events: new EventRepo(deps.store.db) }));
   v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
-  v1.use(executionRoutes({ runs, client: deps.client }));
+  v1.use(executionRoutes({ runs, client: deps.client, db: deps.store.db }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));
   v1.use(kvRoutes({ db: deps.store.db }));
   v1.use(reportRoutes({ db: deps.store.db }));

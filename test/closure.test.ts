@@ -14,6 +14,9 @@ import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget, type Received } from './http-target.js';
 import { startSmtp } from './support/smtp.js';
 import { writeFile } from 'node:fs/promises';
+import { auditLog } from '../store/schema.js';
+import { checkAuditCoverage } from '../api/audit-check.js';
+import { and } from 'drizzle-orm';
 
 const KEY = 'closure-admin-key';
 const tenants = singleTenant('acme', KEY, 'ops-1', ['admin']);
@@ -143,6 +146,15 @@ describe('closure validation', () => {
       expect(md).toContain('**Verdict:** remediated');
       expect(md).toMatch(/\| receipt_missing \| resend \| notify_customer \| 1 \|.*\| succeeded \|/);
       expect(md).toContain('passed after remediation');
+      // 100% audit coverage: every fact of the run's and the closure's histories has its audit row
+      const exec = (await (await get(`/v1/executions/${encodeURIComponent(summary.id)}`)).json()) as { audit: { coverage: number; checked: number; missing: unknown[] } };
+      expect(exec.audit).toMatchObject({ coverage: 1, missing: [] });
+      expect(exec.audit.checked).toBeGreaterThanOrEqual(6); // run start/end, 1 notify, closure start/end, the resend
+      // and the check can fail: without the resend's audit row, the history has a fact nobody recorded
+      await h.store.db.delete(auditLog).where(and(eq(auditLog.executionId, `closure:${summary.id}`), eq(auditLog.kind, 'closure.remediation')));
+      const broken = await checkAuditCoverage(h.client, h.store.db, summary.id);
+      expect(broken.coverage).toBeLessThan(1);
+      expect(broken.missing).toEqual([expect.objectContaining({ source: 'closure', kind: 'activity', name: 'notify', task: 'notify_customer' })]);
       // docs/examples/delivery-report.md is this report (CLOSELOOP_WRITE_EXAMPLES=1 npx vitest run test/closure.test.ts)
       if (process.env.CLOSELOOP_WRITE_EXAMPLES === '1') await writeFile(new URL('../docs/examples/delivery-report.md', import.meta.url), md);
     } finally {
@@ -190,6 +202,9 @@ describe('closure validation', () => {
     expect(out[0]?.type).toBe('agent.workflow.closure.failed');
     const md = await (await get(`/v1/reports/${encodeURIComponent(runId)}`, 'text/markdown')).text();
     expect(md).toContain('the ledger is short by 2.5');
+    const exec = (await (await get(`/v1/executions/${encodeURIComponent(runId)}`)).json()) as { closure: { verdict: string }; audit: { coverage: number; missing: unknown[] } };
+    expect(exec.closure.verdict).toBe('failed');
+    expect(exec.audit).toMatchObject({ coverage: 1, missing: [] });
   });
 
   it('an audit endpoint that is down leaves the verdict pending_supplement; the report is supplemented when it returns', async () => {
