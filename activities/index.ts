@@ -42,7 +42,7 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
   const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()), secret: deps.pluginSecret ?? (() => undefined), store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   const escalation = deps.escalation ?? (() => EMPTY_ESCALATION);
   const endpoints = deps.endpoints ?? (() => ({}));
-  const { notify } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+  const { notify, pollReceipt } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   // everything that talks to the outside world resolves secret markers itself, and only there
   return {
     httpRequest: withSecrets(deps.store, httpRequest),
@@ -53,6 +53,7 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     ...bookkeepingActivities(deps.store, deps.publish),
     ...reviewActivities(deps.store, endpoints),
     notify: withSecrets(deps.store, notify),
+    pollReceipt,
     ...closureActivities({ store: deps.store, endpoints, notify, ...(deps.publish ? { publish: deps.publish } : {}) }),
     ...alertActivities({ store: deps.store, escalation }),
     ...incidentActivities({ store: deps.store, escalation, ...(deps.publish ? { publish: deps.publish } : {}), ...(deps.client ? { client: deps.client } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) }),

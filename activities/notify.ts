@@ -44,6 +44,12 @@ export function notifyActivities(deps: NotifyDeps) {
     return { smtp, t: transport.t };
   };
   return {
+    /** The delivery status at a receiver's status URL: `{ status }` (delivered, failed, bounced, pending...). */
+    async pollReceipt(input: { url: string; tenant: string }): Promise<{ status: string }> {
+      const res = await httpRequest({ method: 'GET', url: input.url, idempotencyKey: `poll:${input.url}`, timeout: 30, expected_status: [200, 202, 404] });
+      const status = (res.body as { status?: unknown } | null)?.status;
+      return { status: res.status === 200 && typeof status === 'string' ? status : 'pending' };
+    },
     async notify(input: NotifyInput): Promise<NotifyResult> {
       const to = resolveRecipients(deps, input);
       const receiptUrl = deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/v1/callbacks/${input.receiptToken}` : null;
@@ -51,6 +57,7 @@ export function notifyActivities(deps: NotifyDeps) {
       await deps.store.db.insert(callbacks).values({ token: input.receiptToken, tenant: input.tenant, executionId: input.executionId, task: input.task, kind: 'receipt' }).onConflictDoNothing();
       const metadata = { ...(input.metadata ?? {}), execution_id: input.executionId, task: input.task, tenant: input.tenant };
       let messageId: string | undefined;
+      let statusUrl: string | undefined;
       if (input.channel === 'email') {
         const { smtp, t } = mailer();
         try {
@@ -75,13 +82,16 @@ export function notifyActivities(deps: NotifyDeps) {
             : { subject: input.subject ?? null, message: input.message, metadata, receipt: { id: input.receiptToken, url: receiptUrl } };
         for (const url of to) {
           try {
-            await httpRequest({ method: 'POST', url, body, idempotencyKey: `${input.idempotencyKey}:${url}`, timeout: 30, ...(input.traceId ? { traceId: input.traceId } : {}) });
+            const res = await httpRequest({ method: 'POST', url, body, idempotencyKey: `${input.idempotencyKey}:${url}`, timeout: 30, ...(input.traceId ? { traceId: input.traceId } : {}) });
+            // a receiver may answer where its delivery status can be polled (used when the receipt callback does not come)
+            const su = (res.body as { status_url?: unknown } | null)?.status_url;
+            if (typeof su === 'string' && /^https?:\/\//.test(su)) statusUrl = su;
           } catch (err) {
             throw fail(`core.notify: ${input.channel}: ${(err as Error).message}`);
           }
         }
       }
-      return { receipt: { id: input.receiptToken, channel: input.channel, status: 'sent', to, url: receiptUrl, ...(messageId ? { message_id: messageId } : {}) } };
+      return { receipt: { id: input.receiptToken, channel: input.channel, status: 'sent', to, url: receiptUrl, ...(messageId ? { message_id: messageId } : {}), ...(statusUrl ? { status_url: statusUrl } : {}) } };
     },
   };
 }

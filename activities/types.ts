@@ -105,7 +105,7 @@ export interface NotifyInput {
   traceId?: string;
 }
 export interface NotifyResult {
-  receipt: { id: string; channel: string; status: 'sent'; to: string[]; url: string | null; message_id?: string };
+  receipt: { id: string; channel: string; status: 'sent'; to: string[]; url: string | null; message_id?: string; status_url?: string };
 }
 
 export type Verdict = 'closed' | 'remediated' | 'failed' | 'pending_supplement';
@@ -194,6 +194,7 @@ export interface FiringAlert {
 }
 
 export interface CoreActivities {
+  pollReceipt(input: { url: string; tenant: string }): Promise<{ status: string }>;
   evaluateAlerts(): Promise<FiringAlert[]>;
   recordIncident(input: { state: Omit<import('../workflows/incident-defs.js').IncidentState, 'events'>; events: import('../workflows/incident-defs.js').IncidentState['events']; policy?: unknown }): Promise<void>;
   createFeedback(input: FeedbackInput): Promise<{ created: boolean }>;

@@ -32,7 +32,11 @@ let escalation: EscalationConfig = EMPTY_ESCALATION;
 /** The "customer" side: receipts for IM messages are posted back by this webhook, as a chat provider would. */
 let receiptFor: (n: number) => unknown = () => ({ status: 'delivered' });
 let imCount = 0;
+let imUrl = '';
 const im = startHttpTarget((r: Received) => {
+  if (r.path.startsWith('/status/')) return { body: { status: 'delivered' } };
+  // a receiver that never calls back but answers where its delivery status can be read
+  if (r.path === '/hooks/late') return { body: { ok: true, status_url: `${imUrl}/status/${randomUUID()}` } };
   const body = JSON.parse(r.body) as { receipt?: { url?: string } };
   const answer = receiptFor(++imCount);
   if (answer && body.receipt?.url) setTimeout(() => void fetch(body.receipt!.url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) }), 100);
@@ -47,7 +51,8 @@ beforeAll(async () => {
   smtp = await startSmtp();
   endpoints.smtp = { host: smtp.host, port: smtp.port, from: 'closeloop@test.local' };
   endpoints.auditReport = `${(await audit).url}/audit/agent-closure-report`;
-  escalation = { ...EMPTY_ESCALATION, routing: { customer: { im: `${(await im).url}/hooks/customer`, email: ['customer@example.com'] }, ops: { im: `${(await im).url}/hooks/ops` } } };
+  imUrl = (await im).url;
+  escalation = { ...EMPTY_ESCALATION, routing: { late: { im: `${imUrl}/hooks/late` }, customer: { im: `${(await im).url}/hooks/customer`, email: ['customer@example.com'] }, ops: { im: `${(await im).url}/hooks/ops` } } };
   connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   worker = await Worker.create({
     connection,
@@ -118,6 +123,15 @@ describe('closure validation', () => {
     expect((await im).received.some((r) => r.path === '/hooks/ops' && r.body.includes('Delivery report'))).toBe(true);
     const [row] = await h.store.db.select().from(closures).where(eq(closures.executionId, summary.id));
     expect(row?.verdict).toBe('closed');
+  });
+
+  it('a receipt callback that does not come in time is confirmed by polling the receiver', async () => {
+    const rule = withRuleDefaults({ id: 'late.receipt', receipts: [{ node: 'notify_customer', timeout: 1 }], remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 2 }], deadline: 60, report: { notify: [], audit: false } });
+    const summary = await run(DELIVER('im').replace('to: customer', 'to: late'), rule, { invoice: 'INV-5', amount: 1 });
+    expect(summary.closure).toMatchObject({ verdict: 'closed', checks: [{ kind: 'receipts', passed: true, remediated: false }] });
+    expect((await im).received.filter((r) => r.path.startsWith('/status/'))).toHaveLength(1);
+    const report = (await (await get(`/v1/reports/${encodeURIComponent(summary.id)}`)).json()) as { audit: { kind: string; detail: { confirmed_by?: string } }[] };
+    expect(report.audit.some((a) => a.kind === 'closure.check' && a.detail.confirmed_by === 'poll')).toBe(true);
   });
 
   it('a bounced email is resent and the run is remediated; the remediation started within seconds of the failure', async () => {

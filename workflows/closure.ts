@@ -155,7 +155,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   }
 
   // 2. receipts: the callback within the timeout, then a poll, then resend
-  const awaitReceipt = async (node: string, token: string | undefined, timeoutS: number): Promise<string | null> => {
+  const awaitReceipt = async (node: string, token: string | undefined, timeoutS: number, statusUrl?: string): Promise<string | null> => {
     if (!token) {
       const def = input.nodes[node];
       const plugin = def ? input.actions?.[def.action]?.plugin : undefined;
@@ -170,18 +170,27 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
       await condition(() => receipts.has(token), Math.min(timeoutS * 1000, remainingMs()), { summary: `receipt ${node}: callback timeout` });
     }
     if (!receipts.has(token)) {
+      // poll: the stored receipts (one may have come while nobody listened), then the receiver's status URL
       const polled = (await acts.receiptStatus({ tokens: [token] }))[token];
       if (polled) receipts.set(token, polled.result);
+      else if (statusUrl) {
+        const st = await acts.pollReceipt({ url: statusUrl, tenant: input.tenant });
+        if (st.status !== 'pending') receipts.set(token, { status: st.status, via: 'poll' });
+      }
     }
     if (!receipts.has(token)) return `no receipt for '${node}' within ${timeoutS}s (callback, then poll)`;
-    const status = String((receipts.get(token) as { status?: unknown } | null)?.status ?? 'delivered');
-    return BAD_RECEIPT.has(status) ? `the receipt for '${node}' says ${status}` : null;
+    const got = receipts.get(token) as { status?: unknown; via?: unknown } | null;
+    const status = String(got?.status ?? 'delivered');
+    if (BAD_RECEIPT.has(status)) return `the receipt for '${node}' says ${status}`;
+    if (got?.via === 'poll') record('closure.check', node, { receipt: token, confirmed_by: 'poll', status });
+    return null;
   };
   const receiptOf = (result: unknown) => ((result as { receipt?: { id?: unknown } } | null)?.receipt?.id as string | undefined) ?? undefined;
+  const statusUrlOf = (result: unknown) => ((result as { receipt?: { status_url?: unknown } } | null)?.receipt?.status_url as string | undefined) ?? undefined;
   for (const r of rule.receipts) {
     setCurrentDetails(`closure ${rule.id}: receipt of '${r.node}'`);
     const rec = tasks[r.node];
-    let problem = rec?.status === 'succeeded' ? await awaitReceipt(r.node, receiptOf(rec.result), r.timeout) : `node '${r.node}' ${rec ? rec.status : 'never ran'}`;
+    let problem = rec?.status === 'succeeded' ? await awaitReceipt(r.node, receiptOf(rec.result), r.timeout, statusUrlOf(rec.result)) : `node '${r.node}' ${rec ? rec.status : 'never ran'}`;
     const first = problem;
     const knownAt = Date.now();
     for (const m of problem ? ladder('receipt_missing') : []) {
@@ -190,7 +199,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
           await remediate('receipt_missing', 'resend', r.node, n, knownAt, async () => {
             if (!rec || rec.input === undefined) return `node '${r.node}' has no recorded input to resend`;
             const result = await runNode(r.node, rec.input, `resend-${n}`);
-            problem = await awaitReceipt(r.node, receiptOf(result), r.timeout);
+            problem = await awaitReceipt(r.node, receiptOf(result), r.timeout, statusUrlOf(result));
             return problem;
           });
         } else if (m.do === 'escalate') {
