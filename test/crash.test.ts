@@ -6,6 +6,9 @@ import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
 import { SA, TASKFLOW } from '../workflows/definitions.js';
 import { randomUUID } from 'node:crypto';
+import { singleTenant, startApi } from './api-helpers.js';
+import { withRuleDefaults } from '../dsl/closure-rules.js';
+import type { TaskflowInput } from '../workflows/summary.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,9 +16,9 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
+function startWorkerProcess(taskQueue: string, publicUrl?: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'crash-worker.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: taskQueue, BUNDLE_PATH: inject('bundlePath'), DATABASE_URL: TEST_DATABASE_URL },
+    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: taskQueue, BUNDLE_PATH: inject('bundlePath'), DATABASE_URL: TEST_DATABASE_URL, ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -70,6 +73,40 @@ describe('crash safety', () => {
     } finally {
       worker.kill('SIGKILL');
       await target.close();
+    }
+  }, 120_000);
+
+  it('a worker killed while the closure waits for a receipt is replaced; the closure resumes and reaches its verdict without sending twice', async () => {
+    const api = await startApi(h, singleTenant('test', 'k', 'k1', ['viewer']));
+    const inbox = await startHttpTarget();
+    const taskQueue = `crash-closure-${randomUUID()}`;
+    let worker = await startWorkerProcess(taskQueue, api.base);
+    try {
+      const wf = compile(`ref: t.notify\nversion: 1.0.0\ntasks:\n  - name: notify_customer\n    action: core.notify\n    input: { channel: im, to: "${inbox.url}/hook", message: "your report" }\n`);
+      const rule = withRuleDefaults({ id: 'crash.receipt', mandatory_nodes: ['notify_customer'], receipts: [{ node: 'notify_customer', timeout: 90 }], deadline: 120, report: { notify: [], audit: false } });
+      const id = `run:test:crash-closure-${randomUUID()}`;
+      const input: TaskflowInput = { workflow: wf, parameters: {}, tenant: 'test', closure: rule };
+      const handle = await h.client.workflow.start(TASKFLOW, { taskQueue, workflowId: id, args: [input], typedSearchAttributes: [{ key: SA.tenant, value: 'test' }] });
+      // wait until the closure is running and the message went out
+      for (let i = 0; i < 200; i++) {
+        const running = await h.client.workflow.getHandle(`closure:${id}`).describe().then((d) => d.status.name === 'RUNNING', () => false);
+        if (running && inbox.received.length === 1) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300)); // let the closure reach its receipt wait
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+      // the receipt arrives while no worker runs: stored and signalled to the closure
+      const receiptUrl = (JSON.parse(inbox.received[0]!.body) as { receipt: { url: string } }).receipt.url;
+      expect((await fetch(receiptUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"status":"delivered"}' })).status).toBe(202);
+      worker = await startWorkerProcess(taskQueue, api.base);
+      const summary = await resultOf(handle);
+      expect(summary.closure).toMatchObject({ verdict: 'closed', checks: [{ kind: 'mandatory_nodes', passed: true }, { kind: 'receipts', passed: true }] });
+      expect(inbox.received).toHaveLength(1);
+    } finally {
+      worker.kill('SIGKILL');
+      api.close();
+      await inbox.close();
     }
   }, 120_000);
 });
