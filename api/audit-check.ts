@@ -43,7 +43,8 @@ export async function checkAuditCoverage(client: Client, db: Db, executionId: st
   try {
     facts.push(...factsOf('closure', (await client.workflow.getHandle(closureId).fetchHistory()).events ?? []));
   } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // no closure for this run (the history API answers gRPC NOT_FOUND = 5)
+    if (!(err instanceof WorkflowNotFoundError) && (err as { code?: number }).code !== 5) throw err;
   }
   const rows = await db.select().from(auditLog).where(inArray(auditLog.executionId, [executionId, closureId])).orderBy(asc(auditLog.seq));
   const audit: AuditFact[] = rows.map((r) => ({ source: r.executionId === closureId ? 'closure' : 'run', kind: r.kind, task: r.task, detail: r.detail as Record<string, unknown> }));
