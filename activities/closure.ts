@@ -13,6 +13,8 @@ export interface ClosureDeps {
   endpoints: () => Endpoints;
   publish?: Publisher;
   notify: (input: NotifyInput) => Promise<NotifyResult>;
+  /** Which channels reach a role (the report goes to each audience on its first routed channel). */
+  channelsOf?: (tenant: string, role: string) => ('im' | 'webhook' | 'email')[];
 }
 
 const iso = (t: string | null | undefined) => (t ? new Date(t).toISOString() : null);
@@ -96,7 +98,8 @@ export function closureActivities(deps: ClosureDeps) {
       const notified: string[] = [];
       for (const role of input.notify) {
         try {
-          await deps.notify({ channel: input.channel ?? 'im', to: [role], subject: `Delivery report ${rec.execution_id}: ${report.closure.verdict}`, message: markdown, tenant: rec.tenant, executionId: `closure:${rec.execution_id}`, task: 'report', receiptToken: crypto.randomUUID(), idempotencyKey: `report:${rec.execution_id}:${role}` });
+          const channel = input.channel ?? deps.channelsOf?.(rec.tenant, role)[0] ?? 'im';
+          await deps.notify({ channel, to: [role], subject: `Delivery report ${rec.execution_id}: ${report.closure.verdict}`, message: markdown, tenant: rec.tenant, executionId: `closure:${rec.execution_id}`, task: 'report', receiptToken: crypto.randomUUID(), idempotencyKey: `report:${rec.execution_id}:${role}` });
           notified.push(role);
         } catch (err) {
           // an audience nobody can reach is noted, not retried forever; a delivery failure is retried

@@ -10,7 +10,7 @@ import type { Publisher } from './events-out.js';
 import type { PluginDef } from '../workers/config.js';
 import type { CoreActivities } from './types.js';
 import type { Client } from '@temporalio/client';
-import { EMPTY_ESCALATION, type EscalationConfig } from '../dsl/escalation.js';
+import { EMPTY_ESCALATION, routeFor, type EscalationConfig } from '../dsl/escalation.js';
 import { notifyActivities } from './notify.js';
 import { closureActivities } from './closure.js';
 import { incidentActivities } from './incidents.js';
@@ -54,7 +54,7 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     ...reviewActivities(deps.store, endpoints),
     notify: withSecrets(deps.store, notify),
     pollReceipt,
-    ...closureActivities({ store: deps.store, endpoints, notify, ...(deps.publish ? { publish: deps.publish } : {}) }),
+    ...closureActivities({ store: deps.store, endpoints, notify, channelsOf: (tenant, role) => (['im', 'webhook', 'email'] as const).filter((c) => routeFor(escalation(), tenant, role)?.[c]), ...(deps.publish ? { publish: deps.publish } : {}) }),
     ...alertActivities({ store: deps.store, escalation }),
     ...incidentActivities({ store: deps.store, escalation, ...(deps.publish ? { publish: deps.publish } : {}), ...(deps.client ? { client: deps.client } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) }),
   };

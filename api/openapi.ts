@@ -51,6 +51,7 @@ export const OPERATIONS: Op[] = [
   { method: 'get', path: '/v1/incidents', summary: 'Incidents (?status=&severity=)', auth: 'viewer', tag: 'incidents' },
   { method: 'get', path: '/v1/incidents/{id}', summary: 'An incident (the latest for its id) with its event log', auth: 'viewer', tag: 'incidents' },
   { method: 'post', path: '/v1/incidents/{id}/{action}', summary: 'acknowledge | investigate | mitigate | escalate | resolve {root_cause} | note {note}; 409 on an invalid transition', auth: 'operator', tag: 'incidents', body: 'json' },
+  { method: 'get', path: '/v1/feedback', summary: 'Feedback items created from resolved incidents', auth: 'viewer', tag: 'incidents' },
   { method: 'get', path: '/v1/kv', summary: 'Key-value entries (secrets masked)', auth: 'viewer', tag: 'kv' },
   { method: 'put', path: '/v1/kv/{key}', summary: 'Set a key (optionally secret)', auth: 'admin', tag: 'kv', body: 'json' },
   { method: 'delete', path: '/v1/kv/{key}', summary: 'Delete a key', auth: 'admin', tag: 'kv' },

@@ -48,5 +48,7 @@ export function gradeReconciliation(result: unknown, tolerance: number): { match
     return { ...c, reason: c.matched ? `expected and observed agree within ${tolerance}` : `${c.differences.length} difference(s) beyond tolerance ${tolerance}` };
   }
   if (r.matched === true) return { matched: true, differences: [], reason: 'matched: true' };
-  return { matched: false, differences: Array.isArray(r.differences) ? (r.differences as Difference[]) : [], reason: r.matched === false ? 'matched: false' : "the result has no 'matched', 'difference' or 'expected'/'observed'" };
+  const differences = Array.isArray(r.differences) ? (r.differences as Difference[]) : [];
+  const listed = differences.slice(0, 3).map((d) => `${d.path} expected ${JSON.stringify(d.expected)}, observed ${JSON.stringify(d.observed)}`).join('; ');
+  return { matched: false, differences, reason: r.matched === false ? listed || 'matched: false' : "the result has no 'matched', 'difference' or 'expected'/'observed'" };
 }

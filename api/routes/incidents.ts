@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { and, desc, eq, max } from 'drizzle-orm';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Db } from '../../store/db.js';
-import { incidentEvents, incidents } from '../../store/schema.js';
+import { feedback, incidentEvents, incidents } from '../../store/schema.js';
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../dsl/incident-machine.js';
 import { incidentUpdates, noteUpdate } from '../../workflows/incident-defs.js';
 import { requireRole } from '../auth.js';
@@ -42,6 +42,12 @@ export function incidentRoutes(deps: { db: Db; client: Client }): Router {
       .orderBy(desc(incidents.openedAt))
       .limit(500);
     res.json({ incidents: rows.map(view) });
+  });
+
+  /** Feedback items: one per resolved incident, attributed to the workflow, strategy, task and trace. */
+  r.get('/v1/feedback', requireRole('viewer'), async (req, res) => {
+    const rows = await deps.db.select().from(feedback).where(eq(feedback.tenant, req.principal!.tenant)).orderBy(desc(feedback.createdAt)).limit(500);
+    res.json({ feedback: rows.map((f) => ({ id: f.id, source_id: f.sourceId, category: f.category, sentiment: f.sentiment, summary: f.summary, attribution: f.attribution, created_at: iso(f.createdAt) })) });
   });
 
   r.get('/v1/incidents/:id', requireRole('viewer'), async (req, res) => {
