@@ -23,8 +23,10 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
       // metrics only for rows written now: a retried write is not counted twice
       const fresh = new Set(written.map((w) => w.seq));
       const out: OutEvent[] = [];
+      const now = Date.now();
       for (const r of rows) {
         if (!fresh.has(r.seq)) continue;
+        workerMetrics().auditDelay.record(Math.max(0, now - Date.parse(r.at)) / 1000, { tenant: r.tenant });
         if (r.kind === 'task.completed') {
           out.push({ key: `${r.execution_id}#${r.seq}`, tenant: r.tenant, type: 'agent.task.completed', payload: { execution_id: r.execution_id, task: r.task, run: r.detail.run ?? null, status: r.detail.status, attempts: r.detail.attempts ?? null, error: r.detail.error ?? null } });
           const ok = r.detail.status === 'succeeded';

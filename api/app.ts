@@ -26,6 +26,8 @@ import { EventRepo } from '../store/events-repo.js';
 import type { LaunchDeps } from './launch.js';
 import { openApiDocument } from './openapi.js';
 import { installMetrics, type MetricsHandler } from '../workers/telemetry.js';
+import { observeIncidents } from './metrics.js';
+import { rowsOf } from '../store/db.js';
 
 export interface ApiDeps {
   store: Store;
@@ -61,6 +63,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }));
 
   const metricsHandler = deps.metrics ?? installMetrics();
+  observeIncidents(async () => (await rowsOf<{ status: string; severity: string; n: string }>(deps.store, sql`SELECT status, severity, count(*) AS n FROM (SELECT DISTINCT ON (id) status, severity FROM incidents ORDER BY id, opened_at DESC) i GROUP BY status, severity`)).map((r) => ({ ...r, n: Number(r.n) })));
   app.get('/metrics', (req, res, next) => void metricsHandler(req, res).catch(next));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));

@@ -41,3 +41,14 @@ export const intakeMetrics = {
 export const closureMetrics = {
   callbackLatency: (tenant: string, seconds: number) => instruments().callbackLatency.record(Math.max(0, seconds), { tenant }),
 };
+
+/** `incidents{status,severity}`: incidents by state, read from the database when metrics are scraped. */
+export function observeIncidents(count: () => Promise<{ status: string; severity: string; n: number }[]>): void {
+  metrics
+    .getMeterProvider()
+    .getMeter('closeloop')
+    .createObservableGauge('incidents', { description: 'Incidents by state and severity (latest run of each incident id)' })
+    .addCallback(async (r) => {
+      for (const row of await count().catch(() => [])) r.observe(row.n, { status: row.status, severity: row.severity });
+    });
+}

@@ -9,10 +9,10 @@ const address = settings.temporalAddress ?? '127.0.0.1:7233';
 const store = await openDatabase(settings);
 const client = await connectClient(address, settings.namespace);
 let config = await loadConfig(settings, store);
-const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE });
+const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, closureRules: () => config.closureRules });
 const server = app.listen(settings.port, '0.0.0.0', () => console.log(`closeloop api: http://127.0.0.1:${settings.port} (Temporal ${address})`));
 process.on('SIGHUP', () => {
-  loadConfig(settings, store).then(
+  loadConfig(settings, store, console.log, config).then(
     (c) => (config = c),
     (err: Error) => console.error(`closeloop api: configuration reload failed, previous configuration stays in force: ${err.message}`),
   );

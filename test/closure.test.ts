@@ -240,4 +240,11 @@ describe('closure validation', () => {
     const [rep] = await h.store.db.select().from(reports).where(eq(reports.executionId, summary.id));
     expect(rep?.auditSentAt).not.toBeNull();
   }, 60_000);
+
+  it('exports closure, remediation, callback, audit-delay and incident metrics at /metrics', async () => {
+    const text = await (await fetch(`${api.base}/metrics`)).text();
+    for (const name of ['plugin_workflow_closure_total{', 'verdict="closed"', 'verdict="remediated"', 'plugin_workflow_closure_rate', 'agent_workflow_remediation_total{', 'agent_workflow_remediation_latency_seconds_bucket', 'agent_workflow_callback_latency_seconds_bucket', 'agent_workflow_audit_delay_seconds_bucket', 'incident_transitions_total{', 'incidents{']) {
+      expect(text, name).toContain(name);
+    }
+  });
 });

@@ -39,7 +39,7 @@ export interface LoadedConfig {
 }
 
 /** Loads tenants and registers pack workflows for every tenant (idempotent across restarts). */
-export async function loadConfig(settings: Settings, store: Store, log: (s: string) => void = console.log): Promise<LoadedConfig> {
+export async function loadConfig(settings: Settings, store: Store, log: (s: string) => void = console.log, previous?: LoadedConfig): Promise<LoadedConfig> {
   const tenants = await loadTenants(settings.configDir);
   const packContents = await loadPackContents(settings.configDir, (line) => log(`config: ${line}`));
   const plugins = await loadPlugins(settings.configDir);
@@ -53,8 +53,8 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   const synced = await new StrategyRepo(store.db).syncFromConfig(strategies);
   for (const key of synced.changed) log(`config: strategy ${key} changed on disk but that version is already stored: bump its version (the stored one stays in force)`);
   const endpoints = await loadEndpoints(settings.configDir);
-  const closureRules = await loadClosureRules(settings.configDir, (line) => log(`config: ${line}`));
-  const escalation = await loadEscalation(settings.configDir, (line) => log(`config: ${line}`));
+  const closureRules = await loadClosureRules(settings.configDir, (line) => log(`config: ${line}`), previous?.closureRules);
+  const escalation = await loadEscalation(settings.configDir, (line) => log(`config: ${line}`), previous?.escalation);
   return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length, closureRules, escalation };
 }
 

@@ -91,7 +91,7 @@ Press Ctrl-C to stop.`);
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGHUP', () => {
-    loadConfig(settings, store).then(
+    loadConfig(settings, store, console.log, config).then(
       (c) => {
         config = c;
         console.log('closeloop: configuration reloaded');
