@@ -12,7 +12,9 @@ import { pinNested } from '../dsl/nested.js';
 import { parseMocks } from '../dsl/mocks.js';
 import { parse } from 'yaml';
 import { migrate, openStore } from '../store/db.js';
-import { SA, TASKFLOW, inquiryRespondSignal, stateQuery } from '../workflows/definitions.js';
+import { SA, TASKFLOW, inquiryRespondSignal, inquiryRespondUpdate, stateQuery } from '../workflows/definitions.js';
+import { withRuleDefaults } from '../dsl/closure-rules.js';
+import { incidentUpdates } from '../workflows/incident-defs.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { createWorker } from '../workers/worker.js';
@@ -35,9 +37,9 @@ async function main() {
   const target = await startHttpTarget((r) => (r.path.includes('flaky') && r.headers['x-attempt'] === '1' ? { status: 500 } : { body: { ok: true } }));
   const mocks = parseMocks(parse(readFileSync(join(FIXTURES, 'mocks.yaml'), 'utf8')));
   const taskQueue = `record-${randomUUID()}`;
-  const { worker, connection: native } = await createWorker({ address: server.address, namespace: 'default', taskQueue, deps: { store, mocks } });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
+  const { worker, connection: native } = await createWorker({ address: server.address, namespace: 'default', taskQueue, deps: { store, mocks, client, taskQueue } });
   const cases: [string, Record<string, unknown>][] = [
     ['sequential', { name: 'ada' }],
     ['next-and-decision', {}],
@@ -73,12 +75,45 @@ async function main() {
       await writeFile(join(OUT, `${name}${SUFFIX}.json`), historyToJSON(await first.fetchHistory()));
       console.log(`recorded ${name}${SUFFIX}`);
     }
+    if (!ONLY || ONLY.includes('closure')) await recordClosure(client, taskQueue);
   });
   await native.close();
   await connection.close();
   await target.close();
   await store.close();
   await server.stop();
+}
+
+/**
+ * A run with a closure whose reconciliation fails and is accepted by a person (closure.json, closure-run.json),
+ * and the incident the escalation opened, worked to resolved (incident.json).
+ */
+async function recordClosure(client: Client, taskQueue: string) {
+  const r = validateWorkflow(readFileSync(join(FIXTURES, 'closure.yaml'), 'utf8'));
+  if (!r.workflow) throw new Error(JSON.stringify(r.diagnostics));
+  const rule = withRuleDefaults({ id: 'replay.rule', mandatory_nodes: ['generate', 'settle'], reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: '{{ parameters.amount }}' } }, tolerance: 0.01 }, remediation: [{ on: 'reconciliation_mismatch', do: 'escalate', assigned_to: 'finance' }], deadline: 600, report: { notify: [], audit: false } });
+  const id = `run:replay:closure${SUFFIX}`;
+  const handle = await client.workflow.start(TASKFLOW, { taskQueue, workflowId: id, args: [{ workflow: r.workflow, parameters: { amount: 97 }, tenant: 'replay', closure: rule }], typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }] });
+  const closure = client.workflow.getHandle(`closure:${id}`);
+  const inquiryId = `closure:${id}:closure.reconciliation_mismatch:1`;
+  for (;;) {
+    try {
+      await closure.executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: inquiryId, response: { accept: true, note: 'credit note issued' }, by: 'recorder' }] });
+      break;
+    } catch {
+      await new Promise((res) => setTimeout(res, 100)); // not asked yet
+    }
+  }
+  await handle.result();
+  await closure.result();
+  const incident = client.workflow.getHandle(`incident:replay:closure:${id}`);
+  for (const a of ['acknowledge', 'investigate'] as const) await incident.executeUpdate(incidentUpdates[a], { args: [{ by: 'recorder' }] });
+  await incident.executeUpdate(incidentUpdates.resolve, { args: [{ by: 'recorder', root_cause: 'a missing credit note' }] });
+  await incident.result();
+  await writeFile(join(OUT, `closure-run${SUFFIX}.json`), historyToJSON(await handle.fetchHistory()));
+  await writeFile(join(OUT, `closure${SUFFIX}.json`), historyToJSON(await closure.fetchHistory()));
+  await writeFile(join(OUT, `incident${SUFFIX}.json`), historyToJSON(await incident.fetchHistory()));
+  console.log(`recorded closure-run${SUFFIX}, closure${SUFFIX}, incident${SUFFIX}`);
 }
 
 main().catch((err) => {
