@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import { gradeReconciliation } from '../dsl/reconcile.js';
 import type { FailureKind, Severity } from '../dsl/closure-rules.js';
@@ -10,6 +10,8 @@ import { InquiryBook } from './inquiries.js';
 import { runPackAction } from './pack-actions.js';
 
 const acts = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
+// database bookkeeping as local activities (a marker each, no task-queue round trip), as the run's own audit
+const book = proxyLocalActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'closure bookkeeping' });
 const reportOnce = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 }, summary: 'delivery report' });
 const reportUntilDone = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m' }, summary: 'delivery report (supplement)' });
 
@@ -36,7 +38,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   const record = (kind: AuditRow['kind'], task: string | null, detail: Record<string, unknown>) => audit.push({ execution_id: id, tenant: input.tenant, seq: ++seq, kind, task, detail, at: new Date().toISOString() });
   const flush = async () => {
     const rows = audit.splice(0);
-    if (rows.length) await acts.recordAudit(rows);
+    if (rows.length) await book.recordAudit(rows);
   };
 
   setHandler(callbackSignal, (c) => {
@@ -163,7 +165,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
       const st = await acts.pollPlugin({ plugin, idempotencyKey: def!.idempotency_key, tenant: input.tenant });
       return st.status === 'succeeded' ? null : `plugin '${plugin}' reports ${st.status} for node '${node}'`;
     }
-    const stored = (await acts.receiptStatus({ tokens: [token] }))[token];
+    const stored = (await book.receiptStatus({ tokens: [token] }))[token];
     if (stored) receipts.set(token, stored.result);
     if (!receipts.has(token)) {
       setCurrentDetails(`closure ${rule.id}: waiting up to ${timeoutS}s for the receipt of '${node}'`);
@@ -171,7 +173,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
     }
     if (!receipts.has(token)) {
       // poll: the stored receipts (one may have come while nobody listened), then the receiver's status URL
-      const polled = (await acts.receiptStatus({ tokens: [token] }))[token];
+      const polled = (await book.receiptStatus({ tokens: [token] }))[token];
       if (polled) receipts.set(token, polled.result);
       else if (statusUrl) {
         const st = await acts.pollReceipt({ url: statusUrl, tenant: input.tenant });
@@ -254,7 +256,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   const rec: ClosureRecord = { execution_id: input.run_id, tenant: input.tenant, rule: rule.id, verdict, checks, remediations, graph_ended_at: input.graph_ended_at, verdict_at: new Date().toISOString(), remediation_seconds: slowest, workflow_ref: input.workflow_ref, workflow_version: input.workflow_version, ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.trace_id ? { trace_id: input.trace_id } : {}) };
   record('closure.verdict', null, { verdict, failing: failing.length, remediations: remediations.length });
   await flush();
-  await acts.recordClosure(rec);
+  await book.recordClosure(rec);
 
   // the delivery report: if it cannot be written or sent now, the verdict is pending_supplement and it is retried until it is
   const request = { closure: rec, run: input.run, audit: rule.report.audit, notify: rule.report.notify, ...(rule.report.channel ? { channel: rule.report.channel } : {}) };
@@ -269,14 +271,14 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
     await tell(verdict);
     return { rule: rule.id, verdict, checks };
   } catch {
-    await acts.recordClosure({ ...rec, verdict: 'pending_supplement' });
+    await book.recordClosure({ ...rec, verdict: 'pending_supplement' });
     await tell('pending_supplement');
   }
   setCurrentDetails(`closure ${rule.id}: pending_supplement — retrying the delivery report until it is written and sent`);
   await reportUntilDone.writeReport({ ...request, final_verdict: verdict });
   record('closure.supplemented', null, { verdict });
   await flush();
-  await acts.recordClosure({ ...rec, verdict });
+  await book.recordClosure({ ...rec, verdict });
   upsertSearchAttributes([{ key: SA.closure, value: verdict }]);
   return { rule: rule.id, verdict, checks };
 }
