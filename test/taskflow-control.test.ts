@@ -146,6 +146,56 @@ tasks:
     expect(order.indexOf('fan')).toBeLessThan(order.indexOf('x'));
   });
 
+  it('a join: all runs once the upstream tasks that did not fire into it can no longer fire; a join: N still needs N', async () => {
+    const wf = compile(`
+ref: t.join_settles
+version: 1.0.0
+tasks:
+  - name: a
+    action: core.echo
+    input: { message: a }
+    on_success: [joined, counted]
+  - name: b
+    action: core.echo
+    input: { message: b }
+    next:
+      - when: "{{ false }}"
+        do: [joined, counted]
+      - do: slow
+  - name: slow
+    action: core.sleep
+    input: { seconds: 1 }
+  - name: joined
+    action: core.noop
+    join: all
+  - name: counted
+    action: core.noop
+    join: 2
+  - name: block
+    type: parallel
+    tasks:
+      - name: p1
+        action: core.noop
+        on_success: inner
+      - name: p2
+        action: core.noop
+        next:
+          - when: "{{ false }}"
+            do: inner
+      - name: inner
+        action: core.echo
+        join: all
+        input: { message: settled }
+`);
+    const s = await h.withWorker(() => runWorkflow(h, wf));
+    expect(s.status).toBe('succeeded');
+    const order = s.tasks.map((t) => t.name);
+    expect(s.tasks.find((t) => t.name === 'joined')).toMatchObject({ status: 'succeeded', runs: 1 });
+    expect(order.indexOf('joined')).toBeGreaterThan(order.indexOf('slow')); // only once nothing could fire into it any more
+    expect(order).not.toContain('counted');
+    expect(s.tasks.find((t) => t.name === 'inner')).toMatchObject({ status: 'succeeded', runs: 1, result: { message: 'settled' } });
+  });
+
   it('pause stops new tasks from starting until resume (signals, as from `temporal workflow signal`)', async () => {
     const wf = compile(`
 ref: t.pause

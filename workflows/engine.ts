@@ -1,4 +1,4 @@
-import { condition, isCancellation, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, patched, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { AuditRow, CoreActivities, RunIndexRow } from '../activities/types.js';
@@ -23,6 +23,8 @@ export interface Outcome {
 }
 
 const ROOT = '';
+/** Patch id: a `join: all` whose other upstream tasks can no longer fire runs once its group is idle (dsl.md "Joins"). */
+export const JOINS_SETTLE = 'closeloop.joins-settle';
 const AUDIT_BATCH = 100;
 const MAX_CONTEXT_BYTES = 10 * 1024 * 1024;
 
@@ -152,6 +154,24 @@ export class Engine {
       this.joinArrivals.set(target, new Set());
       this.start(target);
     }
+  }
+
+  /**
+   * dsl.md: `join: all` waits for every upstream task that has fired "or can no longer fire". Once
+   * nothing runs in the join's group, nothing more can fire into it: a join: all that at least one
+   * upstream task reached runs now. (A `join: N` still needs N arrivals.) Returns true when one started.
+   */
+  settleJoins(group = ROOT): boolean {
+    if (this.stopped() || this.busy(group)) return false;
+    const waiting = [...this.joinArrivals].filter(([t, arrived]) => arrived.size > 0 && this.wf.tasks[t]!.join === 'all' && (this.wf.tasks[t]!.parent ?? ROOT) === group);
+    // runs recorded before this rule ended with such a join never run: they replay unchanged
+    if (!waiting.length || !patched(JOINS_SETTLE)) return false;
+    for (const [target, arrived] of waiting) {
+      this.record('transition', null, { via: 'join settled', to: [target], arrived: [...arrived], can_no_longer_fire: this.wf.tasks[target]!.inbound.filter((i) => !arrived.has(i)) });
+      this.joinArrivals.set(target, new Set());
+      this.start(target);
+    }
+    return true;
   }
 
   /** What a continued run needs to pick up where this one stops. */
@@ -299,7 +319,8 @@ export class Engine {
     this.blockFailures.delete(task.name);
     setCurrentDetails(`parallel '${task.name}': waiting for ${subs.join(', ')}`);
     this.startAll(entries);
-    await condition(() => !this.busy(task.name));
+    do await condition(() => !this.busy(task.name));
+    while (!this.blockFailures.has(task.name) && this.settleJoins(task.name));
     const failed = this.blockFailures.get(task.name);
     const result = Object.fromEntries(subs.filter((s) => this.ctx.task[s]).map((s) => [s, this.ctx.task[s]!.result]));
     return failed ? { status: 'failed', result, error: failed, attempts: 1 } : { status: 'succeeded', result, error: null, attempts: 1 };

@@ -114,7 +114,12 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   try {
     void tasksScope.run(async () => engine.startAll(input.resume?.from ?? input.workflow.entry));
     const settled = () => idle() || engine.failure !== null;
-    const finished = input.workflow.timeout ? await condition(settled, input.workflow.timeout * 1000) : (await condition(settled), true);
+    let finished = input.workflow.timeout ? await condition(settled, input.workflow.timeout * 1000) : (await condition(settled), true);
+    // joins whose other upstream tasks can no longer fire run now (not while tasks wait for the next run)
+    while (finished && idle() && !engine.failure && !engine.deferred.length && engine.settleJoins()) {
+      const left = input.workflow.timeout ? Date.parse(startedAt) + input.workflow.timeout * 1000 - Date.now() : undefined;
+      finished = left === undefined ? (await condition(settled), true) : left > 0 ? await condition(settled, left) : false;
+    }
     if (finished && idle() && engine.deferred.length && !engine.failure) {
       // long cycles: carry the state into a fresh history (same workflow id)
       await engine.drainAudit('continue-as-new');
