@@ -1,5 +1,5 @@
 // The bench bundle: the real interpreter plus hand-written native baselines doing the same work.
-import { executeChild, proxyActivities } from '@temporalio/workflow';
+import { continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 
 export { taskflow } from '../workflows/index.js';
@@ -32,4 +32,15 @@ export async function nativeShard(offset: number, count: number, width: number):
     }),
   );
   return results.length;
+}
+
+/** A loop of `left` activities, continuing as new when Temporal suggests it (the native baseline of bench:loop). */
+export async function nativeLoop(left: number, done: number): Promise<number> {
+  while (left > 0) {
+    await call(done);
+    left--;
+    done++;
+    if (left > 0 && workflowInfo().continueAsNewSuggested) await continueAsNew<typeof nativeLoop>(left, done);
+  }
+  return done;
 }
