@@ -142,6 +142,26 @@ describe('incidents', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('a long-lived incident with many repeats continues as new and stays one incident (row, numbering, SLA clock, actions)', async () => {
+    const sourceId = randomUUID();
+    const first = await open({ source_id: sourceId });
+    const firstRun = (await h.client.workflow.getHandle(first.incident_id).describe()).runId;
+    for (let i = 0; i < 80; i++) await open({ source_id: sourceId, detail: { i } });
+    const s = await until(() => state(first.incident_id), (v) => v.alert_count === 81, 30_000);
+    expect(s.alert_count).toBe(81);
+    expect(s.run_id).toBe(firstRun);
+    const d = await until(() => h.client.workflow.getHandle(first.incident_id).describe(), (x) => x.runId !== firstRun);
+    expect(d.runId, `history ${d.historyLength} events`).not.toBe(firstRun); // it continued as new (the test server suggests it at 200 events)
+    expect((await post(first.incident_id, 'acknowledge')).status).toBe(200);
+    const rows = await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, first.incident_id)), (r) => r[0]?.status === 'acknowledged');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ runId: firstRun, alertCount: 81, status: 'acknowledged' });
+    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(first.incident_id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { events: { seq: number; kind: string }[] };
+    expect(detail.events.map((e) => e.seq)).toEqual(Array.from({ length: detail.events.length }, (_, i) => i + 1));
+    expect(detail.events.filter((e) => e.kind === 'alert')).toHaveLength(80);
+    expect(detail.events.at(-1)?.kind).toBe('acknowledge');
+  }, 60_000);
+
   it('a critical incident escalates at once and pages the first step', async () => {
     const { incident_id: id } = await open({ severity: 'critical', title: 'Payments down' });
     const s = await until(() => state(id), (v) => v.events.some((e) => e.kind === 'paged'));

@@ -17,6 +17,8 @@ export interface IncidentInput {
   attribution: { execution_id?: string; workflow_ref?: string; workflow_version?: string; strategy?: string; task?: string; trace_id?: string };
   /** the escalation policy as it was when the incident opened (later edits do not change it) */
   policy: EscalationPolicy;
+  /** Set when the incident continued as new (a long-lived, often repeated incident): what carries over. */
+  resume?: { state: IncidentState; seq: number; escalations: number; escalated_at: string | null; resolve_breached: boolean };
 }
 
 export interface ActionPayload {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { INCIDENT_ACTIONS, nextStatus, type IncidentAction, type IncidentStatus } from '../dsl/incident-machine.js';
 import type { CoreActivities } from '../activities/types.js';
 import { SA } from './definitions.js';
@@ -14,7 +14,8 @@ const pager = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retr
 export async function incident(input: IncidentInput): Promise<IncidentState> {
   const info = workflowInfo();
   const now = () => new Date().toISOString();
-  const s: IncidentState = {
+  const resumed = input.resume;
+  const s: IncidentState = resumed ? resumed.state : {
     id: info.workflowId,
     run_id: info.runId,
     tenant: input.tenant,
@@ -32,21 +33,29 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
     attribution: input.attribution,
     events: [],
   };
-  let written = 0;
+  // the incident keeps the run id it opened with (its row), and its event numbering, across continue-as-new
+  let written = s.events.length;
+  let seq = resumed?.seq ?? 0;
+  let pendingWrites = 0;
+  let paging = 0;
+  let escalatedAt: string | null = resumed?.escalated_at ?? null;
+  let resolveBreached = resumed?.resolve_breached ?? false;
   let writes: Promise<void> = Promise.resolve();
   /** Writes state and the new events in order (one activity at a time). */
   const persist = () => {
+    pendingWrites++;
     writes = writes.then(async () => {
       const fresh = s.events.slice(written);
       written = s.events.length;
       const { events: _all, ...state } = s;
       await store.recordIncident({ state, events: fresh, ...(fresh.some((e) => e.kind === 'opened') ? { policy: input.policy } : {}) });
+      pendingWrites--;
     });
   };
   const log = (kind: string, from: IncidentStatus | null, to: IncidentStatus | null, by: string | null, detail: Record<string, unknown> = {}) => {
-    s.events.push({ seq: s.events.length + 1, kind, from, to, by, detail, at: now() });
+    s.events.push({ seq: ++seq, kind, from, to, by, detail, at: now() });
   };
-  let escalations = 0;
+  let escalations = resumed?.escalations ?? 0;
   const apply = (action: IncidentAction, p: ActionPayload = {}): IncidentState => {
     const next = nextStatus(s.status, action, p);
     if (!next.ok) throw ApplicationFailure.create({ type: 'InvalidTransition', message: next.reason, nonRetryable: true });
@@ -57,6 +66,7 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
     if (next.to === 'escalated') {
       s.escalation_level++;
       escalations++;
+      escalatedAt = now();
     }
     log(action, from, next.to, p.by ?? null, { ...(p.reason ? { reason: p.reason } : {}), ...(p.note ? { note: p.note } : {}), ...(p.root_cause ? { root_cause: p.root_cause } : {}) });
     upsertSearchAttributes([{ key: SA.status, value: s.status }]);
@@ -105,42 +115,50 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   });
   setHandler(incidentStateQuery, () => s);
 
-  upsertSearchAttributes([{ key: SA.status, value: s.status }, { key: SA.tenant, value: s.tenant }]);
-  log('opened', null, 'open', 'system', { severity: s.severity, source: s.source, source_id: s.source_id, ...(input.detail ?? {}) });
-  s.alert_count = Math.max(s.alert_count, 1);
-  persist();
-  setCurrentDetails(describe());
-
   const policy = input.policy;
   const ackSla = policy.ack_sla[s.severity] ?? 0;
-  if (s.severity === 'critical' || ackSla === 0) apply('escalate', { by: 'system', reason: s.severity === 'critical' ? 'critical severity: escalated on open' : 'ack SLA is 0' });
+  if (!resumed) {
+    upsertSearchAttributes([{ key: SA.status, value: s.status }, { key: SA.tenant, value: s.tenant }]);
+    log('opened', null, 'open', 'system', { severity: s.severity, source: s.source, source_id: s.source_id, ...(input.detail ?? {}) });
+    s.alert_count = Math.max(s.alert_count, 1);
+    persist();
+    if (s.severity === 'critical' || ackSla === 0) apply('escalate', { by: 'system', reason: s.severity === 'critical' ? 'critical severity: escalated on open' : 'ack SLA is 0' });
+  }
+  setCurrentDetails(describe());
+  // SLA clocks run from the moment the incident opened, across continue-as-new
+  const sinceOpened = () => Date.now() - Date.parse(s.opened_at);
 
   // acknowledge SLA: still open when it runs out → escalate
   const ackWatch = (async () => {
     if (s.status !== 'open') return;
-    const acted = await condition(() => s.status !== 'open', ackSla * 1000, { summary: `ack SLA ${ackSla}s (${s.severity})` });
+    const acted = await condition(() => s.status !== 'open', Math.max(0, ackSla * 1000 - sinceOpened()), { summary: `ack SLA ${ackSla}s (${s.severity})` });
     if (!acted) apply('escalate', { by: 'system', reason: `not acknowledged within the ack SLA of ${ackSla}s` });
   })();
   // resolve SLA: an incident still investigating when it runs out escalates; a breach is recorded either way
   const resolveSla = policy.resolve_sla[s.severity];
   const resolveWatch = (async () => {
-    if (resolveSla === undefined) return;
-    const done = await condition(() => s.status === 'resolved', resolveSla * 1000, { summary: `resolve SLA ${resolveSla}s (${s.severity})` });
+    if (resolveSla === undefined || resolveBreached) return;
+    const done = await condition(() => s.status === 'resolved', Math.max(0, resolveSla * 1000 - sinceOpened()), { summary: `resolve SLA ${resolveSla}s (${s.severity})` });
     if (done) return;
+    resolveBreached = true;
     log('sla_breached', null, null, 'system', { sla: 'resolve', seconds: resolveSla });
     if (s.status === 'investigating') apply('escalate', { by: 'system', reason: `not resolved within the resolve SLA of ${resolveSla}s` });
     else persist();
   })();
   // escalation steps: page while escalated; leaving `escalated` (acknowledge, investigate, resolve) cancels pending steps
-  const paging = (async () => {
-    let handled = 0;
+  const pager$ = (async () => {
+    // a continued incident that is still escalated picks the steps up where the previous run left them
+    let handled = !resumed ? 0 : s.status === "escalated" ? escalations - 1 : escalations;
+    let resumeAt = resumed && s.status === 'escalated' && escalatedAt ? (Date.now() - Date.parse(escalatedAt)) / 1000 : -1;
     for (;;) {
       await condition(() => escalations > handled || s.status === 'resolved');
       if (s.status === 'resolved') return;
       handled = escalations;
       const epoch = handled;
       const stillPaging = () => s.status === 'escalated' && escalations === epoch;
-      let elapsed = 0;
+      let elapsed = Math.max(0, resumeAt);
+      const done = resumeAt; // steps due before the continue-as-new were paged by the previous run
+      resumeAt = -1;
       for (let round = 0; round <= policy.repeat && stillPaging(); round++) {
         for (const step of policy.steps) {
           const at = round * policy.repeat_interval + step.after;
@@ -150,13 +168,17 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
             if (interrupted) break;
           }
           if (!stillPaging()) break;
+          if (at <= done) continue;
           for (const n of step.notify) {
             const message = `[${s.severity}] ${s.title} — incident ${s.id} is ${s.status} (escalation level ${s.escalation_level}${round ? `, repeat ${round}` : ''}). Acknowledge: POST /v1/incidents/${encodeURIComponent(s.id)}/acknowledge`;
+            paging++;
             try {
-              const r = await pager.notify({ channel: n.channel, to: [n.role], subject: `Incident ${s.status}: ${s.title}`, message, tenant: s.tenant, executionId: s.id, task: 'escalation', receiptToken: `${info.runId}-${epoch}-${round}-${n.role}`.slice(0, 200), idempotencyKey: `${s.id}:${info.runId}:${epoch}:${round}:${step.after}:${n.role}` });
+              const r = await pager.notify({ channel: n.channel, to: [n.role], subject: `Incident ${s.status}: ${s.title}`, message, tenant: s.tenant, executionId: s.id, task: 'escalation', receiptToken: `${s.run_id}-${epoch}-${round}-${n.role}`.slice(0, 200), idempotencyKey: `${s.id}:${s.run_id}:${epoch}:${round}:${step.after}:${n.role}` });
               log('paged', null, null, 'system', { role: n.role, channel: n.channel, round, to: r.receipt.to });
             } catch (err) {
               log('page_failed', null, null, 'system', { role: n.role, channel: n.channel, round, error: (err as Error).message });
+            } finally {
+              paging--;
             }
             persist();
           }
@@ -165,10 +187,14 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
     }
   })();
 
-  await condition(() => s.status === 'resolved');
+  // a long-lived incident (repeated alerts) continues as new when Temporal suggests it, once nothing is in flight
+  await condition(() => s.status === 'resolved' || (workflowInfo().continueAsNewSuggested && pendingWrites === 0 && paging === 0));
   void ackWatch;
   void resolveWatch;
-  void paging;
+  void pager$;
+  if (s.status !== 'resolved') {
+    await continueAsNew<typeof incident>({ ...input, resume: { state: { ...s, events: s.events.slice(-50) }, seq, escalations, escalated_at: escalatedAt, resolve_breached: resolveBreached } });
+  }
   await writes;
   await store.createFeedback({
     source_id: `${s.id}#${s.run_id}`,

@@ -73,7 +73,7 @@ export function incidentRoutes(deps: { db: Db; client: Client }): Router {
       res.json({ ...view(row), appended: 'note' });
       return;
     }
-    const handle = deps.client.workflow.getHandle(row.id, row.runId);
+    const handle = deps.client.workflow.getHandle(row.id); // the running incident (it may have continued as new)
     try {
       const state = action === 'note' ? await handle.executeUpdate(noteUpdate, { args: [payload] }) : await handle.executeUpdate(incidentUpdates[action as IncidentAction], { args: [payload] });
       const { events: _e, ...rest } = state;
