@@ -1,4 +1,5 @@
 // Activity contracts: workflows import these *types* only.
+import type { ClosureCheck, RemediationRecord, Verdict } from '../dsl/closure-rules.js';
 export interface HttpRequestInput {
   method?: string;
   url: string;
@@ -108,31 +109,7 @@ export interface NotifyResult {
   receipt: { id: string; channel: string; status: 'sent'; to: string[]; url: string | null; message_id?: string; status_url?: string };
 }
 
-export type Verdict = 'closed' | 'remediated' | 'failed' | 'pending_supplement';
-
-/** One graded closure check. */
-export interface ClosureCheck {
-  kind: 'mandatory_nodes' | 'receipts' | 'reconciliation';
-  node?: string;
-  passed: boolean;
-  severity: 'critical' | 'high' | 'warning' | 'info';
-  /** true when it passed only after a remediation */
-  remediated: boolean;
-  detail: string;
-}
-
-/** One remediation attempt, with how long after the failure was known it started. */
-export interface RemediationRecord {
-  on: 'node_failed' | 'receipt_missing' | 'reconciliation_mismatch';
-  do: 'resend' | 'rebuild' | 'escalate';
-  node?: string;
-  attempt: number;
-  failure_known_at: string;
-  started_at: string;
-  latency_seconds: number;
-  outcome: 'succeeded' | 'failed';
-  detail: string;
-}
+export type { ClosureCheck, RemediationRecord, Verdict };
 
 export interface ClosureRecord {
   execution_id: string;

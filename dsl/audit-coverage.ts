@@ -48,6 +48,7 @@ export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage
     pools.set(key, left - 1);
     return true;
   };
+  let checked = 0;
   for (const f of facts) {
     let ok = true;
     let expected = '';
@@ -83,9 +84,8 @@ export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage
       expected = `var.set 'paused' = ${f.name === 'pause'}`;
       ok = take(`${f.source}:${f.name}`, () => count(f.source, (r) => r.kind === 'var.set' && r.detail.name === 'paused' && r.detail.value === (f.name === 'pause')));
     } else continue; // callbacks and verdict signals feed an attempt or the closure, which are checked themselves
-    (f as HistoryFact & { checked?: true }).checked = true;
+    checked++;
     if (!ok) missing.push({ source: f.source, event_id: f.event_id, kind: f.kind, ...(f.name ? { name: f.name } : {}), ...(f.task ? { task: f.task } : {}), expected });
   }
-  const checked = facts.filter((f) => (f as HistoryFact & { checked?: true }).checked).length;
   return { coverage: checked ? (checked - missing.length) / checked : 1, checked, missing };
 }

@@ -8,6 +8,32 @@ export type Severity = 'critical' | 'high' | 'warning' | 'info';
 export type CheckKind = 'mandatory_nodes' | 'receipts' | 'reconciliation';
 export type FailureKind = 'node_failed' | 'receipt_missing' | 'reconciliation_mismatch';
 
+export type Verdict = 'closed' | 'remediated' | 'failed' | 'pending_supplement';
+
+/** One graded closure check. */
+export interface ClosureCheck {
+  kind: CheckKind;
+  node?: string;
+  passed: boolean;
+  severity: Severity;
+  /** true when it passed only after a remediation */
+  remediated: boolean;
+  detail: string;
+}
+
+/** One remediation attempt, with how long after the failure was known it started. */
+export interface RemediationRecord {
+  on: FailureKind;
+  do: 'resend' | 'rebuild' | 'escalate';
+  node?: string;
+  attempt: number;
+  failure_known_at: string;
+  started_at: string;
+  latency_seconds: number;
+  outcome: 'succeeded' | 'failed';
+  detail: string;
+}
+
 /** A closure rule (config.md "Closure rules"), defaults filled in; it travels in workflow input as a snapshot. */
 export interface ClosureRule {
   id: string;
@@ -54,7 +80,7 @@ export function parseClosureRules(text: string): { rules: ClosureRule[]; diagnos
     seen.add(r.id);
     if (r.reconciliation?.input) checkTemplates(r.reconciliation.input, ['rules', i, 'reconciliation', 'input'], src, diagnostics);
     (r.remediation ?? []).forEach((m, j) => {
-      const fits = { receipt_missing: ['resend', 'escalate'], node_failed: ['rebuild', 'escalate'], reconciliation_mismatch: ['escalate', 'rebuild'] }[m.on];
+      const fits = { receipt_missing: ['resend', 'escalate'], node_failed: ['rebuild', 'escalate'], reconciliation_mismatch: ['escalate'] }[m.on];
       if (!fits.includes(m.do)) diagnostics.push(errorAt(src, ['rules', i, 'remediation', j, 'do'], `'${m.do}' does not remedy '${m.on}' (use one of ${fits.join(', ')})`));
       if (m.do === 'escalate' && !m.assigned_to) diagnostics.push(errorAt(src, ['rules', i, 'remediation', j], "escalate needs 'assigned_to' (who answers the inquiry)"));
     });

@@ -48,6 +48,12 @@ export const DEFAULT_POLICY: EscalationPolicy = {
 
 export const EMPTY_ESCALATION: EscalationConfig = { policies: [DEFAULT_POLICY], alerts: [], routing: {}, tenants: {} };
 
+/** The measures alert expressions may use (docs/closure.md "Alerts"). */
+export const ALERT_MEASURES = ['consecutive_closure_failures', 'remediation_seconds_max', 'audit_write_failures', 'strategy_miss_rate_15m', 'run_failure_rate_15m', 'manual_review_open'] as const;
+export type AlertMeasure = (typeof ALERT_MEASURES)[number];
+/** `<measure> <op> <number>` (the schema checks the same shape). */
+const ALERT_EXPR = /^\s*([a-z_0-9]+)\s*(>=|<=|>|<|==|!=)\s*(-?[0-9.]+)\s*$/;
+
 const ajv = createAjv();
 const validate = ajv.compile(schema);
 
@@ -74,7 +80,7 @@ export function parseEscalation(text: string): { config: EscalationConfig | null
   const ids = new Set(policies.map((p) => p.id));
   (value.alerts ?? []).forEach((a, i) => {
     if (a.policy && !ids.has(a.policy) && a.policy !== 'default') diagnostics.push(errorAt(src, ['alerts', i, 'policy'], `no escalation policy '${a.policy}'`));
-    const measure = /^\s*([a-z_0-9]+)/.exec(a.expr)?.[1] ?? '';
+    const measure = ALERT_EXPR.exec(a.expr)?.[1] ?? '';
     if (!(ALERT_MEASURES as readonly string[]).includes(measure)) diagnostics.push(errorAt(src, ['alerts', i, 'expr'], `unknown measure '${measure}' (one of ${ALERT_MEASURES.join(', ')})`));
   });
   if (diagnostics.length) return { config: null, diagnostics };
@@ -96,13 +102,9 @@ export function routeFor(cfg: EscalationConfig, tenant: string, role: string): R
   return cfg.tenants[tenant]?.routing?.[role] ?? cfg.routing[role];
 }
 
-/** The measures alert expressions may use (docs/closure.md "Alerts"). */
-export const ALERT_MEASURES = ['consecutive_closure_failures', 'remediation_seconds_max', 'audit_write_failures', 'strategy_miss_rate_15m', 'run_failure_rate_15m', 'manual_review_open'] as const;
-export type AlertMeasure = (typeof ALERT_MEASURES)[number];
-
 /** `measure op number`: does it fire for these measures? Unknown measures never fire (the file check reports them). */
 export function alertFires(expr: string, measures: Partial<Record<string, number>>): { fires: boolean; measure: string; value: number | null } {
-  const m = /^\s*([a-z_0-9]+)\s*(>=|<=|>|<|==|!=)\s*(-?[0-9.]+)\s*$/.exec(expr);
+  const m = ALERT_EXPR.exec(expr);
   if (!m) return { fires: false, measure: '', value: null };
   const [, name, op, raw] = m as unknown as [string, string, string, string];
   const value = measures[name];

@@ -1,4 +1,4 @@
-import type { ClosureCheck, RemediationRecord } from '../activities/types.js';
+import type { ClosureCheck, RemediationRecord } from './closure-rules.js';
 
 /** The delivery report of a run with a closure (`GET /v1/reports/{execution_id}`). */
 export interface DeliveryReport {

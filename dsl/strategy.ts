@@ -1,6 +1,7 @@
 import strategySchema from '../schemas/strategy.schema.json' with { type: 'json' };
-import { createAjv, describeAjvError, instancePathParts } from './ajv.js';
-import { formatPath, parseYamlSource } from './source.js';
+import { createAjv } from './ajv.js';
+import { errorAt, parseConfigYaml } from './config-file.js';
+import { formatPath, type PathPart } from './source.js';
 import { checkTemplates } from './templates-check.js';
 import type { Diagnostic } from './types.js';
 
@@ -44,36 +45,22 @@ export function withDefaults(raw: Record<string, unknown>): Strategy {
 
 /** Parses a strategy file (`strategies: [...]`), or with `single` one strategy object; every problem has a position. */
 export function parseStrategies(text: string, opts: { single?: boolean } = {}): { strategies: Strategy[]; diagnostics: Diagnostic[] } {
-  const src = parseYamlSource(text);
-  const diagnostics: Diagnostic[] = src.syntaxErrors.map((e) => ({ severity: 'error', ...e, message: `YAML: ${e.message}`, path: '' }));
-  if (diagnostics.length) return { strategies: [], diagnostics };
-  const validate = opts.single ? validateOne : validateFile;
-  if (!validate(src.value)) {
-    for (const e of validate.errors ?? []) {
-      const parts = instancePathParts(e);
-      const { line, col } = src.positionOf(parts);
-      diagnostics.push({ severity: 'error', line, col, message: describeAjvError(e, formatPath(parts)), path: formatPath(parts) });
-    }
-    return { strategies: [], diagnostics };
-  }
-  const list = opts.single ? [src.value] : (src.value as { strategies: unknown[] }).strategies;
-  const base = opts.single ? [] : ['strategies'];
+  const { value, diagnostics, src } = parseConfigYaml<unknown>(text, opts.single ? validateOne : validateFile);
+  if (!value) return { strategies: [], diagnostics };
+  const list = opts.single ? [value] : (value as { strategies: unknown[] }).strategies;
+  const base: PathPart[] = opts.single ? [] : ['strategies'];
   const seen = new Map<string, number>();
-  list.forEach((raw, i) => {
+  list.forEach((raw: unknown, i: number) => {
     const path = opts.single ? base : [...base, i];
     checkTemplates((raw as Record<string, unknown>).when, [...path, 'when'], src, diagnostics);
     checkTemplates((raw as Record<string, unknown>).parameters, [...path, 'parameters'], src, diagnostics);
     ((raw as { when?: string[] }).when ?? []).forEach((w, j) => {
       if (w.includes('{{')) return;
-      const { line, col } = src.positionOf([...path, 'when', j]);
-      diagnostics.push({ severity: 'error', line, col, message: `${formatPath([...path, 'when', j])}: a condition must be a template, e.g. "{{ event.payload.status == 'ok' }}"`, path: formatPath([...path, 'when', j]) });
+      diagnostics.push(errorAt(src, [...path, 'when', j], `a condition must be a template, e.g. "{{ event.payload.status == 'ok' }}"`));
     });
     const s = withDefaults(raw as Record<string, unknown>);
     const key = `${s.id}@${s.version}`;
-    if (seen.has(key)) {
-      const { line, col } = src.positionOf([...path, 'id']);
-      diagnostics.push({ severity: 'error', line, col, message: `${formatPath([...path, 'id'])}: strategy '${key}' is defined twice (also at ${formatPath([...base, seen.get(key)!])})`, path: formatPath([...path, 'id']) });
-    }
+    if (seen.has(key)) diagnostics.push(errorAt(src, [...path, 'id'], `strategy '${key}' is defined twice (also at ${formatPath([...base, seen.get(key)!])})`));
     seen.set(key, i);
   });
   if (diagnostics.some((d) => d.severity === 'error')) return { strategies: [], diagnostics };

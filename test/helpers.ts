@@ -17,6 +17,8 @@ export interface Harness {
   taskQueue: string;
   /** Runs `fn` while a worker polls this file's private task queue. */
   withWorker<T>(fn: () => Promise<T>, opts?: { mocks?: Mocks; deps?: Partial<ActivityDeps> }): Promise<T>;
+  /** A worker that polls this file's task queue until `stop` (for files whose tests share one worker). */
+  startWorker(activities: object): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,16 @@ export async function createHarness(): Promise<Harness> {
     client,
     store,
     taskQueue,
+    async startWorker(activities) {
+      const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities });
+      const done = worker.run();
+      return {
+        async stop() {
+          worker.shutdown();
+          await done;
+        },
+      };
+    },
     async withWorker(fn, opts = {}) {
       const worker = await Worker.create({
         connection: native,

@@ -1,10 +1,10 @@
 import { sleep } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask } from '../dsl/types.js';
-import { TaskFailure, runAttempt } from './actions.js';
+import { TaskFailure } from './actions.js';
 import type { Engine } from './engine.js';
 import { runNested } from './nested.js';
-import { runPackAction } from './pack-actions.js';
+import { runAnyAction } from './pack-actions.js';
 
 /** One task run (or one item): attempts with the DSL retry policy; every attempt recorded. */
 export async function runAttempts(e: Engine, task: CompiledTask, run: number, it: { item?: unknown; index?: number; total?: number }): Promise<{ result: unknown; attempts: number }> {
@@ -28,7 +28,6 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
         return { result: output, attempts: attempt };
       }
-      const packAction = e.wf.actions?.[task.action!];
       const attemptCtx = {
         task: task.name,
         label,
@@ -44,7 +43,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         ...(e.input.permissions ? { permissions: e.input.permissions } : {}),
         ...(e.input.strategy ? { strategy: e.input.strategy } : {}),
       };
-      const result = packAction ? await runPackAction(packAction, attemptCtx, e.wf.pack_config?.[packAction.ref.split('.')[0]!] ?? {}, e.callbacks) : await runAttempt(attemptCtx);
+      const result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks);
       e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
       return { result, attempts: attempt };
     } catch (err) {

@@ -2,7 +2,7 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { ActionDef } from '../dsl/actions.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
-import type { ClosureCheck, Verdict } from '../activities/types.js';
+import type { ClosureCheck, Verdict } from '../dsl/closure-rules.js';
 import type { TaskRecord } from './scope.js';
 import type { RunStatus, RunSummary } from './summary.js';
 

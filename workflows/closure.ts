@@ -1,13 +1,13 @@
-import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import { gradeReconciliation } from '../dsl/reconcile.js';
 import type { FailureKind, Severity } from '../dsl/closure-rules.js';
 import type { AuditRow, ClosureCheck, ClosureRecord, CoreActivities, RemediationRecord, Verdict } from '../activities/types.js';
-import { TaskFailure, asTaskFailure, runAttempt, type AttemptContext } from './actions.js';
+import { TaskFailure, asTaskFailure, type AttemptContext } from './actions.js';
 import { closureVerdictSignal, type ClosureInput, type ClosureVerdict } from './closure-defs.js';
-import { SA, callbackSignal, inquiryRespondSignal, inquiryRespondUpdate } from './definitions.js';
+import { SA, callbackSignal } from './definitions.js';
 import { InquiryBook } from './inquiries.js';
-import { runPackAction } from './pack-actions.js';
+import { runAnyAction } from './pack-actions.js';
 
 const acts = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 // database bookkeeping as local activities (a marker each, no task-queue round trip), as the run's own audit
@@ -30,7 +30,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   const tasks = JSON.parse(JSON.stringify(input.tasks)) as ClosureInput["tasks"];
   const checks: ClosureCheck[] = [];
   const remediations: RemediationRecord[] = [];
-  const receipts = new Map<string, unknown>();
+  /** `callback` signals by token: asynchronous plugin results of re-run nodes, and delivery receipts. */
   const callbacks = new Map<string, unknown>();
   const inquiries = new InquiryBook();
   const audit: AuditRow[] = [];
@@ -42,43 +42,36 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   };
 
   setHandler(callbackSignal, (c) => {
-    if (!c || typeof c.token !== 'string') return;
-    receipts.set(c.token, c.result);
-    callbacks.set(c.token, c.result);
+    if (c && typeof c.token === 'string') callbacks.set(c.token, c.result);
   });
-  setHandler(inquiryRespondUpdate, (r) => inquiries.accept(r), {
-    validator: (r) => {
-      const problems = inquiries.problems(r);
-      if (problems.length) throw ApplicationFailure.create({ type: 'InvalidInquiryResponse', message: problems.join('; '), nonRetryable: true });
-    },
-  });
-  setHandler(inquiryRespondSignal, (r) => {
-    if (!inquiries.problems(r).length) inquiries.accept(r);
-  });
+  inquiries.listen((r, problems) => record('inquiry.rejected', null, { inquiry_id: r?.inquiry_id ?? null, problems }));
 
   upsertSearchAttributes([{ key: SA.tenant, value: input.tenant }, { key: SA.closure, value: 'validating' }]);
   record('closure.started', null, { rule: rule.id, run_status: input.run_status, deadline: new Date(deadlineAt).toISOString() });
 
-  /** Runs a node of the run again (rebuild, resend) with a new idempotency key. */
-  const runNode = async (node: string, nodeInput: unknown, purpose: string): Promise<unknown> => {
-    const def = input.nodes[node];
-    if (!def) throw new TaskFailure({ type: 'ClosureError', message: `node '${node}' is not a task of ${input.workflow_ref}` });
+  /** Runs an action for the closure, under the run's permissions, with an idempotency key of its own. */
+  const runAction = (a: { task: string; label: string; ref: string; input: unknown; timeout?: number; key: string }): Promise<unknown> => {
     const ctx: AttemptContext = {
-      task: node,
-      label: `closure: ${purpose} ${node}`,
-      ref: def.action,
-      input: nodeInput,
+      task: a.task,
+      label: a.label,
+      ref: a.ref,
+      input: a.input,
       attempt: 1,
-      ...(def.timeout !== undefined ? { timeout: def.timeout } : {}),
-      idempotencyKey: `${input.run_id}:${node}:closure:${purpose}`,
+      ...(a.timeout !== undefined ? { timeout: a.timeout } : {}),
+      idempotencyKey: a.key,
       tenant: input.tenant,
       executionId: id,
       ...(input.trace_id ? { traceId: input.trace_id } : {}),
       ...(input.permissions ? { permissions: input.permissions } : {}),
       ...(input.strategy ? { strategy: input.strategy } : {}),
     };
-    const pack = input.actions?.[def.action];
-    return pack ? runPackAction(pack, ctx, input.pack_config?.[def.action.split('.')[0]!] ?? {}, callbacks) : runAttempt(ctx);
+    return runAnyAction(ctx, input.actions, input.pack_config, callbacks);
+  };
+  /** Runs a node of the run again (rebuild, resend) with its original input and a new idempotency key. */
+  const runNode = async (node: string, nodeInput: unknown, purpose: string): Promise<unknown> => {
+    const def = input.nodes[node];
+    if (!def) throw new TaskFailure({ type: 'ClosureError', message: `node '${node}' is not a task of ${input.workflow_ref}` });
+    return runAction({ task: node, label: `closure: ${purpose} ${node}`, ref: def.action, input: nodeInput, ...(def.timeout !== undefined ? { timeout: def.timeout } : {}), key: `${input.run_id}:${node}:closure:${purpose}` });
   };
 
   /** Runs one remediation step and records when it started relative to when the failure was known. */
@@ -157,6 +150,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   }
 
   // 2. receipts: the callback within the timeout, then a poll, then resend
+  const confirmedByPoll = new Set<string>();
   const awaitReceipt = async (node: string, token: string | undefined, timeoutS: number, statusUrl?: string): Promise<string | null> => {
     if (!token) {
       const def = input.nodes[node];
@@ -166,26 +160,24 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
       return st.status === 'succeeded' ? null : `plugin '${plugin}' reports ${st.status} for node '${node}'`;
     }
     const stored = (await book.receiptStatus({ tokens: [token] }))[token];
-    if (stored) receipts.set(token, stored.result);
-    if (!receipts.has(token)) {
+    if (stored) callbacks.set(token, stored.result);
+    if (!callbacks.has(token)) {
       setCurrentDetails(`closure ${rule.id}: waiting up to ${timeoutS}s for the receipt of '${node}'`);
-      await condition(() => receipts.has(token), Math.min(timeoutS * 1000, remainingMs()), { summary: `receipt ${node}: callback timeout` });
+      await condition(() => callbacks.has(token), Math.min(timeoutS * 1000, remainingMs()), { summary: `receipt ${node}: callback timeout` });
     }
-    if (!receipts.has(token)) {
+    if (!callbacks.has(token)) {
       // poll: the stored receipts (one may have come while nobody listened), then the receiver's status URL
       const polled = (await book.receiptStatus({ tokens: [token] }))[token];
-      if (polled) receipts.set(token, polled.result);
+      if (polled) callbacks.set(token, polled.result);
       else if (statusUrl) {
         const st = await acts.pollReceipt({ url: statusUrl, tenant: input.tenant });
-        if (st.status !== 'pending') receipts.set(token, { status: st.status, via: 'poll' });
+        if (st.status !== 'pending') callbacks.set(token, { status: st.status });
       }
+      if (callbacks.has(token)) confirmedByPoll.add(node);
     }
-    if (!receipts.has(token)) return `no receipt for '${node}' within ${timeoutS}s (callback, then poll)`;
-    const got = receipts.get(token) as { status?: unknown; via?: unknown } | null;
-    const status = String(got?.status ?? 'delivered');
-    if (BAD_RECEIPT.has(status)) return `the receipt for '${node}' says ${status}`;
-    if (got?.via === 'poll') record('closure.check', node, { receipt: token, confirmed_by: 'poll', status });
-    return null;
+    if (!callbacks.has(token)) return `no receipt for '${node}' within ${timeoutS}s (callback, then poll)`;
+    const status = String((callbacks.get(token) as { status?: unknown } | null)?.status ?? 'delivered');
+    return BAD_RECEIPT.has(status) ? `the receipt for '${node}' says ${status}` : null;
   };
   const receiptOf = (result: unknown) => ((result as { receipt?: { id?: unknown } } | null)?.receipt?.id as string | undefined) ?? undefined;
   const statusUrlOf = (result: unknown) => ((result as { receipt?: { status_url?: unknown } } | null)?.receipt?.status_url as string | undefined) ?? undefined;
@@ -211,7 +203,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
       }
       if (!problem) break;
     }
-    check({ kind: 'receipts', node: r.node, passed: !problem, remediated: !problem && first !== null, severity: rule.severity.receipts, detail: problem ?? (first ? `${first}; remediated` : 'receipt confirmed') });
+    check({ kind: 'receipts', node: r.node, passed: !problem, remediated: !problem && first !== null, severity: rule.severity.receipts, detail: problem ?? (first ? `${first}; remediated` : confirmedByPoll.has(r.node) ? 'receipt confirmed by polling' : 'receipt confirmed') });
   }
 
   // 3. reconciliation: the rule's action, graded with its tolerance
@@ -222,9 +214,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
     let detail: Record<string, unknown> = {};
     try {
       const rendered = renderDeep(rc.input, { parameters: input.parameters, vars: input.vars, task: tasks, run: { id: input.run_id, status: input.run_status, tenant: input.tenant } });
-      const pack = input.actions?.[rc.action];
-      const ctx: AttemptContext = { task: 'reconciliation', label: `closure: reconcile (${rc.action})`, ref: rc.action, input: rc.action === 'core.reconcile' ? { tolerance: rc.tolerance, ...(rendered as object) } : rendered, attempt: 1, ...(rc.timeout ? { timeout: rc.timeout } : {}), idempotencyKey: `${input.run_id}:closure:reconcile`, tenant: input.tenant, executionId: id, ...(input.trace_id ? { traceId: input.trace_id } : {}), ...(input.permissions ? { permissions: input.permissions } : {}) };
-      const result = pack ? await runPackAction(pack, ctx, input.pack_config?.[rc.action.split('.')[0]!] ?? {}, callbacks) : await runAttempt(ctx);
+      const result = await runAction({ task: 'reconciliation', label: `closure: reconcile (${rc.action})`, ref: rc.action, input: rc.action === 'core.reconcile' ? { tolerance: rc.tolerance, ...(rendered as object) } : rendered, ...(rc.timeout ? { timeout: rc.timeout } : {}), key: `${input.run_id}:closure:reconcile` });
       const graded = gradeReconciliation(result, rc.tolerance);
       detail = { differences: graded.differences };
       problem = graded.matched ? null : `reconciliation mismatch: ${graded.reason}`;

@@ -18,7 +18,7 @@ export interface IncidentInput {
   /** the escalation policy as it was when the incident opened (later edits do not change it) */
   policy: EscalationPolicy;
   /** Set when the incident continued as new (a long-lived, often repeated incident): what carries over. */
-  resume?: { state: IncidentState; seq: number; escalations: number; escalated_at: string | null; resolve_breached: boolean };
+  resume?: { state: IncidentState; seq: number; escalated_at: string | null; resolve_breached: boolean };
 }
 
 export interface ActionPayload {

@@ -55,7 +55,6 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   const log = (kind: string, from: IncidentStatus | null, to: IncidentStatus | null, by: string | null, detail: Record<string, unknown> = {}) => {
     s.events.push({ seq: ++seq, kind, from, to, by, detail, at: now() });
   };
-  let escalations = resumed?.escalations ?? 0;
   const apply = (action: IncidentAction, p: ActionPayload = {}): IncidentState => {
     const next = nextStatus(s.status, action, p);
     if (!next.ok) throw ApplicationFailure.create({ type: 'InvalidTransition', message: next.reason, nonRetryable: true });
@@ -65,7 +64,6 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
     if (next.to === 'resolved') Object.assign(s, { root_cause: String(p.root_cause).trim(), resolved_at: now() });
     if (next.to === 'escalated') {
       s.escalation_level++;
-      escalations++;
       escalatedAt = now();
     }
     log(action, from, next.to, p.by ?? null, { ...(p.reason ? { reason: p.reason } : {}), ...(p.note ? { note: p.note } : {}), ...(p.root_cause ? { root_cause: p.root_cause } : {}) });
@@ -129,14 +127,14 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   const sinceOpened = () => Date.now() - Date.parse(s.opened_at);
 
   // acknowledge SLA: still open when it runs out → escalate
-  const ackWatch = (async () => {
+  void (async () => {
     if (s.status !== 'open') return;
     const acted = await condition(() => s.status !== 'open', Math.max(0, ackSla * 1000 - sinceOpened()), { summary: `ack SLA ${ackSla}s (${s.severity})` });
     if (!acted) apply('escalate', { by: 'system', reason: `not acknowledged within the ack SLA of ${ackSla}s` });
   })();
   // resolve SLA: an incident still investigating when it runs out escalates; a breach is recorded either way
   const resolveSla = policy.resolve_sla[s.severity];
-  const resolveWatch = (async () => {
+  void (async () => {
     if (resolveSla === undefined || resolveBreached) return;
     const done = await condition(() => s.status === 'resolved', Math.max(0, resolveSla * 1000 - sinceOpened()), { summary: `resolve SLA ${resolveSla}s (${s.severity})` });
     if (done) return;
@@ -146,16 +144,17 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
     else persist();
   })();
   // escalation steps: page while escalated; leaving `escalated` (acknowledge, investigate, resolve) cancels pending steps
-  const pager$ = (async () => {
+  void (async () => {
     // a continued incident that is still escalated picks the steps up where the previous run left them
-    let handled = !resumed ? 0 : s.status === "escalated" ? escalations - 1 : escalations;
+    // escalation_level counts escalations: each one starts a new paging epoch
+    let handled = !resumed ? 0 : s.status === 'escalated' ? s.escalation_level - 1 : s.escalation_level;
     let resumeAt = resumed && s.status === 'escalated' && escalatedAt ? (Date.now() - Date.parse(escalatedAt)) / 1000 : -1;
     for (;;) {
-      await condition(() => escalations > handled || s.status === 'resolved');
+      await condition(() => s.escalation_level > handled || s.status === 'resolved');
       if (s.status === 'resolved') return;
-      handled = escalations;
+      handled = s.escalation_level;
       const epoch = handled;
-      const stillPaging = () => s.status === 'escalated' && escalations === epoch;
+      const stillPaging = () => s.status === 'escalated' && s.escalation_level === epoch;
       let elapsed = Math.max(0, resumeAt);
       const done = resumeAt; // steps due before the continue-as-new were paged by the previous run
       resumeAt = -1;
@@ -189,11 +188,8 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
 
   // a long-lived incident (repeated alerts) continues as new when Temporal suggests it, once nothing is in flight
   await condition(() => s.status === 'resolved' || (workflowInfo().continueAsNewSuggested && pendingWrites === 0 && paging === 0));
-  void ackWatch;
-  void resolveWatch;
-  void pager$;
   if (s.status !== 'resolved') {
-    await continueAsNew<typeof incident>({ ...input, resume: { state: { ...s, events: s.events.slice(-50) }, seq, escalations, escalated_at: escalatedAt, resolve_breached: resolveBreached } });
+    await continueAsNew<typeof incident>({ ...input, resume: { state: { ...s, events: s.events.slice(-50) }, seq, escalated_at: escalatedAt, resolve_breached: resolveBreached } });
   }
   await writes;
   await store.createFeedback({

@@ -1,8 +1,8 @@
-import { ApplicationFailure, condition, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { checkSchema } from '../dsl/schema-lite.js';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
-import type { InquiryResponse } from './definitions.js';
+import { inquiryRespondSignal, inquiryRespondUpdate, type InquiryResponse } from './definitions.js';
 
 interface Inquiry {
   id: string;
@@ -26,6 +26,24 @@ export class InquiryBook {
     if (!inq) return [`no inquiry '${r.inquiry_id}' in this run`];
     if (inq.status !== 'pending') return [`inquiry '${r.inquiry_id}' is already ${inq.status}`];
     return checkSchema(inq.schema ?? undefined, r.response);
+  }
+
+  /**
+   * Takes answers through the `inquiry.respond` update (an invalid one is refused to the caller) and
+   * signal (which cannot be refused: an invalid one goes to `rejected` and the inquiry keeps waiting).
+   */
+  listen(rejected: (r: InquiryResponse, problems: string[]) => void): void {
+    setHandler(inquiryRespondUpdate, (r) => this.accept(r), {
+      validator: (r) => {
+        const problems = this.problems(r);
+        if (problems.length) throw ApplicationFailure.create({ type: 'InvalidInquiryResponse', message: problems.join('; '), nonRetryable: true });
+      },
+    });
+    setHandler(inquiryRespondSignal, (r) => {
+      const problems = this.problems(r);
+      if (problems.length) rejected(r, problems);
+      else this.accept(r);
+    });
   }
 
   /** Applies a valid answer; returns it (the update's result). */

@@ -43,3 +43,9 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
     throw asTaskFailure(err);
   }
 }
+
+/** Runs one attempt of any action: a pinned pack action through its runner, anything else as a built-in. */
+export function runAnyAction(ctx: AttemptContext, actions: Record<string, ActionDef> | undefined, packConfigs: Record<string, Record<string, unknown>> | undefined, callbacks: CallbackBox): Promise<unknown> {
+  const def = actions?.[ctx.ref];
+  return def ? runPackAction(def, ctx, packConfigs?.[def.ref.split('.')[0]!] ?? {}, callbacks) : runAttempt(ctx);
+}

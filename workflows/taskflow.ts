@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
-import { SA, callbackSignal, contextQuery, graphQuery, inquiryRespondSignal, inquiryRespondUpdate, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
+import { SA, callbackSignal, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
 import { Engine } from './engine.js';
 import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
 import type { TaskRecord } from './scope.js';
@@ -56,18 +56,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   setHandler(stateQuery, summary);
   setHandler(contextQuery, () => ({ vars: engine.ctx.vars, parameters: masked(), system: engine.ctx.system }));
   setHandler(graphQuery, () => ({ tasks: Object.fromEntries([...engine.summaries.values()].map((t) => [t.name, t.status])) }));
-  setHandler(inquiryRespondUpdate, (r) => engine.inquiries.accept(r), {
-    validator: (r) => {
-      const problems = engine.inquiries.problems(r);
-      if (problems.length) throw ApplicationFailure.create({ type: 'InvalidInquiryResponse', message: problems.join('; '), nonRetryable: true });
-    },
-  });
-  setHandler(inquiryRespondSignal, (r) => {
-    // a signal cannot be refused: an invalid answer is recorded and the task keeps waiting
-    const problems = engine.inquiries.problems(r);
-    if (problems.length) engine.record('inquiry.rejected', null, { inquiry_id: r?.inquiry_id ?? null, problems });
-    else engine.inquiries.accept(r);
-  });
+  engine.inquiries.listen((r, problems) => engine.record('inquiry.rejected', null, { inquiry_id: r?.inquiry_id ?? null, problems }));
   setHandler(callbackSignal, (c) => {
     if (c && typeof c.token === 'string') engine.callbacks.set(c.token, c.result);
   });
