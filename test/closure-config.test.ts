@@ -28,6 +28,9 @@ describe('closure rules and escalation files', () => {
     expect(rules).toEqual([]);
     const text = diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`);
     expect(text).toEqual(expect.arrayContaining([expect.stringMatching(/^6:\d+: .*'resend' does not remedy 'reconciliation_mismatch'/), expect.stringMatching(/^7:\d+: .*escalate needs 'assigned_to'/), expect.stringMatching(/^3:\d+: /)]));
+    // rebuild re-runs a node: it cannot remedy a reconciliation, and is refused rather than ignored
+    const rebuild = parseClosureRules('rules:\n  - id: r3\n    remediation:\n      - on: reconciliation_mismatch\n        do: rebuild\n');
+    expect(rebuild.diagnostics[0]).toMatchObject({ line: 5, message: expect.stringContaining("'rebuild' does not remedy 'reconciliation_mismatch' (use one of escalate)") });
     const unknown = parseClosureRules('rules:\n  - id: r2\n    deadlin: 5\n');
     expect(unknown.diagnostics[0]).toMatchObject({ line: 2, message: expect.stringContaining("unknown field 'deadlin'") });
   });
