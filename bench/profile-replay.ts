@@ -11,6 +11,7 @@ import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { limitWorkflowStacks } from '../workers/worker.js';
+import { replayHistory } from '../workers/replay.js';
 
 limitWorkflowStacks(); // as the product's worker runs
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -33,6 +34,6 @@ if (!existsSync(file)) {
 const history = JSON.parse(readFileSync(file, 'utf8'));
 for (let i = 0; i < Number(process.env.REPEAT ?? 3); i++) {
   const t0 = performance.now();
-  await Worker.runReplayHistory({ workflowBundle }, history, 'x');
+  await replayHistory({ workflowBundle }, history, 'x');
   console.log(`replay of ${history.events.length} events: ${Math.round(performance.now() - t0)} ms`);
 }

@@ -11,6 +11,7 @@ import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { limitWorkflowStacks } from '../workers/worker.js';
+import { replayHistory } from '../workers/replay.js';
 
 limitWorkflowStacks(); // as the product's worker runs
 Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });
@@ -67,7 +68,7 @@ async function main() {
     const replayId = `run:bench:replay-${randomUUID()}`;
     await client.workflow.execute('taskflow', { taskQueue, workflowId: replayId, args: [{ workflow: replayWf, parameters: {}, tenant: 'bench' }] });
     const history = await client.workflow.getHandle(replayId).fetchHistory();
-    const replayMs = await time(() => Worker.runReplayHistory({ workflowBundle }, history, replayId));
+    const replayMs = await time(() => replayHistory({ workflowBundle }, history, replayId));
     return { seqNative: median(seqNative), seqTaskflow: median(seqTaskflow), itemsNative, itemsTaskflow, maxEvents, replayMs, replayEvents: history.events?.length ?? 0 };
   });
   const report = {

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { readSettings } from '../workers/settings.js';
 import { workflowBundle } from '../workers/worker.js';
+import { replayHistory } from '../workers/replay.js';
 import { CliError } from './files.js';
 
 export interface ReplayOutcome {
@@ -40,7 +40,7 @@ export async function replayTargets(targets: string[], opts: { workflowId?: stri
         workflowId = target;
       }
       try {
-        await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
+        await replayHistory({ workflowBundle: bundle }, history, workflowId);
         out.push({ target, ok: true, message: 'replays' });
       } catch (err) {
         if (err instanceof DeterminismViolationError) out.push({ target, ok: false, message: `non-determinism: ${err.message.split('Details:').pop()?.trim() ?? err.message}` });

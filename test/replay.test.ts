@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
+import { replayHistory } from '../workers/replay.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
 import { installRuntime } from './helpers.js';
@@ -21,7 +21,7 @@ describe('replay: committed histories still replay on the current interpreter', 
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
-    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), idOf(file));
+    await replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), idOf(file));
   });
 
   it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {
@@ -29,6 +29,6 @@ describe('replay: committed histories still replay on the current interpreter', 
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
     expect(scheduled).toBeDefined();
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
-    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered')).rejects.toThrow(DeterminismViolationError);
+    await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered')).rejects.toThrow(DeterminismViolationError);
   });
 });
