@@ -12,6 +12,7 @@ import type { CoreActivities } from './types.js';
 import type { Client } from '@temporalio/client';
 import { EMPTY_ESCALATION, routeFor, type EscalationConfig } from '../dsl/escalation.js';
 import { notifyActivities } from './notify.js';
+import { retriedByTemporal } from './attempts.js';
 import { closureActivities } from './closure.js';
 import { incidentActivities } from './incidents.js';
 import { alertActivities } from './alerts.js';
@@ -45,9 +46,9 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
   const { notify, pollReceipt } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   // everything that talks to the outside world resolves secret markers itself, and only there
   return {
-    httpRequest: withSecrets(deps.store, httpRequest),
-    runAction: withSecrets(deps.store, actions.runAction),
-    callPlugin: withSecrets(deps.store, plugins.callPlugin),
+    httpRequest: retriedByTemporal(withSecrets(deps.store, httpRequest)),
+    runAction: retriedByTemporal(withSecrets(deps.store, actions.runAction)),
+    callPlugin: retriedByTemporal(withSecrets(deps.store, plugins.callPlugin)),
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
     ...bookkeepingActivities(deps.store, deps.publish),

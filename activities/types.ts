@@ -12,6 +12,8 @@ export interface HttpRequestInput {
   traceId?: string;
   /** Scopes secret lookups. */
   tenant?: string;
+  /** Temporal runs the DSL retries of this task (see activities/attempts.ts). */
+  retried_by_temporal?: boolean;
 }
 
 export interface HttpResult {
@@ -30,6 +32,7 @@ export interface ActionInput {
   tenant: string;
   executionId: string;
   task: string;
+  retried_by_temporal?: boolean;
 }
 
 export type AuditKind = 'closure.started' | 'closure.check' | 'closure.remediation' | 'closure.verdict' | 'closure.supplemented' | 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'inquiry.created' | 'inquiry.responded' | 'inquiry.rejected' | 'inquiry.timed_out' | 'run.completed';
@@ -81,6 +84,7 @@ export interface PluginCallInput {
   timeout?: number;
   /** Asynchronous calls: the token the plugin posts its result with, and where the run waits. */
   callback?: { token: string; executionId: string; task: string };
+  retried_by_temporal?: boolean;
 }
 
 export interface PluginPollInput {

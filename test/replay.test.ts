@@ -17,11 +17,19 @@ describe('replay: committed histories still replay on the current interpreter', 
 
   it('has histories for each construct', () => {
     // *-indexed: recorded after the closeloop.index-with-audit patch (the others keep the older path replaying)
-    expect(files.sort()).toEqual(['closure-run.json', 'closure.json', 'continue-as-new-indexed.json', 'continue-as-new.json', 'incident.json', 'inquiry-indexed.json', 'inquiry.json', 'items-and-retry.json', 'nested-and-shards.json', 'next-and-decision.json', 'parallel-join.json', 'sequential-indexed.json', 'sequential.json', 'unhandled-failure.json']);
+    expect(files.sort()).toEqual(['closure-run.json', 'closure.json', 'continue-as-new-indexed.json', 'continue-as-new.json', 'incident.json', 'inquiry-indexed.json', 'inquiry.json', 'items-and-retry-temporal-retries.json', 'items-and-retry.json', 'nested-and-shards.json', 'next-and-decision.json', 'parallel-join.json', 'sequential-indexed.json', 'sequential.json', 'unhandled-failure.json']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
     await replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), idOf(file));
+  });
+
+  it('retries Temporal ran leave one activity per item and no timers (items-and-retry, recorded after closeloop.temporal-retries)', () => {
+    const count = (f: string, attr: string) => load(f).events.filter((e) => e[attr]).length;
+    expect(count('items-and-retry.json', 'timerStartedEventAttributes')).toBe(4);
+    expect(count('items-and-retry-temporal-retries.json', 'timerStartedEventAttributes')).toBe(0);
+    const attempts = load('items-and-retry-temporal-retries.json').events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes.attempt);
+    expect(attempts).toEqual([2, 2, 2, 2, 1]);
   });
 
   it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {

@@ -4,9 +4,12 @@ import { isHttpAction } from '../dsl/builtins.js';
 import { deniedMessage, hostOf, permits } from '../dsl/permissions.js';
 import type { CoreActivities, HttpRequestInput } from '../activities/types.js';
 import type { TaskError } from './summary.js';
+import { readAttemptReport, type AttemptReport, type NativeRetryPolicy } from '../dsl/retry.js';
 
 /** A task attempt that did not succeed; stays inside the interpreter (never fails the workflow task). */
 export class TaskFailure extends Error {
+  /** Set when Temporal ran the retries: the attempts the activity reported. */
+  report?: AttemptReport;
   constructor(
     readonly error: TaskError,
     readonly timedOut = false,
@@ -25,6 +28,8 @@ export interface AttemptContext {
   index?: number;
   /** seconds, per attempt */
   timeout?: number;
+  /** Temporal runs this task's DSL retries with this policy (dsl/retry.ts); the interpreter otherwise. */
+  temporalRetry?: NativeRetryPolicy;
   idempotencyKey: string;
   tenant: string;
   executionId: string;
@@ -49,20 +54,29 @@ function activities(ctx: AttemptContext): CoreActivities {
   return proxyActivities<CoreActivities>({
     summary: ctx.label,
     startToCloseTimeout: `${limit + 5}s`,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+    retry: ctx.temporalRetry ?? { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
   });
 }
+
+/** The activity input flag that makes every failure retryable and reports attempts (activities/attempts.ts). */
+export const retriedFlag = (ctx: AttemptContext) => (ctx.temporalRetry ? { retried_by_temporal: true } : {});
 
 export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof TaskFailure) return err;
   if (isCancellation(err)) throw err;
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
-    if (cause instanceof TimeoutFailure) return new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true);
-    if (cause instanceof ApplicationFailure) return new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout');
+    if (cause instanceof TimeoutFailure) return withReport(new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true), cause.lastHeartbeatDetails);
+    if (cause instanceof ApplicationFailure) return withReport(new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout'), cause.details?.[0]);
     return new TaskFailure({ type: 'Error', message: cause?.message ?? err.message });
   }
   return new TaskFailure({ type: 'Error', message: err instanceof Error ? err.message : String(err) });
+}
+
+/** An activity's failure carries the attempts it reports (none when Temporal did not run retries). */
+function withReport(f: TaskFailure, carrier: unknown): TaskFailure {
+  f.report = readAttemptReport(carrier) ?? { failed: [] };
+  return f;
 }
 
 /** Runs one attempt of an action: built-ins in the workflow, everything with I/O in an activity. */
@@ -107,6 +121,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         tenant: ctx.tenant,
         ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
         ...(ctx.timeout !== undefined && input.timeout === undefined ? { timeout: ctx.timeout } : {}),
+        ...retriedFlag(ctx),
       };
       // the activity's own deadline is the HTTP timeout; Temporal's start-to-close sits just above it
       return await activities({ ...ctx, timeout: Math.max(ctx.timeout ?? 0, Number(req.timeout ?? 30)) }).httpRequest(req);
@@ -120,6 +135,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
       tenant: ctx.tenant,
       executionId: ctx.executionId,
       task: ctx.task,
+      ...retriedFlag(ctx),
     });
   } catch (err) {
     throw asTaskFailure(err);

@@ -1,10 +1,34 @@
-import { sleep } from '@temporalio/workflow';
+import { patched, sleep } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask } from '../dsl/types.js';
+import { isBuiltin, isHttpAction } from '../dsl/builtins.js';
+import { attemptsUpTo, inputVariesByAttempt, nativeRetryPolicy, readAttemptReport, type NativeRetryPolicy, type ReportedAttempt } from '../dsl/retry.js';
 import { TaskFailure } from './actions.js';
 import type { Engine } from './engine.js';
 import { runNested } from './nested.js';
 import { runAnyAction } from './pack-actions.js';
+
+/** Patch id: DSL retries that Temporal's retry policy expresses exactly run as Temporal activity retries. */
+export const TEMPORAL_RETRIES = 'closeloop.temporal-retries';
+
+/**
+ * Temporal's retry policy for this task, when it runs the DSL retry exactly: an activity-backed action
+ * (plugin call, HTTP, pack or mocked action; not an asynchronous plugin, not core.notify), a policy
+ * dsl/retry.ts can express, and an input that does not change between attempts.
+ */
+function temporalRetryFor(e: Engine, task: CompiledTask): NativeRetryPolicy | undefined {
+  const policy = nativeRetryPolicy(task.retry);
+  if (!policy || inputVariesByAttempt(task.input)) return undefined;
+  const ref = task.action!;
+  const def = e.wf.actions?.[ref];
+  if (def ? def.runner === 'plugin' && def.mode === 'async' : isBuiltin(ref) && !isHttpAction(ref)) return undefined;
+  return patched(TEMPORAL_RETRIES) ? policy : undefined;
+}
+
+/** Audits the attempts before `last` that Temporal ran (reported by the activity, or lost). */
+function recordEarlier(e: Engine, task: CompiledTask, run: number, index: number | undefined, last: number, failed: ReportedAttempt[]): void {
+  for (const a of attemptsUpTo(last - 1, failed)) e.record('task.attempt', task.name, { run, attempt: a.attempt, status: a.status, error: a.error, retried_by: 'temporal', ...(index !== undefined ? { index } : {}) });
+}
 
 /** One task run (or one item): attempts with the DSL retry policy; every attempt recorded. */
 export async function runAttempts(e: Engine, task: CompiledTask, run: number, it: { item?: unknown; index?: number; total?: number }): Promise<{ result: unknown; attempts: number }> {
@@ -13,6 +37,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
   for (let attempt = 1; ; attempt++) {
     e.ctx.system.attempt = attempt;
     const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
+    let temporalRetry: NativeRetryPolicy | undefined;
     try {
       const input = e.renderField(task, 'input', task.input ?? {}, extra);
       if (e.input.closure && it.index === undefined && e.ctx.task[task.name]) e.ctx.task[task.name]!.input = input;
@@ -28,6 +53,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
         return { result: output, attempts: attempt };
       }
+      temporalRetry = attempt === 1 ? temporalRetryFor(e, task) : undefined;
       const attemptCtx = {
         task: task.name,
         label,
@@ -42,12 +68,29 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         ...(e.input.traceId ? { traceId: e.input.traceId } : {}),
         ...(e.input.permissions ? { permissions: e.input.permissions } : {}),
         ...(e.input.strategy ? { strategy: e.input.strategy } : {}),
+        ...(temporalRetry ? { temporalRetry } : {}),
       };
-      const result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks);
+      let result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks);
+      if (temporalRetry) {
+        const report = readAttemptReport(result);
+        if (report) result = (result as { value: unknown }).value;
+        const last = report?.attempt ?? 1;
+        e.ctx.system.attempt = last;
+        recordEarlier(e, task, run, it.index, last, report?.failed ?? []);
+        e.record('task.attempt', task.name, { run, attempt: last, status: 'succeeded', ...(last > 1 ? { retried_by: 'temporal' } : {}), ...(it.index !== undefined ? { index: it.index } : {}) });
+        return { result, attempts: last };
+      }
       e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
       return { result, attempts: attempt };
     } catch (err) {
       if (!(err instanceof TaskFailure)) throw err;
+      if (err.report && temporalRetry) {
+        // Temporal ran every retry; failures raised before the activity (no report) retry below
+        const last = err.report.attempt ?? temporalRetry.maximumAttempts;
+        recordEarlier(e, task, run, it.index, last, err.report.failed);
+        e.record('task.attempt', task.name, { run, attempt: last, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(last > 1 ? { retried_by: 'temporal' } : {}), ...(it.index !== undefined ? { index: it.index } : {}) });
+        throw Object.assign(err, { attempts: last });
+      }
       e.record('task.attempt', task.name, { run, attempt, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(it.index !== undefined ? { index: it.index } : {}) });
       const retryable = err.error.type !== 'TemplateError' && retry && attempt <= retry.count && (retry.on_error === undefined || truthy(e.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
       if (!retryable) throw Object.assign(err, { attempts: attempt });
