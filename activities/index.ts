@@ -8,11 +8,11 @@ import { kvActivities, withSecrets } from './secrets.js';
 import { reviewActivities, type Endpoints } from './reviews.js';
 import type { Publisher } from './events-out.js';
 import type { PluginDef } from '../workers/config.js';
-import type { CoreActivities } from './types.js';
+import type { AuditRow, CoreActivities } from './types.js';
 import type { Client } from '@temporalio/client';
 import { EMPTY_ESCALATION, routeFor, type EscalationConfig } from '../dsl/escalation.js';
 import { notifyActivities } from './notify.js';
-import { retriedByTemporal } from './attempts.js';
+import { carryingAudit, retriedByTemporal } from './attempts.js';
 import { closureActivities } from './closure.js';
 import { incidentActivities } from './incidents.js';
 import { alertActivities } from './alerts.js';
@@ -44,14 +44,17 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
   const escalation = deps.escalation ?? (() => EMPTY_ESCALATION);
   const endpoints = deps.endpoints ?? (() => ({}));
   const { notify, pollReceipt } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
-  // everything that talks to the outside world resolves secret markers itself, and only there
+  const books = bookkeepingActivities(deps.store, deps.publish);
+  // a task's activity writes the audit rows it carries, has Temporal retry it when the DSL says so,
+  // and resolves secret markers itself (only there)
+  const task = <I extends { audit?: AuditRow[]; retried_by_temporal?: boolean; tenant?: string }, O>(fn: (input: I) => Promise<O>) => carryingAudit<I, O>(books.recordAudit, retriedByTemporal<I, O>(withSecrets<I, O>(deps.store, fn)));
   return {
-    httpRequest: retriedByTemporal(withSecrets(deps.store, httpRequest)),
-    runAction: retriedByTemporal(withSecrets(deps.store, actions.runAction)),
-    callPlugin: retriedByTemporal(withSecrets(deps.store, plugins.callPlugin)),
+    httpRequest: task(httpRequest),
+    runAction: task(actions.runAction),
+    callPlugin: task(plugins.callPlugin),
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
-    ...bookkeepingActivities(deps.store, deps.publish),
+    ...books,
     ...reviewActivities(deps.store, endpoints),
     notify: withSecrets(deps.store, notify),
     pollReceipt,

@@ -14,6 +14,8 @@ export interface HttpRequestInput {
   tenant?: string;
   /** Temporal runs the DSL retries of this task (see activities/attempts.ts). */
   retried_by_temporal?: boolean;
+  /** Audit rows this activity writes before it acts (activities/attempts.ts). */
+  audit?: AuditRow[];
 }
 
 export interface HttpResult {
@@ -33,6 +35,8 @@ export interface ActionInput {
   executionId: string;
   task: string;
   retried_by_temporal?: boolean;
+  /** Audit rows this activity writes before it acts (activities/attempts.ts). */
+  audit?: AuditRow[];
 }
 
 export type AuditKind = 'closure.started' | 'closure.check' | 'closure.remediation' | 'closure.verdict' | 'closure.supplemented' | 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'inquiry.created' | 'inquiry.responded' | 'inquiry.rejected' | 'inquiry.timed_out' | 'run.completed';
@@ -85,6 +89,8 @@ export interface PluginCallInput {
   /** Asynchronous calls: the token the plugin posts its result with, and where the run waits. */
   callback?: { token: string; executionId: string; task: string };
   retried_by_temporal?: boolean;
+  /** Audit rows this activity writes before it acts (activities/attempts.ts). */
+  audit?: AuditRow[];
 }
 
 export interface PluginPollInput {

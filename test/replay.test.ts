@@ -17,7 +17,7 @@ describe('replay: committed histories still replay on the current interpreter', 
 
   it('has histories for each construct', () => {
     // *-indexed: recorded after the closeloop.index-with-audit patch (the others keep the older path replaying)
-    expect(files.sort()).toEqual(['closure-run.json', 'closure.json', 'continue-as-new-indexed.json', 'continue-as-new.json', 'incident.json', 'inquiry-indexed.json', 'inquiry.json', 'items-and-retry-temporal-retries.json', 'items-and-retry.json', 'nested-and-shards.json', 'next-and-decision.json', 'parallel-join.json', 'sequential-indexed.json', 'sequential.json', 'unhandled-failure.json']);
+    expect(files.sort()).toEqual(['closure-run.json', 'closure.json', 'continue-as-new-indexed.json', 'continue-as-new.json', 'incident.json', 'inquiry-indexed.json', 'inquiry.json', 'items-and-retry-rides.json', 'items-and-retry-temporal-retries.json', 'items-and-retry.json', 'nested-and-shards.json', 'next-and-decision.json', 'parallel-join.json', 'sequential-indexed.json', 'sequential-rides.json', 'sequential.json', 'unhandled-failure.json']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
@@ -30,6 +30,12 @@ describe('replay: committed histories still replay on the current interpreter', 
     expect(count('items-and-retry-temporal-retries.json', 'timerStartedEventAttributes')).toBe(0);
     const attempts = load('items-and-retry-temporal-retries.json').events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes.attempt);
     expect(attempts).toEqual([2, 2, 2, 2, 1]);
+  });
+
+  it('audit rows that ride on task activities leave no local activity per task (items-and-retry, recorded after closeloop.audit-rides)', () => {
+    const markers = (f: string) => load(f).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+    expect(markers('items-and-retry-temporal-retries.json')).toBe(4);
+    expect(markers('items-and-retry-rides.json')).toBe(2); // the run's start and end bookkeeping
   });
 
   it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {

@@ -2,7 +2,8 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, pr
 import { reconcile } from '../dsl/reconcile.js';
 import { isHttpAction } from '../dsl/builtins.js';
 import { deniedMessage, hostOf, permits } from '../dsl/permissions.js';
-import type { CoreActivities, HttpRequestInput } from '../activities/types.js';
+import type { AuditRow, CoreActivities, HttpRequestInput } from '../activities/types.js';
+import { detailsSayWritten } from '../dsl/audit-rides.js';
 import type { TaskError } from './summary.js';
 import { readAttemptReport, type AttemptReport, type NativeRetryPolicy } from '../dsl/retry.js';
 
@@ -10,6 +11,8 @@ import { readAttemptReport, type AttemptReport, type NativeRetryPolicy } from '.
 export class TaskFailure extends Error {
   /** Set when Temporal ran the retries: the attempts the activity reported. */
   report?: AttemptReport;
+  /** The activity wrote the audit rows it carried. */
+  auditWritten?: boolean;
   constructor(
     readonly error: TaskError,
     readonly timedOut = false,
@@ -30,6 +33,8 @@ export interface AttemptContext {
   timeout?: number;
   /** Temporal runs this task's DSL retries with this policy (dsl/retry.ts); the interpreter otherwise. */
   temporalRetry?: NativeRetryPolicy;
+  /** The run's pending audit rows, written by the activity before it acts. */
+  audit?: AuditRow[];
   idempotencyKey: string;
   tenant: string;
   executionId: string;
@@ -58,8 +63,8 @@ function activities(ctx: AttemptContext): CoreActivities {
   });
 }
 
-/** The activity input flag that makes every failure retryable and reports attempts (activities/attempts.ts). */
-export const retriedFlag = (ctx: AttemptContext) => (ctx.temporalRetry ? { retried_by_temporal: true } : {});
+/** What a task activity's input carries besides the call (activities/attempts.ts): Temporal-run retries, audit rows to write. */
+export const taskExtras = (ctx: AttemptContext) => ({ ...(ctx.temporalRetry ? { retried_by_temporal: true } : {}), ...(ctx.audit?.length ? { audit: ctx.audit } : {}) });
 
 export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof TaskFailure) return err;
@@ -67,7 +72,11 @@ export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof TimeoutFailure) return withReport(new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true), cause.lastHeartbeatDetails);
-    if (cause instanceof ApplicationFailure) return withReport(new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout'), cause.details?.[0]);
+    if (cause instanceof ApplicationFailure) {
+      const f = withReport(new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout'), cause.details?.[0]);
+      if (detailsSayWritten(cause.details?.[0])) f.auditWritten = true;
+      return f;
+    }
     return new TaskFailure({ type: 'Error', message: cause?.message ?? err.message });
   }
   return new TaskFailure({ type: 'Error', message: err instanceof Error ? err.message : String(err) });
@@ -121,7 +130,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         tenant: ctx.tenant,
         ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
         ...(ctx.timeout !== undefined && input.timeout === undefined ? { timeout: ctx.timeout } : {}),
-        ...retriedFlag(ctx),
+        ...taskExtras(ctx),
       };
       // the activity's own deadline is the HTTP timeout; Temporal's start-to-close sits just above it
       return await activities({ ...ctx, timeout: Math.max(ctx.timeout ?? 0, Number(req.timeout ?? 30)) }).httpRequest(req);
@@ -135,7 +144,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
       tenant: ctx.tenant,
       executionId: ctx.executionId,
       task: ctx.task,
-      ...retriedFlag(ctx),
+      ...taskExtras(ctx),
     });
   } catch (err) {
     throw asTaskFailure(err);

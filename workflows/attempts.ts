@@ -4,6 +4,8 @@ import type { CompiledTask } from '../dsl/types.js';
 import { isBuiltin, isHttpAction } from '../dsl/builtins.js';
 import { attemptsUpTo, inputVariesByAttempt, nativeRetryPolicy, readAttemptReport, type NativeRetryPolicy, type ReportedAttempt } from '../dsl/retry.js';
 import { TaskFailure } from './actions.js';
+import { unwrapWritten } from '../dsl/audit-rides.js';
+import type { AuditRow } from '../activities/types.js';
 import type { Engine } from './engine.js';
 import { runNested } from './nested.js';
 import { runAnyAction } from './pack-actions.js';
@@ -18,11 +20,15 @@ export const TEMPORAL_RETRIES = 'closeloop.temporal-retries';
  */
 function temporalRetryFor(e: Engine, task: CompiledTask): NativeRetryPolicy | undefined {
   const policy = nativeRetryPolicy(task.retry);
-  if (!policy || inputVariesByAttempt(task.input)) return undefined;
+  if (!policy || inputVariesByAttempt(task.input) || !oneActivity(e, task)) return undefined;
+  return patched(TEMPORAL_RETRIES) ? policy : undefined;
+}
+
+/** The action is one activity call whose result is the task's result (an HTTP call, a pack action, a synchronous plugin call, a mocked action). */
+function oneActivity(e: Engine, task: CompiledTask): boolean {
   const ref = task.action!;
   const def = e.wf.actions?.[ref];
-  if (def ? def.runner === 'plugin' && def.mode === 'async' : isBuiltin(ref) && !isHttpAction(ref)) return undefined;
-  return patched(TEMPORAL_RETRIES) ? policy : undefined;
+  return def ? !(def.runner === 'plugin' && def.mode === 'async') : !isBuiltin(ref) || isHttpAction(ref);
 }
 
 /** Audits the attempts before `last` that Temporal ran (reported by the activity, or lost). */
@@ -38,6 +44,9 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
     e.ctx.system.attempt = attempt;
     const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
     let temporalRetry: NativeRetryPolicy | undefined;
+    // the run's pending audit rows ride on this attempt's activity; unless it says it wrote them, they go back
+    let carried: AuditRow[] = [];
+    let written = false;
     try {
       const input = e.renderField(task, 'input', task.input ?? {}, extra);
       if (e.input.closure && it.index === undefined && e.ctx.task[task.name]) e.ctx.task[task.name]!.input = input;
@@ -54,6 +63,7 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         return { result: output, attempts: attempt };
       }
       temporalRetry = attempt === 1 ? temporalRetryFor(e, task) : undefined;
+      carried = oneActivity(e, task) ? e.takeAudit() : [];
       const attemptCtx = {
         task: task.name,
         label,
@@ -69,8 +79,14 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         ...(e.input.permissions ? { permissions: e.input.permissions } : {}),
         ...(e.input.strategy ? { strategy: e.input.strategy } : {}),
         ...(temporalRetry ? { temporalRetry } : {}),
+        ...(carried.length ? { audit: carried } : {}),
       };
       let result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks);
+      const envelope = carried.length ? unwrapWritten(result) : undefined;
+      if (envelope) {
+        written = true;
+        result = envelope.value;
+      }
       if (temporalRetry) {
         const report = readAttemptReport(result);
         if (report) result = (result as { value: unknown }).value;
@@ -83,6 +99,8 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
       return { result, attempts: attempt };
     } catch (err) {
+      if (!(err instanceof TaskFailure && err.auditWritten)) e.returnAudit(carried, task.name);
+      written = true; // written by the activity, or handed back above: nothing left for `finally`
       if (!(err instanceof TaskFailure)) throw err;
       if (err.report && temporalRetry) {
         // Temporal ran every retry; failures raised before the activity (no report) retry below
@@ -97,6 +115,8 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
       const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
       if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry.count} in ${delay}s` });
+    } finally {
+      if (!written) e.returnAudit(carried, task.name);
     }
   }
 }

@@ -42,6 +42,7 @@ export async function runClosure(engine: Engine, input: TaskflowInput, status: R
     ...(input.workflow.actions ? { actions: input.workflow.actions } : {}),
     ...(input.workflow.pack_config ? { pack_config: input.workflow.pack_config } : {}),
   };
+  if (engine.rides) await engine.drainAudit('closure'); // the run's last rows are written before a closure that may take hours
   upsertSearchAttributes([{ key: SA.status, value: status }, { key: SA.closure, value: 'validating' }]);
   setCurrentDetails(`closure validation (${rule.id}): waiting for the verdict of ${closureWorkflowId(id)}`);
   const child = await startChild(CLOSURE, {

@@ -1,4 +1,5 @@
-import { condition, isCancellation, patched, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { MAX_CARRIED_BYTES, MAX_CARRIED_ROWS } from '../dsl/audit-rides.js';
 import { ExpressionError, renderDeep, truthy, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { AuditRow, CoreActivities, RunIndexRow } from '../activities/types.js';
@@ -23,6 +24,8 @@ export interface Outcome {
 }
 
 const ROOT = '';
+/** Patch id: audit rows ride on the next task activity instead of a local activity per task (docs/decisions.md). */
+export const AUDIT_RIDES = 'closeloop.audit-rides';
 /** Patch id: a `join: all` whose other upstream tasks can no longer fire runs once its group is idle (dsl.md "Joins"). */
 export const JOINS_SETTLE = 'closeloop.joins-settle';
 const AUDIT_BATCH = 100;
@@ -83,6 +86,46 @@ export class Engine {
 
   record(kind: AuditRow['kind'], task: string | null, detail: Record<string, unknown>): void {
     this.audit.push({ execution_id: this.executionId, tenant: this.input.tenant, seq: ++this.seq, kind, task, detail, at: new Date().toISOString() });
+    if (this.rides) this.flushSoon();
+  }
+
+  /** Runs recorded since `closeloop.audit-rides` hand their rows to the next task activity. */
+  readonly rides = patched(AUDIT_RIDES);
+  private flushQueued = false;
+  /**
+   * Writes the buffered rows at the end of this activation, unless a task activity scheduled in it
+   * took them. The SDK evaluates a condition once when it is made, then again only after everything
+   * else the activation started has run: the condition says "not yet" the first time, "now" the next.
+   */
+  private flushSoon(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    let asked = false;
+    const later = () => asked || !(asked = true);
+    // in a cancelled scope the condition rejects: the rows then wait for the run's final write
+    condition(later).then(
+      () => {
+        this.flushQueued = false;
+        // with nothing running the run is ending, continuing as new or starting its closure: each drains first
+        if (this.busy()) this.flushAudit(this.audit[this.audit.length - 1]?.task ?? 'run');
+      },
+      () => {
+        this.flushQueued = false;
+      },
+    );
+  }
+
+  /** The buffered rows for a task activity to carry (none when they are too many or too large to ride). */
+  takeAudit(): AuditRow[] {
+    if (!this.rides || !this.audit.length || this.audit.length > MAX_CARRIED_ROWS) return [];
+    // published values are the only rows that can be large
+    if (this.audit.some((r) => r.kind === 'var.set') && JSON.stringify(this.audit).length > MAX_CARRIED_BYTES) return [];
+    return this.audit.splice(0);
+  }
+
+  /** Rows an activity carried but did not confirm writing: the workflow writes them now (idempotent on seq). */
+  returnAudit(rows: AuditRow[], task: string): void {
+    if (rows.length) this.auditWrites.push(this.writeAudit(task, rows));
   }
 
   private readonly auditWrites: Promise<void>[] = [];
@@ -95,7 +138,12 @@ export class Engine {
    */
   flushAudit(task: string): void {
     const rows = this.audit.splice(0);
-    if (rows.length) this.auditWrites.push(auditStore(task).recordAudit(rows));
+    if (rows.length) this.auditWrites.push(this.writeAudit(task, rows));
+  }
+
+  /** Since `closeloop.audit-rides` an audit write is never cancelled with the tasks that recorded it (cancel_running). */
+  private writeAudit(task: string, rows: AuditRow[]): Promise<void> {
+    return this.rides ? CancellationScope.nonCancellable(() => auditStore(task).recordAudit(rows)) : auditStore(task).recordAudit(rows);
   }
 
   /** Writes the buffered audit rows and the runs-index row in one local activity (no activity round trip). */
@@ -227,7 +275,8 @@ export class Engine {
     const fired = this.transitions(task, outcome);
     this.record('task.completed', name, { run: summary.runs, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
     // inline tasks (no activity, no timer) share one audit write; anything that took time is written at once
-    if (Date.now() > startedMs || this.audit.length >= AUDIT_BATCH) this.flushAudit(name);
+    // (since closeloop.audit-rides the rows go with the next task activity, or at the end of this activation)
+    if (!this.rides && (Date.now() > startedMs || this.audit.length >= AUDIT_BATCH)) this.flushAudit(name);
     const isFailure = outcome.status === 'failed' || outcome.status === 'timed_out';
     if (isFailure && fired.length === 0) this.failGroup(task, outcome.error ?? { type: 'Error', message: `task '${name}' ${outcome.status}` });
     for (const f of fired) {

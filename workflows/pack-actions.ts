@@ -2,7 +2,7 @@ import { condition, proxyActivities, setCurrentDetails, uuid4 } from '@temporali
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import type { ActionDef } from '../dsl/actions.js';
 import type { CoreActivities } from '../activities/types.js';
-import { TaskFailure, asTaskFailure, requirePermission, retriedFlag, runAttempt, type AttemptContext } from './actions.js';
+import { TaskFailure, asTaskFailure, requirePermission, taskExtras, runAttempt, type AttemptContext } from './actions.js';
 
 /** Results posted to `POST /v1/callbacks/{token}`, delivered to the run as the `callback` signal. */
 export type CallbackBox = Map<string, unknown>;
@@ -22,7 +22,7 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
   requirePermission(ctx, `plugin:${def.plugin}`);
   const limit = ctx.timeout ?? def.timeout ?? 30;
   const acts = proxyActivities<CoreActivities>({ summary: ctx.label, startToCloseTimeout: `${limit + 5}s`, retry: ctx.temporalRetry ?? { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 } });
-  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, timeout: limit, ...(ctx.traceId ? { traceId: ctx.traceId } : {}), ...retriedFlag(ctx) };
+  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, timeout: limit, ...(ctx.traceId ? { traceId: ctx.traceId } : {}), ...taskExtras(ctx) };
   try {
     if (def.mode !== 'async') return await acts.callPlugin(call);
     // asynchronous: the plugin answers 202 now and posts the result to our callback URL later
