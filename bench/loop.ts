@@ -10,7 +10,7 @@ import { validateWorkflow } from '../dsl/index.js';
 import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
-import { limitWorkflowStacks } from '../workers/worker.js';
+import { bundleOptions, limitWorkflowStacks } from '../workers/worker.js';
 import type { RunSummary } from '../workflows/summary.js';
 
 limitWorkflowStacks();
@@ -26,7 +26,7 @@ async function main() {
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: server.address });
   const taskQueue = `bench-loop-${randomUUID()}`;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'bench', 'workflows.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+  const workflowBundle = await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'bench', 'workflows.ts')));
   const worker = await Worker.create({ connection: native, taskQueue, workflowBundle, activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }) });
   const v = validateWorkflow(`ref: bench.loop\nversion: 1.0.0\nvars: { n: 0 }\nlimits: { max_task_runs: ${ITERATIONS + 10} }\ntasks:\n  - name: start\n    action: core.noop\n    on_success: poll\n  - name: poll\n    action: bench.work\n    input: { n: "{{ vars.n }}" }\n    next:\n      - when: "{{ vars.n < ${ITERATIONS - 1} }}"\n        publish: [ { n: "{{ vars.n + 1 }}" } ]\n        do: poll\n`, { isKnownAction: (r) => r === 'bench.work' });
   if (!v.workflow) throw new Error(JSON.stringify(v.diagnostics));

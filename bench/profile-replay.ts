@@ -10,13 +10,13 @@ import { validateWorkflow } from '../dsl/index.js';
 import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
-import { limitWorkflowStacks } from '../workers/worker.js';
+import { bundleOptions, limitWorkflowStacks } from '../workers/worker.js';
 import { replayHistory } from '../workers/replay.js';
 
 limitWorkflowStacks(); // as the product's worker runs
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const file = join(PROJECT_ROOT, 'bench', 'results', 'replay-1000.json');
-const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+const workflowBundle = await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'workflows', 'index.ts')));
 if (!existsSync(file)) {
   const server = await startDevServer({ cli: findTemporalCli(), port: 17533, uiPort: 18533, quiet: true, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000'] });
   const store = await openStore({ pgliteDir: 'memory://' });

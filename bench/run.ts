@@ -11,7 +11,7 @@ import { validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
 import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
-import { limitWorkflowStacks } from '../workers/worker.js';
+import { bundleOptions, limitWorkflowStacks } from '../workers/worker.js';
 import { replayHistory } from '../workers/replay.js';
 
 limitWorkflowStacks(); // as the product's worker runs
@@ -43,7 +43,7 @@ async function main() {
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: server.address });
   const taskQueue = `bench-${randomUUID()}`;
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'bench', 'workflows.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } });
+  const workflowBundle = await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'bench', 'workflows.ts')));
   const worker = await Worker.create({ connection: native, taskQueue, workflowBundle, activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }), maxConcurrentActivityTaskExecutions: 200 });
   const rssBefore = process.memoryUsage().rss;
   const time = async (fn: () => Promise<unknown>) => {

@@ -8,7 +8,7 @@ import { openStore, migrate } from '../store/db.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { findTemporalCli } from '../workers/temporal-cli.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
-import { WORKFLOWS_PATH } from '../workers/worker.js';
+import { WORKFLOWS_PATH, bundleOptions } from '../workers/worker.js';
 import { TEST_DATABASE_URL } from './database-url.js';
 
 declare module 'vitest' {
@@ -36,7 +36,7 @@ export async function setup(project: TestProject): Promise<void> {
         extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200', '--log-level', 'error'],
       },
     }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error } }),
+    bundleWorkflowCode(bundleOptions(WORKFLOWS_PATH)),
   ]);
   env = started;
   const dir = join(PROJECT_ROOT, 'test', '.tmp');

@@ -1,4 +1,4 @@
-import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type BundleOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createServer } from 'node:net';
 import v8 from 'node:v8';
 import { join } from 'node:path';
@@ -8,6 +8,26 @@ import { PROJECT_ROOT } from './settings.js';
 import { OTEL_WORKFLOW_INTERCEPTORS, type Tracing } from './tracing.js';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
+
+type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
+/**
+ * The SDK compiles workflow TypeScript to ES2017, which turns every object spread into a helper
+ * call (a tenth of the interpreter's time per activation). Node 20 runs ES2022 natively; the code,
+ * and so its commands, are the same.
+ */
+function es2022(config: WebpackConfig): WebpackConfig {
+  for (const rule of config.module?.rules ?? []) {
+    const use = rule && typeof rule === 'object' && 'use' in rule ? rule.use : undefined;
+    const options = use && typeof use === 'object' && !Array.isArray(use) && 'options' in use ? (use.options as { jsc?: { target?: string } } | undefined) : undefined;
+    if (options?.jsc?.target) options.jsc.target = 'es2022';
+  }
+  return config;
+}
+
+/** How every workflow bundle is built (the worker, the tests, the CLI, the benchmarks). */
+export function bundleOptions(workflowsPath: string, extra: Partial<BundleOptions> = {}): BundleOptions {
+  return { workflowsPath, webpackConfigHook: es2022, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error }, ...extra };
+}
 
 let stacksDecided = false;
 /**
@@ -28,11 +48,7 @@ export function workflowBundle(opts: { tracing?: boolean } = {}): Promise<Workfl
   const tracing = opts.tracing ?? false;
   let b = bundles.get(tracing);
   if (!b) {
-    b = bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      ...(tracing ? { workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}),
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-    });
+    b = bundleWorkflowCode(bundleOptions(WORKFLOWS_PATH, tracing ? { workflowInterceptorModules: [OTEL_WORKFLOW_INTERCEPTORS] } : {}));
     bundles.set(tracing, b);
   }
   return b;
