@@ -28,7 +28,10 @@ export function nativeRetryPolicy(retry: RetrySpec | undefined): NativeRetryPoli
   return { initialInterval: `${retry.delay}s`, backoffCoefficient: coefficient, maximumInterval: `${Math.max(cap, retry.delay)}s`, maximumAttempts: retry.count + 1 };
 }
 
-/** Inputs that read `system.*` are rendered again for each attempt (attempt number, timestamp), so the interpreter runs those retries. */
+/**
+ * Inputs that read `system.*` are rendered again for each attempt (attempt number, timestamp), so the
+ * interpreter runs those retries. Deliberately coarse: any mention of `system` counts.
+ */
 export function inputVariesByAttempt(input: unknown): boolean {
   return input !== undefined && JSON.stringify(input).includes('system');
 }

@@ -31,8 +31,8 @@ const count = (events: string[], type: string) => events.filter((e) => e === typ
 
 describe('DSL retries that Temporal runs (constant or exponential backoff, no on_error)', () => {
   it('an HTTP task failing twice then answering is one activity in history, three audited attempts', async () => {
-    let calls = 0;
-    const target = await startHttpTarget(() => (++calls <= 2 ? { status: 503, body: { error: 'busy' } } : { status: 200, body: { ok: 'third time' } }));
+    const at: number[] = [];
+    const target = await startHttpTarget(() => (at.push(Date.now()) <= 2 ? { status: 503, body: { error: 'busy' } } : { status: 200, body: { ok: 'third time' } }));
     try {
       const r = await run(`
 ref: t.native
@@ -45,7 +45,7 @@ tasks:
 `);
       expect(r.summary.status).toBe('succeeded');
       expect(r.summary.tasks[0]).toMatchObject({ name: 'call', status: 'succeeded', attempts: 3 });
-      expect(calls).toBe(3);
+      expect(at).toHaveLength(3);
       // Temporal retried the activity: one scheduled, one started (the last attempt), no timers
       expect(count(r.events, 'activityTaskScheduledEventAttributes')).toBe(1);
       expect(r.started).toEqual([3]);
@@ -57,7 +57,9 @@ tasks:
       ]);
       expect(r.attempts[0]!.error).toMatchObject({ type: 'HttpStatusError' });
       expect(String((r.attempts[0]!.error as { message: string }).message)).toContain('503');
-      // exponential from 1 s: the calls were at least 1 s then 2 s apart
+      // exponential from 1 s: Temporal waited at least 1 s, then at least 2 s, between the calls
+      expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(900);
+      expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1800);
       const idem = new Set(target.received.map((x) => x.headers['idempotency-key']));
       expect(idem.size).toBe(1);
     } finally {

@@ -20,7 +20,7 @@ import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared.js';
 class ReplayWorker extends Worker {
   protected static override async createWorkflowCreator(bundle: WorkflowBundleWithSourceMapAndFilename, options: CompiledWorkerOptions, logger: Logger): Promise<WorkflowCreator> {
     // marks the hooks as set so the SDK does not set them (a replay process runs no live workflow)
-    if (!globalHandlers.installed) globalHandlers.installed = true;
+    globalHandlers.installed = true;
     return super.createWorkflowCreator(bundle, { ...options, isolateExecutionTimeoutMs: undefined as unknown as number }, logger);
   }
 }

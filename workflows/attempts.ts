@@ -13,22 +13,25 @@ import { runAnyAction } from './pack-actions.js';
 /** Patch id: DSL retries that Temporal's retry policy expresses exactly run as Temporal activity retries. */
 export const TEMPORAL_RETRIES = 'closeloop.temporal-retries';
 
-/**
- * Temporal's retry policy for this task, when it runs the DSL retry exactly: an activity-backed action
- * (plugin call, HTTP, pack or mocked action; not an asynchronous plugin, not core.notify), a policy
- * dsl/retry.ts can express, and an input that does not change between attempts.
- */
-function temporalRetryFor(e: Engine, task: CompiledTask): NativeRetryPolicy | undefined {
-  const policy = nativeRetryPolicy(task.retry);
-  if (!policy || inputVariesByAttempt(task.input) || !oneActivity(e, task)) return undefined;
-  return patched(TEMPORAL_RETRIES) ? policy : undefined;
+interface TaskPlan {
+  /** The action is one activity call whose result is the task's result (an HTTP call, a pack action, a synchronous plugin call, a mocked action). */
+  oneActivity: boolean;
+  /** Temporal's retry policy, when it runs the DSL retry exactly: one activity, a policy dsl/retry.ts can express, an input that does not change between attempts. */
+  policy?: NativeRetryPolicy;
 }
-
-/** The action is one activity call whose result is the task's result (an HTTP call, a pack action, a synchronous plugin call, a mocked action). */
-function oneActivity(e: Engine, task: CompiledTask): boolean {
-  const ref = task.action!;
-  const def = e.wf.actions?.[ref];
-  return def ? !(def.runner === 'plugin' && def.mode === 'async') : !isBuiltin(ref) || isHttpAction(ref);
+// what depends only on the compiled task is worked out once per task, not once per item and attempt
+const plans = new WeakMap<CompiledTask, TaskPlan>();
+function planOf(e: Engine, task: CompiledTask): TaskPlan {
+  let plan = plans.get(task);
+  if (!plan) {
+    const ref = task.action!;
+    const def = e.wf.actions?.[ref];
+    const oneActivity = def ? !(def.runner === 'plugin' && def.mode === 'async') : !isBuiltin(ref) || isHttpAction(ref);
+    const policy = oneActivity && !inputVariesByAttempt(task.input) ? nativeRetryPolicy(task.retry) : undefined;
+    plan = { oneActivity, ...(policy ? { policy } : {}) };
+    plans.set(task, plan);
+  }
+  return plan;
 }
 
 /** Audits the attempts before `last` that Temporal ran (reported by the activity, or lost). */
@@ -62,8 +65,9 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
         return { result: output, attempts: attempt };
       }
-      temporalRetry = attempt === 1 ? temporalRetryFor(e, task) : undefined;
-      carried = oneActivity(e, task) ? e.takeAudit() : [];
+      const plan = planOf(e, task);
+      temporalRetry = attempt === 1 && plan.policy && patched(TEMPORAL_RETRIES) ? plan.policy : undefined;
+      carried = plan.oneActivity ? e.takeAudit() : [];
       const attemptCtx = {
         task: task.name,
         label,
