@@ -49,7 +49,6 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
     let temporalRetry: NativeRetryPolicy | undefined;
     // the run's pending audit rows ride on this attempt's activity; unless it says it wrote them, they go back
     let carried: AuditRow[] = [];
-    let written = false;
     try {
       const input = e.renderField(task, 'input', task.input ?? {}, extra);
       if (e.input.closure && it.index === undefined && e.ctx.task[task.name]) e.ctx.task[task.name]!.input = input;
@@ -87,10 +86,9 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       };
       let result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks);
       const envelope = carried.length ? unwrapWritten(result) : undefined;
-      if (envelope) {
-        written = true;
-        result = envelope.value;
-      }
+      if (envelope) result = envelope.value;
+      else e.returnAudit(carried, task.name);
+      carried = []; // handed over: written by the activity, or back to the workflow
       if (temporalRetry) {
         const report = readAttemptReport(result);
         if (report) result = (result as { value: unknown }).value;
@@ -104,7 +102,6 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       return { result, attempts: attempt };
     } catch (err) {
       if (!(err instanceof TaskFailure && err.auditWritten)) e.returnAudit(carried, task.name);
-      written = true; // written by the activity, or handed back above: nothing left for `finally`
       if (!(err instanceof TaskFailure)) throw err;
       if (err.report && temporalRetry) {
         // Temporal ran every retry; failures raised before the activity (no report) retry below
@@ -119,8 +116,6 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
       const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
       if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry.count} in ${delay}s` });
-    } finally {
-      if (!written) e.returnAudit(carried, task.name);
     }
   }
 }

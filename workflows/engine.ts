@@ -123,7 +123,7 @@ export class Engine {
     return this.audit.splice(0);
   }
 
-  /** Rows an activity carried but did not confirm writing: the workflow writes them now (idempotent on seq). */
+  /** Writes rows now without waiting (idempotent on seq): rows an activity carried but did not confirm writing, or the buffer `flushAudit` sends. */
   returnAudit(rows: AuditRow[], task: string): void {
     if (rows.length) this.auditWrites.push(this.writeAudit(task, rows));
   }
@@ -137,8 +137,7 @@ export class Engine {
    * (one activation per task instead of two). `drainAudit` waits for every write.
    */
   flushAudit(task: string): void {
-    const rows = this.audit.splice(0);
-    if (rows.length) this.auditWrites.push(this.writeAudit(task, rows));
+    this.returnAudit(this.audit.splice(0), task);
   }
 
   /** Since `closeloop.audit-rides` an audit write is never cancelled with the tasks that recorded it (cancel_running). */
