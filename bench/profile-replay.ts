@@ -1,9 +1,10 @@
-// Profiles replay of a 1,000-task history: npx tsx bench/profile-replay.ts (writes bench/results/replay-1000.json once).
+// Profiles replay of a 1,000-task history: npx tsx bench/profile-replay.ts (writes bench/results/replay-1000.json once);
+// --compare-walks alternates the replayer with and without the SDK's payload walks (workers/replay.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { validateWorkflow } from '../dsl/index.js';
@@ -31,9 +32,18 @@ if (!existsSync(file)) {
   writeFileSync(file, historyToJSON(await client.workflow.getHandle(id).fetchHistory()));
   await server.stop();
 }
-const history = JSON.parse(readFileSync(file, 'utf8'));
-for (let i = 0; i < Number(process.env.REPEAT ?? 3); i++) {
+const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+const replay = async (payloadWalks: boolean) => {
   const t0 = performance.now();
-  await replayHistory({ workflowBundle }, history, 'x');
-  console.log(`replay of ${history.events.length} events: ${Math.round(performance.now() - t0)} ms`);
+  await replayHistory({ workflowBundle }, history, 'x', { payloadWalks });
+  return Math.round(performance.now() - t0);
+};
+if (process.argv.includes('--compare-walks')) {
+  // the replayer as shipped against the same replayer with the SDK's payload walks kept, alternating
+  const ms: Record<'skipped' | 'kept', number[]> = { skipped: [], kept: [] };
+  for (let i = 0; i < Number(process.env.REPEAT ?? 8); i++) for (const walks of i % 2 ? [false, true] : [true, false]) ms[walks ? 'kept' : 'skipped'].push(await replay(walks));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  console.log(`replay of ${history.events?.length} events, median of ${ms.kept.length}: ${median(ms.skipped)} ms with the payload walks skipped, ${median(ms.kept)} ms with them kept`, ms);
+} else {
+  for (let i = 0; i < Number(process.env.REPEAT ?? 3); i++) console.log(`replay of ${history.events?.length} events: ${await replay(false)} ms`);
 }

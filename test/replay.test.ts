@@ -38,11 +38,11 @@ describe('replay: committed histories still replay on the current interpreter', 
     expect(markers('items-and-retry-rides.json')).toBe(2); // the run's start and end bookkeeping
   });
 
-  it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {
+  it.each([false, true])('an altered history (a different activity where runAction was scheduled) fails replay (SDK payload walks kept: %s)', async (payloadWalks) => {
     const history = load('items-and-retry.json');
     const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
     expect(scheduled).toBeDefined();
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
-    await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered')).rejects.toThrow(DeterminismViolationError);
+    await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered', { payloadWalks })).rejects.toThrow(DeterminismViolationError);
   });
 });

@@ -22,10 +22,12 @@ const Completion = proto.coresdk.workflow_completion.WorkflowActivationCompletio
  *   `__stack_trace` query (the Web UI's "Stack Trace" tab) of a live run;
  * - three payload walks per activation (external-storage references in, codec decode in, codec
  *   encode out) that leave every payload as it is when no codec and no external storage is set,
- *   as for every Closeloop worker: 15–20% of a 1,000-task replay.
+ *   as for every Closeloop worker (what that saves: `npx tsx bench/profile-replay.ts --compare-walks`).
  * Determinism is checked exactly as before: same sandbox, same bundle, same commands.
  */
 class ReplayWorker extends Worker {
+  protected readonly skipsPayloadWalks: boolean = true;
+
   protected static override async createWorkflowCreator(bundle: WorkflowBundleWithSourceMapAndFilename, options: CompiledWorkerOptions, logger: Logger): Promise<WorkflowCreator> {
     // marks the hooks as set so the SDK does not set them (a replay process runs no live workflow)
     globalHandlers.installed = true;
@@ -36,7 +38,7 @@ class ReplayWorker extends Worker {
     const [workflow, { activation, synthetic }] = args;
     const { payloadCodecs, externalStorage } = this.options.loadedDataConverter;
     // the first activation (which creates the workflow), evictions and anything with codecs take the SDK's path
-    if (!workflow || synthetic || payloadCodecs.length > 0 || externalStorage || !activation.jobs.length || activation.jobs.some((j) => j.removeFromCache)) return super.handleActivation(...args);
+    if (!this.skipsPayloadWalks || !workflow || synthetic || payloadCodecs.length > 0 || externalStorage || !activation.jobs.length || activation.jobs.some((j) => j.removeFromCache)) return super.handleActivation(...args);
     let fatal = false;
     try {
       const completion = Completion.encodeDelimited(Completion.fromObject(await workflow.workflow.activate(activation))).finish();
@@ -54,7 +56,12 @@ class ReplayWorker extends Worker {
   }
 }
 
+/** The same replayer with the SDK's payload walks kept: only to measure what skipping them saves. */
+class ReplayWorkerWithWalks extends ReplayWorker {
+  protected override readonly skipsPayloadWalks: boolean = false;
+}
+
 /** Replays one history; throws DeterminismViolationError (or ReplayError) as Worker.runReplayHistory does. */
-export function replayHistory(options: ReplayWorkerOptions, history: History | unknown, workflowId?: string): Promise<void> {
-  return ReplayWorker.runReplayHistory(options, history as History, workflowId);
+export function replayHistory(options: ReplayWorkerOptions, history: History | unknown, workflowId?: string, opts: { payloadWalks?: boolean } = {}): Promise<void> {
+  return (opts.payloadWalks ? ReplayWorkerWithWalks : ReplayWorker).runReplayHistory(options, history as History, workflowId);
 }
