@@ -5,7 +5,14 @@ import { builtinModules } from 'node:module';
 // Workflow code must be deterministic and dsl/ pure: no Node built-ins, no I/O modules there.
 const forbidden = [
   ...builtinModules.flatMap((m) => [m, `node:${m}`]),
-  'postgres', 'drizzle-orm', 'drizzle-orm/*', '@electric-sql/pglite', 'express', '@temporalio/client', '@temporalio/worker', '@temporalio/activity',
+  'postgres',
+  'drizzle-orm',
+  'drizzle-orm/*',
+  '@electric-sql/pglite',
+  'express',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/activity',
 ];
 
 export default tseslint.config(
@@ -14,7 +21,9 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', performance: 'readonly', fetch: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', performance: 'readonly', fetch: 'readonly', setTimeout: 'readonly' },
+    },
   },
   {
     rules: {
@@ -31,14 +40,32 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { paths: forbidden.filter((m) => !m.includes('*')), patterns: forbidden.filter((m) => m.includes('*')) }],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch', 'require'],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Function']", message: 'no code generation from strings' }, { selector: "CallExpression[callee.name='eval']", message: 'no eval' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Function']", message: 'no code generation from strings' },
+        { selector: "CallExpression[callee.name='eval']", message: 'no eval' },
+      ],
     },
   },
   {
     // the workflow bundle must not pull ajv (it generates code); dsl modules that use it stay out of workflows/
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: forbidden.filter((m) => !m.includes('*')), patterns: [...forbidden.filter((m) => m.includes('*')), '../dsl/index.js', '../dsl/validate.js', '../dsl/ajv.js', '../dsl/parameters.js', 'ajv', 'ajv/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbidden.filter((m) => !m.includes('*')),
+          patterns: [
+            ...forbidden.filter((m) => m.includes('*')),
+            '../dsl/index.js',
+            '../dsl/validate.js',
+            '../dsl/ajv.js',
+            '../dsl/parameters.js',
+            'ajv',
+            'ajv/*',
+          ],
+        },
+      ],
     },
   },
 );

@@ -15,18 +15,42 @@ async function measure(store: Store): Promise<Map<string, Partial<Record<AlertMe
     out.set(tenant, m);
   };
   // closures in a row, newest first, that failed (a verified closure ends the streak)
-  for (const r of await rowsOf<{ tenant: string; n: string }>(store, sql`
+  for (const r of await rowsOf<{ tenant: string; n: string }>(
+    store,
+    sql`
     SELECT tenant, count(*) AS n FROM (
       SELECT tenant, verdict, row_number() OVER (PARTITION BY tenant ORDER BY verdict_at DESC) AS pos,
              min(CASE WHEN verdict IN ('closed', 'remediated') THEN 1 END) OVER (PARTITION BY tenant ORDER BY verdict_at DESC ROWS UNBOUNDED PRECEDING) AS ok_seen
       FROM closures WHERE verdict <> 'pending_supplement') c
-    WHERE verdict = 'failed' AND ok_seen IS NULL GROUP BY tenant`)) put(r.tenant, 'consecutive_closure_failures', r.n);
-  for (const r of await rowsOf<{ tenant: string; v: number | null }>(store, sql`SELECT tenant, max(remediation_seconds) AS v FROM closures WHERE verdict_at > ${WINDOW} GROUP BY tenant`)) put(r.tenant, 'remediation_seconds_max', r.v);
+    WHERE verdict = 'failed' AND ok_seen IS NULL GROUP BY tenant`,
+  ))
+    put(r.tenant, 'consecutive_closure_failures', r.n);
+  for (const r of await rowsOf<{ tenant: string; v: number | null }>(
+    store,
+    sql`SELECT tenant, max(remediation_seconds) AS v FROM closures WHERE verdict_at > ${WINDOW} GROUP BY tenant`,
+  ))
+    put(r.tenant, 'remediation_seconds_max', r.v);
   // reports that could not be written or sent (the verdict stays pending_supplement until they are)
-  for (const r of await rowsOf<{ tenant: string; n: string }>(store, sql`SELECT tenant, count(*) AS n FROM closures WHERE verdict = 'pending_supplement' GROUP BY tenant`)) put(r.tenant, 'audit_write_failures', r.n);
-  for (const r of await rowsOf<{ tenant: string; v: number }>(store, sql`SELECT tenant, avg(CASE WHEN status = 'unmatched' THEN 1.0 ELSE 0.0 END) AS v FROM events WHERE received_at > ${WINDOW} GROUP BY tenant`)) put(r.tenant, 'strategy_miss_rate_15m', r.v);
-  for (const r of await rowsOf<{ tenant: string; v: number }>(store, sql`SELECT tenant, avg(CASE WHEN status IN ('failed', 'timed_out') THEN 1.0 ELSE 0.0 END) AS v FROM runs WHERE ended_at > ${WINDOW} GROUP BY tenant`)) put(r.tenant, 'run_failure_rate_15m', r.v);
-  for (const r of await rowsOf<{ tenant: string; n: string }>(store, sql`SELECT tenant, count(*) AS n FROM manual_reviews WHERE status = 'open' GROUP BY tenant`)) put(r.tenant, 'manual_review_open', r.n);
+  for (const r of await rowsOf<{ tenant: string; n: string }>(
+    store,
+    sql`SELECT tenant, count(*) AS n FROM closures WHERE verdict = 'pending_supplement' GROUP BY tenant`,
+  ))
+    put(r.tenant, 'audit_write_failures', r.n);
+  for (const r of await rowsOf<{ tenant: string; v: number }>(
+    store,
+    sql`SELECT tenant, avg(CASE WHEN status = 'unmatched' THEN 1.0 ELSE 0.0 END) AS v FROM events WHERE received_at > ${WINDOW} GROUP BY tenant`,
+  ))
+    put(r.tenant, 'strategy_miss_rate_15m', r.v);
+  for (const r of await rowsOf<{ tenant: string; v: number }>(
+    store,
+    sql`SELECT tenant, avg(CASE WHEN status IN ('failed', 'timed_out') THEN 1.0 ELSE 0.0 END) AS v FROM runs WHERE ended_at > ${WINDOW} GROUP BY tenant`,
+  ))
+    put(r.tenant, 'run_failure_rate_15m', r.v);
+  for (const r of await rowsOf<{ tenant: string; n: string }>(
+    store,
+    sql`SELECT tenant, count(*) AS n FROM manual_reviews WHERE status = 'open' GROUP BY tenant`,
+  ))
+    put(r.tenant, 'manual_review_open', r.n);
   return out;
 }
 
@@ -40,7 +64,8 @@ export function alertActivities(deps: { store: Store; escalation: () => Escalati
       for (const [tenant, measures] of await measure(deps.store)) {
         for (const rule of rules) {
           const r = alertFires(rule.expr, measures);
-          if (r.fires) firing.push({ tenant, alert: rule.id, expr: rule.expr, severity: rule.severity, value: r.value!, ...(rule.policy ? { policy: rule.policy } : {}) });
+          if (r.fires)
+            firing.push({ tenant, alert: rule.id, expr: rule.expr, severity: rule.severity, value: r.value!, ...(rule.policy ? { policy: rule.policy } : {}) });
         }
       }
       return firing;

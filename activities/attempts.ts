@@ -23,7 +23,10 @@ export function retriedByTemporal<I extends { retried_by_temporal?: boolean }, O
       return { [ATTEMPTS_KEY]: { attempt, failed: before }, value } as O;
     } catch (err) {
       if (err instanceof CancelledFailure) throw err;
-      const error = err instanceof ApplicationFailure ? { type: err.type ?? 'Error', message: err.message } : { type: 'Error', message: err instanceof Error ? err.message : String(err) };
+      const error =
+        err instanceof ApplicationFailure
+          ? { type: err.type ?? 'Error', message: err.message }
+          : { type: 'Error', message: err instanceof Error ? err.message : String(err) };
       const failed: ReportedAttempt[] = [...before, { attempt, status: error.type === 'timeout' ? 'timed_out' : 'failed', error }];
       ctx.heartbeat({ [ATTEMPTS_KEY]: failed });
       throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: false, details: [{ [ATTEMPTS_KEY]: { attempt, failed } }] });
@@ -37,7 +40,10 @@ export function retriedByTemporal<I extends { retried_by_temporal?: boolean }, O
  * the workflow writes them itself, so a failed write, a lost worker or a cancellation loses nothing.
  * The action runs whether or not the write worked: audit bookkeeping never fails a task.
  */
-export function carryingAudit<I extends { audit?: AuditRow[] }, O>(write: (rows: AuditRow[]) => Promise<void>, fn: (input: I) => Promise<O>): (input: I) => Promise<O> {
+export function carryingAudit<I extends { audit?: AuditRow[] }, O>(
+  write: (rows: AuditRow[]) => Promise<void>,
+  fn: (input: I) => Promise<O>,
+): (input: I) => Promise<O> {
   return async (input: I) => {
     if (!input.audit?.length) return fn(input);
     const { audit, ...rest } = input;
@@ -54,8 +60,17 @@ export function carryingAudit<I extends { audit?: AuditRow[] }, O>(write: (rows:
     } catch (err) {
       if (!written || err instanceof CancelledFailure) throw err;
       const [first, ...more] = err instanceof ApplicationFailure ? (err.details ?? []) : [];
-      const marked = first !== null && typeof first === 'object' && !Array.isArray(first) ? { ...first, [AUDIT_KEY]: 'written' } : { [AUDIT_KEY]: 'written', ...(first !== undefined ? { detail: first } : {}) };
-      if (err instanceof ApplicationFailure) throw ApplicationFailure.create({ type: err.type ?? 'Error', message: err.message, nonRetryable: err.nonRetryable ?? false, details: [marked, ...more] });
+      const marked =
+        first !== null && typeof first === 'object' && !Array.isArray(first)
+          ? { ...first, [AUDIT_KEY]: 'written' }
+          : { [AUDIT_KEY]: 'written', ...(first !== undefined ? { detail: first } : {}) };
+      if (err instanceof ApplicationFailure)
+        throw ApplicationFailure.create({
+          type: err.type ?? 'Error',
+          message: err.message,
+          nonRetryable: err.nonRetryable ?? false,
+          details: [marked, ...more],
+        });
       throw ApplicationFailure.create({ type: 'Error', message: err instanceof Error ? err.message : String(err), nonRetryable: false, details: [marked] });
     }
   };

@@ -28,7 +28,19 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
         if (!fresh.has(r.seq)) continue;
         workerMetrics().auditDelay.record(Math.max(0, now - Date.parse(r.at)) / 1000, { tenant: r.tenant });
         if (r.kind === 'task.completed') {
-          out.push({ key: `${r.execution_id}#${r.seq}`, tenant: r.tenant, type: 'agent.task.completed', payload: { execution_id: r.execution_id, task: r.task, run: r.detail.run ?? null, status: r.detail.status, attempts: r.detail.attempts ?? null, error: r.detail.error ?? null } });
+          out.push({
+            key: `${r.execution_id}#${r.seq}`,
+            tenant: r.tenant,
+            type: 'agent.task.completed',
+            payload: {
+              execution_id: r.execution_id,
+              task: r.task,
+              run: r.detail.run ?? null,
+              status: r.detail.status,
+              attempts: r.detail.attempts ?? null,
+              error: r.detail.error ?? null,
+            },
+          });
           const ok = r.detail.status === 'succeeded';
           (ok ? workerMetrics().nodeSuccess : workerMetrics().nodeFailure).add(1, { tenant: r.tenant, ...(ok ? {} : { status: String(r.detail.status) }) });
         } else if (r.kind === 'task.started' && typeof r.detail.event_received_at === 'string') {
@@ -52,16 +64,44 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
       await store.db
         .insert(runs)
         .values(values)
-        .onConflictDoUpdate({ target: runs.executionId, set: { status: values.status, endedAt: values.endedAt, summary: values.summary, context: values.context, updatedAt: sql`now()` } });
+        .onConflictDoUpdate({
+          target: runs.executionId,
+          set: { status: values.status, endedAt: values.endedAt, summary: values.summary, context: values.context, updatedAt: sql`now()` },
+        });
       if (row.ended_at) {
         const s = row.summary as { status?: string; error?: unknown; output?: unknown } | null;
-        await emitEvents(store, publish, [{ key: `${row.execution_id}#completed#${row.ended_at}`, tenant: row.tenant, type: 'plugin.workflow.completed', payload: { execution_id: row.execution_id, workflow: row.workflow_ref, version: row.workflow_version, status: row.status, started_at: row.started_at, ended_at: row.ended_at, error: s?.error ?? null } }]);
+        await emitEvents(store, publish, [
+          {
+            key: `${row.execution_id}#completed#${row.ended_at}`,
+            tenant: row.tenant,
+            type: 'plugin.workflow.completed',
+            payload: {
+              execution_id: row.execution_id,
+              workflow: row.workflow_ref,
+              version: row.workflow_version,
+              status: row.status,
+              started_at: row.started_at,
+              ended_at: row.ended_at,
+              error: s?.error ?? null,
+            },
+          },
+        ]);
       }
     },
     async recordInquiry(row: InquiryRow): Promise<void> {
       await store.db
         .insert(inquiries)
-        .values({ id: row.id, tenant: row.tenant, executionId: row.execution_id, task: row.task, prompt: row.prompt, schema: row.schema, assignedTo: row.assigned_to, status: 'pending', deadline: row.deadline })
+        .values({
+          id: row.id,
+          tenant: row.tenant,
+          executionId: row.execution_id,
+          task: row.task,
+          prompt: row.prompt,
+          schema: row.schema,
+          assignedTo: row.assigned_to,
+          status: 'pending',
+          deadline: row.deadline,
+        })
         .onConflictDoNothing();
     },
     async resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void> {

@@ -32,5 +32,9 @@ export async function emitEvents(store: Store, publish: Publisher | undefined, l
       // the database row stays unpublished; the bus is best effort, the record is not
     }
   }
-  if (published.length) await store.db.update(eventsOut).set({ publishedAt: sql`now()` }).where(inArray(eventsOut.id, published));
+  if (published.length)
+    await store.db
+      .update(eventsOut)
+      .set({ publishedAt: sql`now()` })
+      .where(inArray(eventsOut.id, published));
 }

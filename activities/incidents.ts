@@ -27,42 +27,145 @@ export function incidentActivities(deps: IncidentDeps) {
     /** Upserts the incident row and appends its new events (idempotent on (run, seq)); emits opened/escalated/resolved. */
     async recordIncident(input: { state: Omit<IncidentState, 'events'>; events: IncidentState['events']; policy?: unknown }): Promise<void> {
       const s = input.state;
-      const row = { runId: s.run_id, id: s.id, tenant: s.tenant, source: s.source, sourceId: s.source_id, severity: s.severity, status: s.status, title: s.title, rootCause: s.root_cause, escalationLevel: s.escalation_level, alertCount: s.alert_count, attribution: s.attribution, policy: input.policy ?? {}, openedAt: s.opened_at, acknowledgedAt: s.acknowledged_at, resolvedAt: s.resolved_at };
-      await db.insert(incidents).values(row).onConflictDoUpdate({ target: incidents.runId, set: { status: row.status, rootCause: row.rootCause, escalationLevel: row.escalationLevel, alertCount: row.alertCount, acknowledgedAt: row.acknowledgedAt, resolvedAt: row.resolvedAt, updatedAt: sql`now()` } });
+      const row = {
+        runId: s.run_id,
+        id: s.id,
+        tenant: s.tenant,
+        source: s.source,
+        sourceId: s.source_id,
+        severity: s.severity,
+        status: s.status,
+        title: s.title,
+        rootCause: s.root_cause,
+        escalationLevel: s.escalation_level,
+        alertCount: s.alert_count,
+        attribution: s.attribution,
+        policy: input.policy ?? {},
+        openedAt: s.opened_at,
+        acknowledgedAt: s.acknowledged_at,
+        resolvedAt: s.resolved_at,
+      };
+      await db
+        .insert(incidents)
+        .values(row)
+        .onConflictDoUpdate({
+          target: incidents.runId,
+          set: {
+            status: row.status,
+            rootCause: row.rootCause,
+            escalationLevel: row.escalationLevel,
+            alertCount: row.alertCount,
+            acknowledgedAt: row.acknowledgedAt,
+            resolvedAt: row.resolvedAt,
+            updatedAt: sql`now()`,
+          },
+        });
       if (!input.events.length) return;
       const fresh = await db
         .insert(incidentEvents)
-        .values(input.events.map((e) => ({ runId: s.run_id, seq: e.seq, tenant: s.tenant, kind: e.kind, fromStatus: e.from, toStatus: e.to, by: e.by, detail: e.detail, at: e.at })))
+        .values(
+          input.events.map((e) => ({
+            runId: s.run_id,
+            seq: e.seq,
+            tenant: s.tenant,
+            kind: e.kind,
+            fromStatus: e.from,
+            toStatus: e.to,
+            by: e.by,
+            detail: e.detail,
+            at: e.at,
+          })),
+        )
         .onConflictDoNothing()
         .returning({ seq: incidentEvents.seq });
       const seqs = new Set(fresh.map((f) => f.seq));
       const out = input.events
         .filter((e) => seqs.has(e.seq) && OUT[e.kind])
-        .map((e) => ({ key: `${s.run_id}#${e.seq}`, tenant: s.tenant, type: OUT[e.kind]!, payload: { incident_id: s.id, run_id: s.run_id, severity: s.severity, status: e.to, from: e.from, by: e.by, title: s.title, source: s.source, source_id: s.source_id, detail: e.detail, attribution: s.attribution } }));
-      for (const e of input.events) if (seqs.has(e.seq) && e.to) workerMetrics().incidentTransitions.add(1, { tenant: s.tenant, to: e.to, severity: s.severity });
+        .map((e) => ({
+          key: `${s.run_id}#${e.seq}`,
+          tenant: s.tenant,
+          type: OUT[e.kind]!,
+          payload: {
+            incident_id: s.id,
+            run_id: s.run_id,
+            severity: s.severity,
+            status: e.to,
+            from: e.from,
+            by: e.by,
+            title: s.title,
+            source: s.source,
+            source_id: s.source_id,
+            detail: e.detail,
+            attribution: s.attribution,
+          },
+        }));
+      for (const e of input.events)
+        if (seqs.has(e.seq) && e.to) workerMetrics().incidentTransitions.add(1, { tenant: s.tenant, to: e.to, severity: s.severity });
       await emitEvents(deps.store, deps.publish, out);
     },
 
     /** One feedback item per source id; a repeat creates nothing and emits nothing. */
     async createFeedback(input: FeedbackInput): Promise<{ created: boolean }> {
-      const rows = await db.insert(feedback).values({ sourceId: input.source_id, tenant: input.tenant, category: input.category, sentiment: input.sentiment, summary: input.summary, attribution: input.attribution }).onConflictDoNothing().returning({ id: feedback.id });
+      const rows = await db
+        .insert(feedback)
+        .values({
+          sourceId: input.source_id,
+          tenant: input.tenant,
+          category: input.category,
+          sentiment: input.sentiment,
+          summary: input.summary,
+          attribution: input.attribution,
+        })
+        .onConflictDoNothing()
+        .returning({ id: feedback.id });
       if (!rows.length) return { created: false };
-      await emitEvents(deps.store, deps.publish, [{ key: `feedback:${input.source_id}`, tenant: input.tenant, type: 'feedback.created', payload: { id: rows[0]!.id, source_id: input.source_id, category: input.category, sentiment: input.sentiment, summary: input.summary, attribution: input.attribution } }]);
+      await emitEvents(deps.store, deps.publish, [
+        {
+          key: `feedback:${input.source_id}`,
+          tenant: input.tenant,
+          type: 'feedback.created',
+          payload: {
+            id: rows[0]!.id,
+            source_id: input.source_id,
+            category: input.category,
+            sentiment: input.sentiment,
+            summary: input.summary,
+            attribution: input.attribution,
+          },
+        },
+      ]);
       return { created: true };
     },
 
     /** Signal-with-start: the first alert opens the incident with a policy snapshot, repeats append to it. */
     async openIncident(input: OpenIncidentInput): Promise<{ incident_id: string }> {
-      if (!deps.client) throw ApplicationFailure.create({ type: 'IncidentsUnavailable', message: 'this worker has no Temporal client to open incidents with', nonRetryable: true });
+      if (!deps.client)
+        throw ApplicationFailure.create({
+          type: 'IncidentsUnavailable',
+          message: 'this worker has no Temporal client to open incidents with',
+          nonRetryable: true,
+        });
       const workflowId = incidentWorkflowId(input.tenant, input.source, input.source_id);
-      const args: IncidentInput = { tenant: input.tenant, source: input.source, source_id: input.source_id, severity: input.severity, title: input.title, ...(input.detail ? { detail: input.detail } : {}), attribution: input.attribution, policy: policyFor(deps.escalation(), input.tenant, input.policy) };
+      const args: IncidentInput = {
+        tenant: input.tenant,
+        source: input.source,
+        source_id: input.source_id,
+        severity: input.severity,
+        title: input.title,
+        ...(input.detail ? { detail: input.detail } : {}),
+        attribution: input.attribution,
+        policy: policyFor(deps.escalation(), input.tenant, input.policy),
+      };
       await deps.client.workflow.signalWithStart(INCIDENT, {
         workflowId,
         taskQueue: deps.taskQueue ?? TASK_QUEUE,
         args: [args],
         signal: alertSignal,
         signalArgs: [{ ...(input.detail ? { detail: input.detail } : {}), severity: input.severity, at: new Date().toISOString() }],
-        typedSearchAttributes: [{ key: SA.tenant, value: input.tenant }, { key: SA.status, value: 'open' }],
+        typedSearchAttributes: [
+          { key: SA.tenant, value: input.tenant },
+          { key: SA.status, value: 'open' },
+        ],
         staticSummary: `${input.severity} incident: ${input.title}`,
       });
       return { incident_id: workflowId };

@@ -40,14 +40,20 @@ export interface ActivityDeps {
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
 export function createActivities(deps: ActivityDeps): CoreActivities {
   const actions = actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) });
-  const plugins = pluginActivities({ plugins: deps.plugins ?? (() => new Map()), secret: deps.pluginSecret ?? (() => undefined), store: deps.store, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
+  const plugins = pluginActivities({
+    plugins: deps.plugins ?? (() => new Map()),
+    secret: deps.pluginSecret ?? (() => undefined),
+    store: deps.store,
+    ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}),
+  });
   const escalation = deps.escalation ?? (() => EMPTY_ESCALATION);
   const endpoints = deps.endpoints ?? (() => ({}));
   const { notify, pollReceipt } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   const books = bookkeepingActivities(deps.store, deps.publish);
   // a task's activity writes the audit rows it carries, has Temporal retry it when the DSL says so,
   // and resolves secret markers itself (only there)
-  const task = <I extends { audit?: AuditRow[]; retried_by_temporal?: boolean; tenant?: string }, O>(fn: (input: I) => Promise<O>) => carryingAudit<I, O>(books.recordAudit, retriedByTemporal<I, O>(withSecrets<I, O>(deps.store, fn)));
+  const task = <I extends { audit?: AuditRow[]; retried_by_temporal?: boolean; tenant?: string }, O>(fn: (input: I) => Promise<O>) =>
+    carryingAudit<I, O>(books.recordAudit, retriedByTemporal<I, O>(withSecrets<I, O>(deps.store, fn)));
   return {
     httpRequest: task(httpRequest),
     runAction: task(actions.runAction),
@@ -58,8 +64,20 @@ export function createActivities(deps: ActivityDeps): CoreActivities {
     ...reviewActivities(deps.store, endpoints),
     notify: withSecrets(deps.store, notify),
     pollReceipt,
-    ...closureActivities({ store: deps.store, endpoints, notify, channelsOf: (tenant, role) => (['im', 'webhook', 'email'] as const).filter((c) => routeFor(escalation(), tenant, role)?.[c]), ...(deps.publish ? { publish: deps.publish } : {}) }),
+    ...closureActivities({
+      store: deps.store,
+      endpoints,
+      notify,
+      channelsOf: (tenant, role) => (['im', 'webhook', 'email'] as const).filter((c) => routeFor(escalation(), tenant, role)?.[c]),
+      ...(deps.publish ? { publish: deps.publish } : {}),
+    }),
     ...alertActivities({ store: deps.store, escalation }),
-    ...incidentActivities({ store: deps.store, escalation, ...(deps.publish ? { publish: deps.publish } : {}), ...(deps.client ? { client: deps.client } : {}), ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}) }),
+    ...incidentActivities({
+      store: deps.store,
+      escalation,
+      ...(deps.publish ? { publish: deps.publish } : {}),
+      ...(deps.client ? { client: deps.client } : {}),
+      ...(deps.taskQueue ? { taskQueue: deps.taskQueue } : {}),
+    }),
   };
 }

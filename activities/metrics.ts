@@ -34,8 +34,18 @@ export function workerMetrics(): WorkerInstruments {
     }),
     closures: meter.createCounter('plugin_workflow_closure', { description: 'Closure verdicts, by verdict' }),
     remediations: meter.createCounter('agent_workflow_remediation', { description: 'Remediations started, by kind and outcome' }),
-    remediationLatency: meter.createHistogram('agent_workflow_remediation_latency_seconds', { description: 'Failure known to remediation started', unit: 's', valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] } }),
-    auditDelay: meter.createHistogram('agent_workflow_audit_delay_seconds', { description: 'Audit row recorded in the workflow to written in the database', unit: 's', valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60] } }),
+    remediationLatency: meter.createHistogram('agent_workflow_remediation_latency_seconds', {
+      description: 'Failure known to remediation started',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300] },
+    }),
+    auditDelay: meter.createHistogram('agent_workflow_audit_delay_seconds', {
+      description: 'Audit row recorded in the workflow to written in the database',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60] },
+    }),
     incidentTransitions: meter.createCounter('incident_transitions', { description: 'Incident state changes, by new state and severity' }),
   };
   meter

@@ -26,7 +26,10 @@ function resolveRecipients(deps: NotifyDeps, input: NotifyInput): string[] {
       continue;
     }
     const route = routeFor(deps.escalation(), input.tenant, to)?.[input.channel];
-    if (!route) throw fail(`core.notify: no ${input.channel} route for '${to}' (not ${input.channel === 'email' ? 'an address' : 'a URL'}, and not a role in config/agent/escalation.yaml routing for tenant '${input.tenant}')`);
+    if (!route)
+      throw fail(
+        `core.notify: no ${input.channel} route for '${to}' (not ${input.channel === 'email' ? 'an address' : 'a URL'}, and not a role in config/agent/escalation.yaml routing for tenant '${input.tenant}')`,
+      );
     out.push(...(Array.isArray(route) ? route : [route]));
   }
   if (!out.length) throw fail("core.notify: 'to' names nobody");
@@ -40,7 +43,19 @@ export function notifyActivities(deps: NotifyDeps) {
     const smtp = deps.endpoints().smtp;
     if (!smtp) throw fail('core.notify: email needs an SMTP server (config/agent/endpoints.yaml smtp, or CLOSELOOP_SMTP_URL)');
     const key = JSON.stringify(smtp);
-    if (transport?.key !== key) transport = { key, t: nodemailer.createTransport({ host: smtp.host, port: smtp.port, secure: smtp.secure ?? false, ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}), connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }) };
+    if (transport?.key !== key)
+      transport = {
+        key,
+        t: nodemailer.createTransport({
+          host: smtp.host,
+          port: smtp.port,
+          secure: smtp.secure ?? false,
+          ...(smtp.user ? { auth: { user: smtp.user, pass: smtp.pass ?? '' } } : {}),
+          connectionTimeout: 10_000,
+          greetingTimeout: 10_000,
+          socketTimeout: 30_000,
+        }),
+      };
     return { smtp, t: transport.t };
   };
   return {
@@ -54,7 +69,10 @@ export function notifyActivities(deps: NotifyDeps) {
       const to = resolveRecipients(deps, input);
       const receiptUrl = deps.publicUrl ? `${deps.publicUrl.replace(/\/$/, '')}/v1/callbacks/${input.receiptToken}` : null;
       // the token is recorded before sending, so a receipt that arrives at once is never refused
-      await deps.store.db.insert(callbacks).values({ token: input.receiptToken, tenant: input.tenant, executionId: input.executionId, task: input.task, kind: 'receipt' }).onConflictDoNothing();
+      await deps.store.db
+        .insert(callbacks)
+        .values({ token: input.receiptToken, tenant: input.tenant, executionId: input.executionId, task: input.task, kind: 'receipt' })
+        .onConflictDoNothing();
       const metadata = { ...(input.metadata ?? {}), execution_id: input.executionId, task: input.task, tenant: input.tenant };
       let messageId: string | undefined;
       let statusUrl: string | undefined;
@@ -67,7 +85,11 @@ export function notifyActivities(deps: NotifyDeps) {
             subject: input.subject ?? `Closeloop: ${input.task}`,
             text: receiptUrl ? `${input.message}\n\n--\nConfirm receipt: POST ${receiptUrl}` : input.message,
             messageId: `<${input.idempotencyKey.replace(/[^A-Za-z0-9.-]/g, '.')}@closeloop>`,
-            headers: { 'X-Closeloop-Execution': input.executionId, 'X-Closeloop-Receipt-Token': input.receiptToken, ...(receiptUrl ? { 'X-Closeloop-Receipt-Url': receiptUrl } : {}) },
+            headers: {
+              'X-Closeloop-Execution': input.executionId,
+              'X-Closeloop-Receipt-Token': input.receiptToken,
+              ...(receiptUrl ? { 'X-Closeloop-Receipt-Url': receiptUrl } : {}),
+            },
           });
           if (info.rejected?.length) throw fail(`core.notify: the SMTP server refused ${info.rejected.join(', ')}`);
           messageId = info.messageId;
@@ -82,7 +104,14 @@ export function notifyActivities(deps: NotifyDeps) {
             : { subject: input.subject ?? null, message: input.message, metadata, receipt: { id: input.receiptToken, url: receiptUrl } };
         for (const url of to) {
           try {
-            const res = await httpRequest({ method: 'POST', url, body, idempotencyKey: `${input.idempotencyKey}:${url}`, timeout: 30, ...(input.traceId ? { traceId: input.traceId } : {}) });
+            const res = await httpRequest({
+              method: 'POST',
+              url,
+              body,
+              idempotencyKey: `${input.idempotencyKey}:${url}`,
+              timeout: 30,
+              ...(input.traceId ? { traceId: input.traceId } : {}),
+            });
             // a receiver may answer where its delivery status can be polled (used when the receipt callback does not come)
             const su = (res.body as { status_url?: unknown } | null)?.status_url;
             if (typeof su === 'string' && /^https?:\/\//.test(su)) statusUrl = su;
@@ -91,7 +120,17 @@ export function notifyActivities(deps: NotifyDeps) {
           }
         }
       }
-      return { receipt: { id: input.receiptToken, channel: input.channel, status: 'sent', to, url: receiptUrl, ...(messageId ? { message_id: messageId } : {}), ...(statusUrl ? { status_url: statusUrl } : {}) } };
+      return {
+        receipt: {
+          id: input.receiptToken,
+          channel: input.channel,
+          status: 'sent',
+          to,
+          url: receiptUrl,
+          ...(messageId ? { message_id: messageId } : {}),
+          ...(statusUrl ? { status_url: statusUrl } : {}),
+        },
+      };
     },
   };
 }

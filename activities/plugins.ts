@@ -11,7 +11,8 @@ export type SecretResolver = (name: string) => string | undefined;
 function authHeaders(plugin: PluginDef, secret: SecretResolver): Record<string, string> {
   if (!plugin.auth?.secret) return {};
   const token = secret(plugin.auth.secret);
-  if (!token) throw ApplicationFailure.create({ type: 'MissingSecret', message: `plugin '${plugin.id}': secret '${plugin.auth.secret}' is not set`, nonRetryable: true });
+  if (!token)
+    throw ApplicationFailure.create({ type: 'MissingSecret', message: `plugin '${plugin.id}': secret '${plugin.auth.secret}' is not set`, nonRetryable: true });
   return { authorization: `Bearer ${token}` };
 }
 
@@ -24,31 +25,65 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
   };
   return {
     /** Asynchronous calls end here when the callback did not come: GET the status URL (or the runtime's default). */
-    async pollPlugin(input: PluginPollInput): Promise<{ status: 'succeeded' | 'failed' | 'running'; result?: unknown; error?: { message?: string; type?: string } }> {
+    async pollPlugin(
+      input: PluginPollInput,
+    ): Promise<{ status: 'succeeded' | 'failed' | 'running'; result?: unknown; error?: { message?: string; type?: string } }> {
       const plugin = pluginFor(input.plugin);
-      const url = input.statusUrl ?? `${plugin.base_url.replace(/\/$/, '')}/plugin/runtime/${encodeURIComponent(plugin.id)}/status/${encodeURIComponent(input.idempotencyKey)}`;
-      const res = await httpRequest({ method: 'GET', url, headers: authHeaders(plugin, deps.secret), idempotencyKey: input.idempotencyKey, timeout: plugin.timeout ?? 30, expected_status: [200, 202, 404] });
+      const url =
+        input.statusUrl ??
+        `${plugin.base_url.replace(/\/$/, '')}/plugin/runtime/${encodeURIComponent(plugin.id)}/status/${encodeURIComponent(input.idempotencyKey)}`;
+      const res = await httpRequest({
+        method: 'GET',
+        url,
+        headers: authHeaders(plugin, deps.secret),
+        idempotencyKey: input.idempotencyKey,
+        timeout: plugin.timeout ?? 30,
+        expected_status: [200, 202, 404],
+      });
       const body = (res.body ?? {}) as { status?: string; result?: unknown; error?: { message?: string; type?: string } };
       if (res.status === 404 || !body.status || !['succeeded', 'failed'].includes(body.status)) return { status: 'running' };
-      return body.status === 'succeeded' ? { status: 'succeeded', result: body.result } : { status: 'failed', error: body.error ?? { message: 'the plugin reported a failure' } };
+      return body.status === 'succeeded'
+        ? { status: 'succeeded', result: body.result }
+        : { status: 'failed', error: body.error ?? { message: 'the plugin reported a failure' } };
     },
     async callPlugin(input: PluginCallInput): Promise<unknown> {
       const plugin = deps.plugins().get(input.plugin);
-      if (!plugin) throw ApplicationFailure.create({ type: 'UnknownPlugin', message: `plugin '${input.plugin}' is not in config/plugins.yaml`, nonRetryable: true });
+      if (!plugin)
+        throw ApplicationFailure.create({ type: 'UnknownPlugin', message: `plugin '${input.plugin}' is not in config/plugins.yaml`, nonRetryable: true });
       const allowed = plugin.allowed_tenants ?? ['*'];
-      if (!allowed.includes('*') && !allowed.includes(input.tenant)) throw ApplicationFailure.create({ type: 'PluginNotAllowed', message: `tenant '${input.tenant}' may not call plugin '${plugin.id}'`, nonRetryable: true });
+      if (!allowed.includes('*') && !allowed.includes(input.tenant))
+        throw ApplicationFailure.create({
+          type: 'PluginNotAllowed',
+          message: `tenant '${input.tenant}' may not call plugin '${plugin.id}'`,
+          nonRetryable: true,
+        });
       const headers = authHeaders(plugin, deps.secret);
       let callbackUrl: string | null = null;
       if (input.callback) {
-        if (!deps.publicUrl || !deps.store) throw ApplicationFailure.create({ type: 'CallbacksUnavailable', message: 'asynchronous plugin calls need CLOSELOOP_PUBLIC_URL and a database on this worker', nonRetryable: true });
-        await deps.store.db.insert(callbacks).values({ token: input.callback.token, tenant: input.tenant, executionId: input.callback.executionId, task: input.callback.task }).onConflictDoNothing();
+        if (!deps.publicUrl || !deps.store)
+          throw ApplicationFailure.create({
+            type: 'CallbacksUnavailable',
+            message: 'asynchronous plugin calls need CLOSELOOP_PUBLIC_URL and a database on this worker',
+            nonRetryable: true,
+          });
+        await deps.store.db
+          .insert(callbacks)
+          .values({ token: input.callback.token, tenant: input.tenant, executionId: input.callback.executionId, task: input.callback.task })
+          .onConflictDoNothing();
         callbackUrl = `${deps.publicUrl.replace(/\/$/, '')}/v1/callbacks/${input.callback.token}`;
       }
       const res = await httpRequest({
         method: 'POST',
         url: `${plugin.base_url.replace(/\/$/, '')}/plugin/runtime/${encodeURIComponent(plugin.id)}/execute`,
         headers,
-        body: { operation: input.operation, input: input.input, idempotency_key: input.idempotencyKey, callback_url: callbackUrl, tenant: input.tenant, trace_id: input.traceId ?? null },
+        body: {
+          operation: input.operation,
+          input: input.input,
+          idempotency_key: input.idempotencyKey,
+          callback_url: callbackUrl,
+          tenant: input.tenant,
+          trace_id: input.traceId ?? null,
+        },
         timeout: input.timeout ?? plugin.timeout ?? 30,
         idempotencyKey: input.idempotencyKey,
         ...(input.traceId ? { traceId: input.traceId } : {}),

@@ -28,11 +28,17 @@ export function reviewActivities(store: Store, endpoints: () => Endpoints) {
           signal: AbortSignal.timeout(30_000),
         });
       } catch (err) {
-        throw ApplicationFailure.retryable(`POST ${url}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, 'OpsEndpointUnavailable');
+        throw ApplicationFailure.retryable(
+          `POST ${url}: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`,
+          'OpsEndpointUnavailable',
+        );
       }
       await res.body?.cancel();
       if (!res.ok) throw ApplicationFailure.retryable(`POST ${url}: HTTP ${res.status}`, 'OpsEndpointRefused');
-      await store.db.update(manualReviews).set({ notifiedAt: sql`now()` }).where(eq(manualReviews.id, input.id));
+      await store.db
+        .update(manualReviews)
+        .set({ notifiedAt: sql`now()` })
+        .where(eq(manualReviews.id, input.id));
       return { delivered: true, status: res.status };
     },
   };

@@ -7,10 +7,18 @@ import { kv } from '../store/schema.js';
 /** Reads the secrets an activity input refers to (tenant-scoped); refuses unknown ones. */
 async function loadSecrets(store: Store, tenant: string, keys: Set<string>): Promise<Map<string, unknown>> {
   if (!keys.size) return new Map();
-  const rows = await store.db.select().from(kv).where(and(eq(kv.tenant, tenant), inArray(kv.key, [...keys]), eq(kv.secret, true)));
+  const rows = await store.db
+    .select()
+    .from(kv)
+    .where(and(eq(kv.tenant, tenant), inArray(kv.key, [...keys]), eq(kv.secret, true)));
   const found = new Map(rows.map((r) => [r.key, r.value]));
   const missing = [...keys].filter((k) => !found.has(k));
-  if (missing.length) throw ApplicationFailure.create({ type: 'MissingSecret', message: `secret(s) not found for tenant '${tenant}': ${missing.map((k) => (k.startsWith('param:') ? k.split(':').pop() : k)).join(', ')}`, nonRetryable: true });
+  if (missing.length)
+    throw ApplicationFailure.create({
+      type: 'MissingSecret',
+      message: `secret(s) not found for tenant '${tenant}': ${missing.map((k) => (k.startsWith('param:') ? k.split(':').pop() : k)).join(', ')}`,
+      nonRetryable: true,
+    });
   return found;
 }
 
@@ -28,7 +36,13 @@ export function withSecrets<I extends { tenant?: string }, O>(store: Store, fn: 
     try {
       return scrub(await fn(resolveSecrets(input, values) as I), plain);
     } catch (err) {
-      if (err instanceof ApplicationFailure) throw ApplicationFailure.create({ type: err.type ?? 'Error', message: scrub(err.message, plain), nonRetryable: err.nonRetryable ?? false, details: scrub(err.details ?? [], plain) });
+      if (err instanceof ApplicationFailure)
+        throw ApplicationFailure.create({
+          type: err.type ?? 'Error',
+          message: scrub(err.message, plain),
+          nonRetryable: err.nonRetryable ?? false,
+          details: scrub(err.details ?? [], plain),
+        });
       throw ApplicationFailure.create({ type: 'Error', message: scrub(err instanceof Error ? err.message : String(err), plain), nonRetryable: true });
     }
   };
@@ -39,9 +53,17 @@ export function kvActivities(store: Store) {
   return {
     async kvGet(input: { tenant: string; keys: string[] }): Promise<Record<string, unknown>> {
       if (!input.keys.length) return {};
-      const rows = await store.db.select().from(kv).where(and(eq(kv.tenant, input.tenant), inArray(kv.key, input.keys)));
+      const rows = await store.db
+        .select()
+        .from(kv)
+        .where(and(eq(kv.tenant, input.tenant), inArray(kv.key, input.keys)));
       const secret = rows.filter((r) => r.secret).map((r) => r.key);
-      if (secret.length) throw ApplicationFailure.create({ type: 'SecretRead', message: `kv key(s) ${secret.join(', ')} hold secrets: use kv.get_secret()`, nonRetryable: true });
+      if (secret.length)
+        throw ApplicationFailure.create({
+          type: 'SecretRead',
+          message: `kv key(s) ${secret.join(', ')} hold secrets: use kv.get_secret()`,
+          nonRetryable: true,
+        });
       return Object.fromEntries(rows.map((r) => [r.key, r.value]));
     },
   };

@@ -39,7 +39,23 @@ export interface ActionInput {
   audit?: AuditRow[];
 }
 
-export type AuditKind = 'closure.started' | 'closure.check' | 'closure.remediation' | 'closure.verdict' | 'closure.supplemented' | 'run.started' | 'task.started' | 'task.attempt' | 'task.completed' | 'transition' | 'var.set' | 'inquiry.created' | 'inquiry.responded' | 'inquiry.rejected' | 'inquiry.timed_out' | 'run.completed';
+export type AuditKind =
+  | 'closure.started'
+  | 'closure.check'
+  | 'closure.remediation'
+  | 'closure.verdict'
+  | 'closure.supplemented'
+  | 'run.started'
+  | 'task.started'
+  | 'task.attempt'
+  | 'task.completed'
+  | 'transition'
+  | 'var.set'
+  | 'inquiry.created'
+  | 'inquiry.responded'
+  | 'inquiry.rejected'
+  | 'inquiry.timed_out'
+  | 'run.completed';
 
 export interface AuditRow {
   execution_id: string;
@@ -183,7 +199,11 @@ export interface FiringAlert {
 export interface CoreActivities {
   pollReceipt(input: { url: string; tenant: string }): Promise<{ status: string }>;
   evaluateAlerts(): Promise<FiringAlert[]>;
-  recordIncident(input: { state: Omit<import('../workflows/incident-defs.js').IncidentState, 'events'>; events: import('../workflows/incident-defs.js').IncidentState['events']; policy?: unknown }): Promise<void>;
+  recordIncident(input: {
+    state: Omit<import('../workflows/incident-defs.js').IncidentState, 'events'>;
+    events: import('../workflows/incident-defs.js').IncidentState['events'];
+    policy?: unknown;
+  }): Promise<void>;
   createFeedback(input: FeedbackInput): Promise<{ created: boolean }>;
   openIncident(input: OpenIncidentInput): Promise<{ incident_id: string }>;
   receiptStatus(input: { tokens: string[] }): Promise<Record<string, { received_at: string; result: unknown } | null>>;

@@ -54,7 +54,14 @@ export function createApp(deps: ApiDeps): Express {
   const strategies = new StrategyRepo(deps.store.db);
   const library = deps.library ?? new StrategyLibrary(strategies);
   const packs = deps.packs ?? (() => ({ actions: new Map(), config: new Map() }));
-  const launch: LaunchDeps = { repo: workflows, store: deps.store, client: deps.client, taskQueue: deps.taskQueue, packs, ...(deps.closureRules ? { closureRules: deps.closureRules } : {}) };
+  const launch: LaunchDeps = {
+    repo: workflows,
+    store: deps.store,
+    client: deps.client,
+    taskQueue: deps.taskQueue,
+    packs,
+    ...(deps.closureRules ? { closureRules: deps.closureRules } : {}),
+  };
   const intake = deps.intake ?? createIntake({ launch, library, tenants: deps.tenants });
   // before the JSON parser: intake verifies the signature over the raw bytes
   app.use(eventIntakeRoutes({ intake, bodyLimit: deps.eventBodyLimit ?? '256kb' }));
@@ -63,7 +70,14 @@ export function createApp(deps: ApiDeps): Express {
   app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }));
 
   const metricsHandler = deps.metrics ?? installMetrics();
-  observeIncidents(async () => (await rowsOf<{ status: string; severity: string; n: string }>(deps.store, sql`SELECT status, severity, count(*) AS n FROM (SELECT DISTINCT ON (id) status, severity FROM incidents ORDER BY id, opened_at DESC) i GROUP BY status, severity`)).map((r) => ({ ...r, n: Number(r.n) })));
+  observeIncidents(async () =>
+    (
+      await rowsOf<{ status: string; severity: string; n: string }>(
+        deps.store,
+        sql`SELECT status, severity, count(*) AS n FROM (SELECT DISTINCT ON (id) status, severity FROM incidents ORDER BY id, opened_at DESC) i GROUP BY status, severity`,
+      )
+    ).map((r) => ({ ...r, n: Number(r.n) })),
+  );
   app.get('/metrics', (req, res, next) => void metricsHandler(req, res).catch(next));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));

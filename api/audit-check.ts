@@ -30,8 +30,10 @@ function factsOf(source: 'run' | 'closure', events: temporal.api.history.v1.IHis
       const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
       const task = taskOfSummary(summary);
       out.push({ source, event_id: id, kind: 'child', name: a.workflowType?.name ?? '', ...(task ? { task } : {}) });
-    } else if (e.workflowExecutionSignaledEventAttributes) out.push({ source, event_id: id, kind: 'signal', name: e.workflowExecutionSignaledEventAttributes.signalName ?? '' });
-    else if (e.workflowExecutionUpdateAcceptedEventAttributes) out.push({ source, event_id: id, kind: 'update', name: e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name ?? '' });
+    } else if (e.workflowExecutionSignaledEventAttributes)
+      out.push({ source, event_id: id, kind: 'signal', name: e.workflowExecutionSignaledEventAttributes.signalName ?? '' });
+    else if (e.workflowExecutionUpdateAcceptedEventAttributes)
+      out.push({ source, event_id: id, kind: 'update', name: e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest?.input?.name ?? '' });
   }
   return out;
 }
@@ -46,7 +48,16 @@ export async function checkAuditCoverage(client: Client, db: Db, executionId: st
     // no closure for this run (the history API answers gRPC NOT_FOUND = 5)
     if (!(err instanceof WorkflowNotFoundError) && (err as { code?: number }).code !== 5) throw err;
   }
-  const rows = await db.select().from(auditLog).where(inArray(auditLog.executionId, [executionId, closureId])).orderBy(asc(auditLog.seq));
-  const audit: AuditFact[] = rows.map((r) => ({ source: r.executionId === closureId ? 'closure' : 'run', kind: r.kind, task: r.task, detail: r.detail as Record<string, unknown> }));
+  const rows = await db
+    .select()
+    .from(auditLog)
+    .where(inArray(auditLog.executionId, [executionId, closureId]))
+    .orderBy(asc(auditLog.seq));
+  const audit: AuditFact[] = rows.map((r) => ({
+    source: r.executionId === closureId ? 'closure' : 'run',
+    kind: r.kind,
+    task: r.task,
+    detail: r.detail as Record<string, unknown>,
+  }));
   return auditCoverage(facts, audit);
 }

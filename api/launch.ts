@@ -55,13 +55,22 @@ export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Prom
   let closure: ClosureRule | undefined;
   if (ruleId) {
     closure = deps.closureRules?.().get(ruleId);
-    if (!closure) throw new ApiError(422, 'unknown_closure_rule', `closure rule '${ruleId}' (of ${req.closure ? `strategy '${req.strategy}'` : `workflow '${pinned.ref}'`}) is not defined in config/agent/closure_rules.yaml`);
+    if (!closure)
+      throw new ApiError(
+        422,
+        'unknown_closure_rule',
+        `closure rule '${ruleId}' (of ${req.closure ? `strategy '${req.strategy}'` : `workflow '${pinned.ref}'`}) is not defined in config/agent/closure_rules.yaml`,
+      );
     // the reconciliation action travels with the run like the workflow's own pack actions
     const recon = closure.reconciliation && deps.packs().actions.get(closure.reconciliation.action);
     if (recon) {
       const pack = recon.ref.split('.')[0]!;
       const cfg = deps.packs().config.get(pack);
-      pinned = { ...pinned, actions: { ...(pinned.actions ?? {}), [recon.ref]: recon }, ...(cfg ? { pack_config: { ...(pinned.pack_config ?? {}), [pack]: cfg } } : {}) };
+      pinned = {
+        ...pinned,
+        actions: { ...(pinned.actions ?? {}), [recon.ref]: recon },
+        ...(cfg ? { pack_config: { ...(pinned.pack_config ?? {}), [pack]: cfg } } : {}),
+      };
     }
   }
   return startRun(deps.client, {

@@ -24,7 +24,12 @@ function instruments(): IntakeInstruments {
     ingested: meter.createCounter('events_ingested', { description: 'Events received, by outcome status' }),
     generated: meter.createCounter('agent_workflow_generated', { description: 'Runs started from events and triggers' }),
     manualEscalations: meter.createCounter('agent_manual_escalation', { description: 'Manual-review items opened' }),
-    callbackLatency: meter.createHistogram('agent_workflow_callback_latency_seconds', { description: 'Notification sent to its delivery receipt received', unit: 's', valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900] } }),
+    callbackLatency: meter.createHistogram('agent_workflow_callback_latency_seconds', {
+      description: 'Notification sent to its delivery receipt received',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 900] },
+    }),
   };
   bound = { provider, instruments: created };
   return created;

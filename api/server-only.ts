@@ -9,7 +9,14 @@ const address = settings.temporalAddress ?? '127.0.0.1:7233';
 const store = await openDatabase(settings);
 const client = await connectClient(address, settings.namespace);
 let config = await loadConfig(settings, store);
-const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, closureRules: () => config.closureRules });
+const app = createApp({
+  store,
+  client,
+  tenants: () => config.tenants,
+  packs: () => config.packs,
+  taskQueue: TASK_QUEUE,
+  closureRules: () => config.closureRules,
+});
 const server = app.listen(settings.port, '0.0.0.0', () => console.log(`closeloop api: http://127.0.0.1:${settings.port} (Temporal ${address})`));
 process.on('SIGHUP', () => {
   loadConfig(settings, store, console.log, config).then(
@@ -19,7 +26,10 @@ process.on('SIGHUP', () => {
 });
 const stop = () => {
   server.close();
-  void client.connection.close().then(() => store.close()).then(() => process.exit(0));
+  void client.connection
+    .close()
+    .then(() => store.close())
+    .then(() => process.exit(0));
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

@@ -42,7 +42,13 @@ export async function startRun(
   try {
     parameters = validateParameters(opts.workflow.parameters, opts.parameters ?? {});
   } catch (err) {
-    if (err instanceof ParameterError) throw new ApiError(400, 'invalid_parameters', err.message, err.problems.map((p) => ({ location: `parameters.${p.field}`, message: p.message })));
+    if (err instanceof ParameterError)
+      throw new ApiError(
+        400,
+        'invalid_parameters',
+        err.message,
+        err.problems.map((p) => ({ location: `parameters.${p.field}`, message: p.message })),
+      );
     throw err;
   }
   const workflowId = `run:${opts.tenant}:${opts.idempotencyKey ?? randomUUID()}`;
@@ -68,24 +74,32 @@ export async function startRun(
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
   // the run's trace continues the event's trace id (Temporal's client interceptor, when tracing is on, starts its span under it)
-  const parent = opts.traceId && /^[0-9a-f]{32}$/.test(opts.traceId) && opts.traceId !== '0'.repeat(32)
-    ? trace.setSpanContext(context.active(), { traceId: opts.traceId, spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED, isRemote: true })
-    : context.active();
+  const parent =
+    opts.traceId && /^[0-9a-f]{32}$/.test(opts.traceId) && opts.traceId !== '0'.repeat(32)
+      ? trace.setSpanContext(context.active(), {
+          traceId: opts.traceId,
+          spanId: randomBytes(8).toString('hex'),
+          traceFlags: TraceFlags.SAMPLED,
+          isRemote: true,
+        })
+      : context.active();
   try {
-    await context.with(parent, () => client.workflow.start(TASKFLOW, {
-      taskQueue: opts.taskQueue ?? TASK_QUEUE,
-      workflowId,
-      args: [input],
-      // the same idempotency key never starts a second run, even after the first one closed
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      typedSearchAttributes: [
-        { key: SA.tenant, value: opts.tenant },
-        { key: SA.workflow, value: opts.workflow.ref },
-        { key: SA.status, value: 'running' },
-        ...(opts.strategy ? [{ key: SA.strategy, value: opts.strategy }] : []),
-      ],
-      staticSummary: `${opts.workflow.ref}@${opts.workflow.version}`,
-    }));
+    await context.with(parent, () =>
+      client.workflow.start(TASKFLOW, {
+        taskQueue: opts.taskQueue ?? TASK_QUEUE,
+        workflowId,
+        args: [input],
+        // the same idempotency key never starts a second run, even after the first one closed
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SA.tenant, value: opts.tenant },
+          { key: SA.workflow, value: opts.workflow.ref },
+          { key: SA.status, value: 'running' },
+          ...(opts.strategy ? [{ key: SA.strategy, value: opts.strategy }] : []),
+        ],
+        staticSummary: `${opts.workflow.ref}@${opts.workflow.version}`,
+      }),
+    );
     return { ...base, status: 'started' };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...base, status: 'duplicate' };

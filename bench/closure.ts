@@ -55,21 +55,42 @@ async function main() {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       setImmediate(() => {
         if (bounce) bounceSentAt.set(inv, performance.now());
-        void fetch(body.receipt.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: bounce ? 'bounced' : 'delivered' }) });
+        void fetch(body.receipt.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: bounce ? 'bounced' : 'delivered' }),
+        });
       });
     });
   });
   const inboxUrl = await listen(inbox);
   const escalation = { ...EMPTY_ESCALATION, routing: { customer: { webhook: `${inboxUrl}/hooks/customer` } } };
   const native = await NativeConnection.connect({ address: server.address });
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle: await workflowBundle(), activities: createActivities({ store, publicUrl: apiUrl, escalation: () => escalation, client, taskQueue }) });
-  const v = validateWorkflow(`ref: bench.deliver\nversion: 1.0.0\ntasks:\n  - name: generate_report\n    action: core.echo\n    input: { message: "{{ parameters.invoice }}" }\n    publish: [ { total: 100 } ]\n    on_success: notify_customer\n  - name: notify_customer\n    action: core.notify\n    input: { channel: webhook, to: customer, message: "invoice {{ parameters.invoice }}", metadata: { invoice: "{{ parameters.invoice }}" } }\n`);
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ store, publicUrl: apiUrl, escalation: () => escalation, client, taskQueue }),
+  });
+  const v = validateWorkflow(
+    `ref: bench.deliver\nversion: 1.0.0\ntasks:\n  - name: generate_report\n    action: core.echo\n    input: { message: "{{ parameters.invoice }}" }\n    publish: [ { total: 100 } ]\n    on_success: notify_customer\n  - name: notify_customer\n    action: core.notify\n    input: { channel: webhook, to: customer, message: "invoice {{ parameters.invoice }}", metadata: { invoice: "{{ parameters.invoice }}" } }\n`,
+  );
   if (!v.workflow) throw new Error(JSON.stringify(v.diagnostics));
-  const rule = withRuleDefaults({ id: 'bench.delivery', mandatory_nodes: ['generate_report', 'notify_customer'], receipts: [{ node: 'notify_customer', timeout: 60 }], reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: '{{ vars.total }}' } }, tolerance: 0.01 }, remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 3 }], deadline: 120, report: { notify: [], audit: false } });
+  const rule = withRuleDefaults({
+    id: 'bench.delivery',
+    mandatory_nodes: ['generate_report', 'notify_customer'],
+    receipts: [{ node: 'notify_customer', timeout: 60 }],
+    reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: '{{ vars.total }}' } }, tolerance: 0.01 },
+    remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 3 }],
+    deadline: 120,
+    report: { notify: [], audit: false },
+  });
   const runOnce = async (invoice: string, withClosure: boolean) => {
     const input: TaskflowInput = { workflow: v.workflow!, parameters: { invoice }, tenant: 'bench', ...(withClosure ? { closure: rule } : {}) };
     const t0 = performance.now();
-    const summary = (await client.workflow.execute('taskflow', { taskQueue, workflowId: `run:bench:${invoice}`, args: [input] })) as { closure: { verdict: string } | null };
+    const summary = (await client.workflow.execute('taskflow', { taskQueue, workflowId: `run:bench:${invoice}`, args: [input] })) as {
+      closure: { verdict: string } | null;
+    };
     return { ms: performance.now() - t0, verdict: summary.closure?.verdict ?? null };
   };
   const results = await worker.runUntil(async () => {
@@ -89,7 +110,10 @@ async function main() {
       const r = await runOnce(inv, true);
       if (r.verdict !== 'remediated') throw new Error(`expected remediated, got ${r.verdict}`);
       wall.push(resendArrived.get(inv)! - bounceSentAt.get(inv)!);
-      const [row] = await store.db.select().from(closures).where(eq(closures.executionId, `run:bench:${inv}`));
+      const [row] = await store.db
+        .select()
+        .from(closures)
+        .where(eq(closures.executionId, `run:bench:${inv}`));
       workflowTime.push((row?.remediationSeconds ?? 0) * 1000);
     }
     return { plain, closed, wall, workflowTime };

@@ -55,7 +55,10 @@ function library(run: string, tenant: string): Strategy[] {
         on: wildcard ? `bench.*.done` : `bench.type${type}.done`,
         tenants: [tenant, `${tenant}w`],
         // ranks 0..7 need amount above a threshold no event reaches, so matching walks past them
-        when: rank < 8 ? [`{{ event.payload.amount > ${100 + rank} }}`, "{{ event.payload.region in ['eu', 'us', 'ap'] }}"] : ["{{ event.payload.region in ['eu', 'us', 'ap'] }}"],
+        when:
+          rank < 8
+            ? [`{{ event.payload.amount > ${100 + rank} }}`, "{{ event.payload.region in ['eu', 'us', 'ap'] }}"]
+            : ["{{ event.payload.region in ['eu', 'us', 'ap'] }}"],
         priority: 100 - rank * 10,
         weight: 50,
         workflow: 'bench.on_event@1.0.0',
@@ -112,7 +115,13 @@ async function main() {
   };
   await new WorkflowRepo(store.db).register(`${tenant}w`, wf, 'bench', 'bench');
   limitWorkflowStacks();
-  const worker = await Worker.create({ connection: native, taskQueue: TASK_QUEUE, workflowBundle: await workflowBundle(), activities: createActivities({ store, mocks: { 'bench.work': { result: { ok: true } } } }), maxConcurrentActivityTaskExecutions: 200 });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities({ store, mocks: { 'bench.work': { result: { ok: true } } } }),
+    maxConcurrentActivityTaskExecutions: 200,
+  });
   const app = createApp({ store, client, tenants: () => tenants, taskQueue: TASK_QUEUE });
   const http = app.listen(0, '127.0.0.1');
   await new Promise((r) => http.once('listening', r));
@@ -127,16 +136,31 @@ async function main() {
   const NO_WORKER = process.argv.includes('--no-worker'); // diagnosis: intake alone
   const measure = async () => {
     console.error(`bench:events: ${RATE} events/s for ${DURATION} s (10% duplicates), ${STRATEGIES} strategies over ${TYPES} types, tenant ${tenant}`);
-    const generate = (t: string, seconds: number) => promisify(execFile)(process.execPath, [join(PROJECT_ROOT, 'bench', 'load-generator.mjs'), base, t, secret, String(RATE), String(seconds), String(TYPES), String(DUP_SHARE)], { maxBuffer: 1 << 28 });
+    const generate = (t: string, seconds: number) =>
+      promisify(execFile)(
+        process.execPath,
+        [join(PROJECT_ROOT, 'bench', 'load-generator.mjs'), base, t, secret, String(RATE), String(seconds), String(TYPES), String(DUP_SHARE)],
+        { maxBuffer: 1 << 28 },
+      );
     await generate(`${tenant}w`, 3);
     const { stdout } = await generate(tenant, DURATION);
-    const load = JSON.parse(stdout) as { sent: number; unique: number; send_window_ms: number; done_ms: number; results: { at: number; ms: number; http: number; status: string; dup: boolean; key: string }[] };
+    const load = JSON.parse(stdout) as {
+      sent: number;
+      unique: number;
+      send_window_ms: number;
+      done_ms: number;
+      results: { at: number; ms: number; http: number; status: string; dup: boolean; key: string }[];
+    };
     // every unique event's run must reach its first task; wait (bounded) for stragglers
     const firstTasks = async () =>
-      rowsOf<{ ms: number }>(store, sql`SELECT EXTRACT(EPOCH FROM (a.at - (a.detail->>'event_received_at')::timestamptz)) * 1000 AS ms FROM audit_log a WHERE a.tenant = ${tenant} AND a.kind = 'task.started' AND a.detail ? 'event_received_at'`);
+      rowsOf<{ ms: number }>(
+        store,
+        sql`SELECT EXTRACT(EPOCH FROM (a.at - (a.detail->>'event_received_at')::timestamptz)) * 1000 AS ms FROM audit_log a WHERE a.tenant = ${tenant} AND a.kind = 'task.started' AND a.detail ? 'event_received_at'`,
+      );
     const deadline = Date.now() + (NO_WORKER ? 0 : 300_000);
     let first = await firstTasks();
-    const startedCount = async () => (await rowsOf<{ n: number }>(store, sql`SELECT count(*)::int AS n FROM events WHERE tenant = ${tenant} AND status = 'started'`))[0]?.n ?? 0;
+    const startedCount = async () =>
+      (await rowsOf<{ n: number }>(store, sql`SELECT count(*)::int AS n FROM events WHERE tenant = ${tenant} AND status = 'started'`))[0]?.n ?? 0;
     while (first.length < (await startedCount()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
       first = await firstTasks();
@@ -154,12 +178,16 @@ async function main() {
     const lost = [...ackedKeys].filter((k) => !runIds.has(`run:${tenant}:${k}`)).length;
     const duplicated = [...runIds.values()].filter((n) => n > 1).length;
     const unacknowledged = new Set(load.results.filter((r) => r.http !== 202).map((r) => r.key)).size;
-    const [{ started } = { started: 0 }] = await rowsOf<{ started: number }>(store, sql`SELECT count(*)::int AS started FROM events WHERE tenant = ${tenant} AND status = 'started'`);
+    const [{ started } = { started: 0 }] = await rowsOf<{ started: number }>(
+      store,
+      sql`SELECT count(*)::int AS started FROM events WHERE tenant = ${tenant} AND status = 'started'`,
+    );
     const acked = load.results.filter((r) => r.http === 202);
     if (process.argv.includes('--by-second')) {
       const bySecond = new Map<number, number[]>();
       for (const r of acked) bySecond.set(Math.floor(r.at / 1000), [...(bySecond.get(Math.floor(r.at / 1000)) ?? []), r.ms]);
-      for (const [sec, xs] of [...bySecond].sort((a, b) => a[0] - b[0])) console.error(`  second ${sec}: n=${xs.length} p50=${pct(xs, 50)} p95=${pct(xs, 95)} max=${pct(xs, 100)}`);
+      for (const [sec, xs] of [...bySecond].sort((a, b) => a[0] - b[0]))
+        console.error(`  second ${sec}: n=${xs.length} p50=${pct(xs, 50)} p95=${pct(xs, 95)} max=${pct(xs, 100)}`);
     }
     const statuses: Record<string, number> = {};
     for (const r of load.results) statuses[`${r.http} ${r.status}`] = (statuses[`${r.http} ${r.status}`] ?? 0) + 1;
@@ -171,8 +199,30 @@ async function main() {
       sent: load.sent,
       unique_events: load.unique,
       responses: statuses,
-      ack_ms: { p50: pct(acked.map((r) => r.ms), 50), p95: pct(acked.map((r) => r.ms), 95), p99: pct(acked.map((r) => r.ms), 99) },
-      first_task_ms: { p50: pct(first.map((r) => Number(r.ms)), 50), p95: pct(first.map((r) => Number(r.ms)), 95) },
+      ack_ms: {
+        p50: pct(
+          acked.map((r) => r.ms),
+          50,
+        ),
+        p95: pct(
+          acked.map((r) => r.ms),
+          95,
+        ),
+        p99: pct(
+          acked.map((r) => r.ms),
+          99,
+        ),
+      },
+      first_task_ms: {
+        p50: pct(
+          first.map((r) => Number(r.ms)),
+          50,
+        ),
+        p95: pct(
+          first.map((r) => Number(r.ms)),
+          95,
+        ),
+      },
       runs_started: started,
       history_events_per_run: historyEvents,
       temporal_runs: workflows,

@@ -23,11 +23,29 @@ const total = Math.floor((RATE * DURATION_MS) / 1000);
 async function fire(raw, dup) {
   const start = performance.now();
   try {
-    const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-closeloop-signature': sign(raw) }, body: raw });
+    const res = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-closeloop-signature': sign(raw) },
+      body: raw,
+    });
     const body = await res.json();
-    results.push({ at: start - t0, ms: performance.now() - start, http: res.status, status: body.status ?? body.error?.code, dup, key: JSON.parse(raw).idempotency_key });
+    results.push({
+      at: start - t0,
+      ms: performance.now() - start,
+      http: res.status,
+      status: body.status ?? body.error?.code,
+      dup,
+      key: JSON.parse(raw).idempotency_key,
+    });
   } catch (err) {
-    results.push({ at: start - t0, ms: performance.now() - start, http: 0, status: String(err.cause?.code ?? err.message), dup, key: JSON.parse(raw).idempotency_key });
+    results.push({
+      at: start - t0,
+      ms: performance.now() - start,
+      http: 0,
+      status: String(err.cause?.code ?? err.message),
+      dup,
+      key: JSON.parse(raw).idempotency_key,
+    });
   }
 }
 
@@ -41,7 +59,14 @@ await new Promise((resolve) => {
       if (dup) raw = sent[Math.floor(Math.random() * sent.length)];
       else {
         const i = n;
-        raw = JSON.stringify({ id: `evt_${randomUUID()}`, type: `bench.type${i % TYPES}.done`, tenant, idempotency_key: `k-${randomUUID()}`, occurred_at: new Date().toISOString(), payload: { amount: i % 100, region: ['eu', 'us', 'ap'][i % 3], seq: i } });
+        raw = JSON.stringify({
+          id: `evt_${randomUUID()}`,
+          type: `bench.type${i % TYPES}.done`,
+          tenant,
+          idempotency_key: `k-${randomUUID()}`,
+          occurred_at: new Date().toISOString(),
+          payload: { amount: i % 100, region: ['eu', 'us', 'ap'][i % 3], seq: i },
+        });
         sent.push(raw);
       }
       n++;

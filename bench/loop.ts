@@ -19,7 +19,13 @@ const ITERATIONS = Number(process.argv.find((a) => a.startsWith('--iterations=')
 const SUGGEST_AT = 4000; // events: continue-as-new is suggested here (Temporal's own default is larger)
 
 async function main() {
-  const server = await startDevServer({ cli: findTemporalCli(), port: 17633, uiPort: 18633, quiet: true, extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_AT}`] });
+  const server = await startDevServer({
+    cli: findTemporalCli(),
+    port: 17633,
+    uiPort: 18633,
+    quiet: true,
+    extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_AT}`],
+  });
   const store = await openStore(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { pgliteDir: 'memory://' });
   await migrate(store);
   const connection = await Connection.connect({ address: server.address });
@@ -27,8 +33,16 @@ async function main() {
   const native = await NativeConnection.connect({ address: server.address });
   const taskQueue = `bench-loop-${randomUUID()}`;
   const workflowBundle = await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'bench', 'workflows.ts')));
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle, activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }) });
-  const v = validateWorkflow(`ref: bench.loop\nversion: 1.0.0\nvars: { n: 0 }\nlimits: { max_task_runs: ${ITERATIONS + 10} }\ntasks:\n  - name: start\n    action: core.noop\n    on_success: poll\n  - name: poll\n    action: bench.work\n    input: { n: "{{ vars.n }}" }\n    next:\n      - when: "{{ vars.n < ${ITERATIONS - 1} }}"\n        publish: [ { n: "{{ vars.n + 1 }}" } ]\n        do: poll\n`, { isKnownAction: (r) => r === 'bench.work' });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }),
+  });
+  const v = validateWorkflow(
+    `ref: bench.loop\nversion: 1.0.0\nvars: { n: 0 }\nlimits: { max_task_runs: ${ITERATIONS + 10} }\ntasks:\n  - name: start\n    action: core.noop\n    on_success: poll\n  - name: poll\n    action: bench.work\n    input: { n: "{{ vars.n }}" }\n    next:\n      - when: "{{ vars.n < ${ITERATIONS - 1} }}"\n        publish: [ { n: "{{ vars.n + 1 }}" } ]\n        do: poll\n`,
+    { isKnownAction: (r) => r === 'bench.work' },
+  );
   if (!v.workflow) throw new Error(JSON.stringify(v.diagnostics));
   const chain = async (id: string) => {
     let runs = 0;
@@ -46,7 +60,11 @@ async function main() {
     const nativeMs = performance.now() - t0;
     const id = `run:bench:loop-${randomUUID()}`;
     t0 = performance.now();
-    const summary = (await client.workflow.execute('taskflow', { taskQueue, workflowId: id, args: [{ workflow: v.workflow, parameters: {}, tenant: 'bench' }] })) as RunSummary;
+    const summary = (await client.workflow.execute('taskflow', {
+      taskQueue,
+      workflowId: id,
+      args: [{ workflow: v.workflow, parameters: {}, tenant: 'bench' }],
+    })) as RunSummary;
     const taskflowMs = performance.now() - t0;
     const poll = summary.tasks.find((t) => t.name === 'poll');
     if (summary.status !== 'succeeded' || poll?.runs !== ITERATIONS) throw new Error(`loop ended ${summary.status} after ${poll?.runs} iterations`);

@@ -19,14 +19,25 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 const file = join(PROJECT_ROOT, 'bench', 'results', 'replay-1000.json');
 const workflowBundle = await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'workflows', 'index.ts')));
 if (!existsSync(file)) {
-  const server = await startDevServer({ cli: findTemporalCli(), port: 17533, uiPort: 18533, quiet: true, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000'] });
+  const server = await startDevServer({
+    cli: findTemporalCli(),
+    port: 17533,
+    uiPort: 18533,
+    quiet: true,
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000'],
+  });
   const store = await openStore({ pgliteDir: 'memory://' });
   await migrate(store);
   const yaml = `ref: bench.replay\nversion: 1.0.0\ntasks:\n${Array.from({ length: 1000 }, (_, i) => `  - name: t${i}\n    action: bench.work\n    input: { n: ${i} }\n${i < 999 ? `    on_success: t${i + 1}\n` : ''}`).join('')}`;
   const wf = validateWorkflow(yaml, { isKnownAction: () => true }).workflow!;
   const native = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  const worker = await Worker.create({ connection: native, taskQueue: 'p', workflowBundle, activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }) });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue: 'p',
+    workflowBundle,
+    activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }),
+  });
   const id = `run:bench:${randomUUID()}`;
   await worker.runUntil(client.workflow.execute('taskflow', { taskQueue: 'p', workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: 'bench' }] }));
   writeFileSync(file, historyToJSON(await client.workflow.getHandle(id).fetchHistory()));
@@ -41,9 +52,13 @@ const replay = async (payloadWalks: boolean) => {
 if (process.argv.includes('--compare-walks')) {
   // the replayer as shipped against the same replayer with the SDK's payload walks kept, alternating
   const ms: Record<'skipped' | 'kept', number[]> = { skipped: [], kept: [] };
-  for (let i = 0; i < Number(process.env.REPEAT ?? 8); i++) for (const walks of i % 2 ? [false, true] : [true, false]) ms[walks ? 'kept' : 'skipped'].push(await replay(walks));
+  for (let i = 0; i < Number(process.env.REPEAT ?? 8); i++)
+    for (const walks of i % 2 ? [false, true] : [true, false]) ms[walks ? 'kept' : 'skipped'].push(await replay(walks));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  console.log(`replay of ${history.events?.length} events, median of ${ms.kept.length}: ${median(ms.skipped)} ms with the payload walks skipped, ${median(ms.kept)} ms with them kept`, ms);
+  console.log(
+    `replay of ${history.events?.length} events, median of ${ms.kept.length}: ${median(ms.skipped)} ms with the payload walks skipped, ${median(ms.kept)} ms with them kept`,
+    ms,
+  );
 } else {
   for (let i = 0; i < Number(process.env.REPEAT ?? 3); i++) console.log(`replay of ${history.events?.length} events: ${await replay(false)} ms`);
 }

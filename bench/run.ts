@@ -36,7 +36,13 @@ const itemsYaml = `ref: bench.items\nversion: 1.0.0\nparameters: { items: { type
 
 async function main() {
   // one history for the 1,000-task replay: continue-as-new is not suggested below 100,000 events here
-  const server = await startDevServer({ cli: findTemporalCli(), port: 17433, uiPort: 18433, quiet: true, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000'] });
+  const server = await startDevServer({
+    cli: findTemporalCli(),
+    port: 17433,
+    uiPort: 18433,
+    quiet: true,
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=100000'],
+  });
   const store = await openStore(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : { pgliteDir: 'memory://' });
   await migrate(store);
   const connection = await Connection.connect({ address: server.address });
@@ -44,7 +50,13 @@ async function main() {
   const native = await NativeConnection.connect({ address: server.address });
   const taskQueue = `bench-${randomUUID()}`;
   const workflowBundle = await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'bench', 'workflows.ts')));
-  const worker = await Worker.create({ connection: native, taskQueue, workflowBundle, activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }), maxConcurrentActivityTaskExecutions: 200 });
+  const worker = await Worker.create({
+    connection: native,
+    taskQueue,
+    workflowBundle,
+    activities: createActivities({ store, mocks: { 'bench.work': { result: { n: '{{ input.n }}' } } } }),
+    maxConcurrentActivityTaskExecutions: 200,
+  });
   const rssBefore = process.memoryUsage().rss;
   const time = async (fn: () => Promise<unknown>) => {
     const t0 = performance.now();
@@ -57,10 +69,26 @@ async function main() {
     const itemsWf = compile(itemsYaml);
     const nativeMs = await time(() => (n > 1000 ? run('nativeItems', [n, 100, 1000]) : run('nativeShard', [0, n, 100])));
     const id = `run:bench:items-${randomUUID()}`;
-    const taskflowMs = await time(() => client.workflow.execute('taskflow', { taskQueue, workflowId: id, args: [{ workflow: itemsWf, parameters: { items: Array.from({ length: n }, (_, i) => i) }, tenant: 'bench' }] }));
+    const taskflowMs = await time(() =>
+      client.workflow.execute('taskflow', {
+        taskQueue,
+        workflowId: id,
+        args: [{ workflow: itemsWf, parameters: { items: Array.from({ length: n }, (_, i) => i) }, tenant: 'bench' }],
+      }),
+    );
     let maxEvents = 0;
     for await (const w of client.workflow.list({ query: `WorkflowId = '${id}' OR RootWorkflowId = '${id}'` })) maxEvents = Math.max(maxEvents, w.historyLength);
-    return { id, items: n, concurrency: 100, native_ms: Math.round(nativeMs), taskflow_ms: Math.round(taskflowMs), ratio: +(taskflowMs / nativeMs).toFixed(3), items_per_second: Math.round(n / (taskflowMs / 1000)), native_items_per_second: Math.round(n / (nativeMs / 1000)), max_history_events: maxEvents };
+    return {
+      id,
+      items: n,
+      concurrency: 100,
+      native_ms: Math.round(nativeMs),
+      taskflow_ms: Math.round(taskflowMs),
+      ratio: +(taskflowMs / nativeMs).toFixed(3),
+      items_per_second: Math.round(n / (taskflowMs / 1000)),
+      native_items_per_second: Math.round(n / (nativeMs / 1000)),
+      max_history_events: maxEvents,
+    };
   };
   const results = await worker.runUntil(async () => {
     const seqWf = compile(sequentialYaml(SEQ));
@@ -78,12 +106,27 @@ async function main() {
     const itemsHistory = await client.workflow.getHandle(smallId).fetchHistory();
     // replay of a sequential run (each task an activity), and of the hand-written loop doing the same activities
     const replayId = `run:bench:replay-${randomUUID()}`;
-    await client.workflow.execute('taskflow', { taskQueue, workflowId: replayId, args: [{ workflow: compile(sequentialYaml(REPLAY_TASKS)), parameters: {}, tenant: 'bench' }] });
+    await client.workflow.execute('taskflow', {
+      taskQueue,
+      workflowId: replayId,
+      args: [{ workflow: compile(sequentialYaml(REPLAY_TASKS)), parameters: {}, tenant: 'bench' }],
+    });
     const history = await client.workflow.getHandle(replayId).fetchHistory();
     const nativeReplayId = `bench-nativeSequential-${randomUUID()}`;
     await client.workflow.execute('nativeSequential', { taskQueue, workflowId: nativeReplayId, args: [REPLAY_TASKS] });
     const nativeHistory = await client.workflow.getHandle(nativeReplayId).fetchHistory();
-    return { seqNative: median(seqNative), seqTaskflow: median(seqTaskflow), small, large, history, replayId, nativeHistory, nativeReplayId, itemsHistory, itemsId: smallId };
+    return {
+      seqNative: median(seqNative),
+      seqTaskflow: median(seqTaskflow),
+      small,
+      large,
+      history,
+      replayId,
+      nativeHistory,
+      nativeReplayId,
+      itemsHistory,
+      itemsId: smallId,
+    };
   });
   // replay needs no server: measured as `closeloop replay` runs, with the worker and the dev server
   // stopped; the two histories alternate (at least 3 times each) and each keeps its median
@@ -101,7 +144,14 @@ async function main() {
     measured_at: new Date().toISOString(),
     quick: QUICK,
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-    sequential: { tasks: SEQ, repeat: REPEAT, native_ms: Math.round(results.seqNative), taskflow_ms: Math.round(results.seqTaskflow), ratio: +(results.seqTaskflow / results.seqNative).toFixed(3), target: '<= 1.15' },
+    sequential: {
+      tasks: SEQ,
+      repeat: REPEAT,
+      native_ms: Math.round(results.seqNative),
+      taskflow_ms: Math.round(results.seqTaskflow),
+      ratio: +(results.seqTaskflow / results.seqNative).toFixed(3),
+      target: '<= 1.15',
+    },
     [`with_items_${ITEMS_SMALL}`]: { ...results.small, target: '<= 1.5' },
     [`with_items_${ITEMS}`]: { ...results.large, target: '<= 1.5, <= 10240 events per history' },
     [`replay_${REPLAY_TASKS}`]: {

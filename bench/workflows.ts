@@ -5,7 +5,8 @@ import type { CoreActivities } from '../activities/types.js';
 export { taskflow } from '../workflows/index.js';
 
 const acts = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s' });
-const call = (i: number) => acts.runAction({ ref: 'bench.work', input: { n: i }, attempt: 1, idempotencyKey: `k${i}`, tenant: 'bench', executionId: 'native', task: 'native' });
+const call = (i: number) =>
+  acts.runAction({ ref: 'bench.work', input: { n: i }, attempt: 1, idempotencyKey: `k${i}`, tenant: 'bench', executionId: 'native', task: 'native' });
 
 /** N activities one after another. */
 export async function nativeSequential(n: number): Promise<number> {

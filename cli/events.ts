@@ -15,7 +15,10 @@ const apiKey = (s: Settings, env: NodeJS.ProcessEnv) => env.CLOSELOOP_API_KEY ||
 async function api(s: Settings, env: NodeJS.ProcessEnv, path: string): Promise<unknown> {
   const url = `${apiBase(s, env)}${path}`;
   const res = await fetch(url, { headers: { authorization: `Bearer ${apiKey(s, env)}` } }).catch((err: Error) => {
-    throw new CliError(`cannot reach the Closeloop API at ${apiBase(s, env)} (${(err.cause as { code?: string } | undefined)?.code ?? err.message}); set CLOSELOOP_API_URL`, 2);
+    throw new CliError(
+      `cannot reach the Closeloop API at ${apiBase(s, env)} (${(err.cause as { code?: string } | undefined)?.code ?? err.message}); set CLOSELOOP_API_URL`,
+      2,
+    );
   });
   const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
   if (!res.ok) throw new CliError(`GET ${path}: HTTP ${res.status}: ${body?.error?.message ?? 'no details'}`, res.status === 404 ? 1 : 2);
@@ -23,7 +26,12 @@ async function api(s: Settings, env: NodeJS.ProcessEnv, path: string): Promise<u
 }
 
 /** `closeloop strategy test <event.json>`: which strategies were candidates, which conditions failed, who wins. Nothing starts. */
-export async function strategyTest(file: string, opts: { from: 'config' | 'api'; json?: boolean }, settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function strategyTest(
+  file: string,
+  opts: { from: 'config' | 'api'; json?: boolean },
+  settings: Settings,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let body: unknown;
   try {
     body = JSON.parse(await readText(file));
@@ -45,7 +53,10 @@ export async function strategyTest(file: string, opts: { from: 'config' | 'api';
   const event = checked.event;
   const result = new StrategyIndex(strategies).match(event, { explain: true });
   if (opts.json) console.log(JSON.stringify({ event: { id: event.id, type: event.type, tenant: event.tenant }, ...result }, null, 2));
-  else console.log(describeMatch(event.id, event.type, event.tenant, result, opts.from === 'api' ? 'the API' : relative(process.cwd(), settings.configDir) || '.'));
+  else
+    console.log(
+      describeMatch(event.id, event.type, event.tenant, result, opts.from === 'api' ? 'the API' : relative(process.cwd(), settings.configDir) || '.'),
+    );
   return result.winner && !result.error ? 0 : 1;
 }
 
@@ -83,8 +94,15 @@ export async function eventsReplay(target: string, settings: Settings, env: Node
   const tenant = (await loadTenants(settings.configDir, env)).tenants.get(tenantId);
   if (!tenant?.signingSecret) throw new CliError(`tenant '${tenantId}' has no signing secret in ${settings.configDir}/tenants.yaml`, 2);
   const raw = JSON.stringify(envelope);
-  const res = await fetch(`${apiBase(settings, env)}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(tenant.signingSecret, raw) }, body: raw }).catch((err: Error) => {
-    throw new CliError(`cannot reach the Closeloop API at ${apiBase(settings, env)} (${(err.cause as { code?: string } | undefined)?.code ?? err.message}); set CLOSELOOP_API_URL`, 2);
+  const res = await fetch(`${apiBase(settings, env)}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(tenant.signingSecret, raw) },
+    body: raw,
+  }).catch((err: Error) => {
+    throw new CliError(
+      `cannot reach the Closeloop API at ${apiBase(settings, env)} (${(err.cause as { code?: string } | undefined)?.code ?? err.message}); set CLOSELOOP_API_URL`,
+      2,
+    );
   });
   const answer = await res.text();
   console.log(`HTTP ${res.status} ${answer}`);

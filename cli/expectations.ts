@@ -26,7 +26,8 @@ export function subsetMismatches(expected: unknown, actual: unknown, path: strin
 export function checkExpectations(expect: Expectation, s: RunSummary): string[] {
   const problems: string[] = [];
   const ran = new Set(s.tasks.filter((t) => t.status !== 'skipped').map((t) => t.name));
-  if (expect.status !== undefined && expect.status !== s.status) problems.push(`status: expected ${expect.status}, got ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
+  if (expect.status !== undefined && expect.status !== s.status)
+    problems.push(`status: expected ${expect.status}, got ${s.status}${s.error ? ` (${s.error.message})` : ''}`);
   for (const t of expect.ran ?? []) if (!ran.has(t)) problems.push(`ran: task '${t}' did not run`);
   for (const t of expect.not_ran ?? []) if (ran.has(t)) problems.push(`not_ran: task '${t}' ran`);
   if (expect.output !== undefined) problems.push(...subsetMismatches(expect.output, s.output, 'output'));

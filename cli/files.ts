@@ -57,7 +57,9 @@ export interface PackIndex {
 
 export async function loadPackIndex(configDir: string): Promise<PackIndex> {
   const contents = await loadPackContents(configDir, () => {});
-  const workflows = new Map((await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {})).map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]));
+  const workflows = new Map(
+    (await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {})).map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]),
+  );
   const known = (mocked: ReadonlySet<string>) => (ref: string) => workflows.has(ref) || contents.actions.has(ref) || mocked.has(ref);
   return {
     workflows,

@@ -71,7 +71,7 @@ program
 program
   .command('replay')
   .argument('<targets...>', 'workflow ids (fetched from TEMPORAL_ADDRESS) or history JSON files')
-  .option('--workflow-id <id>', "the workflow id of a history file (default: the file name without .json)")
+  .option('--workflow-id <id>', 'the workflow id of a history file (default: the file name without .json)')
   .description('replay histories against the current interpreter; exit 1 on non-determinism')
   .action(async (targets: string[], opts: { workflowId?: string }) => {
     const { DefaultLogger, Runtime, makeTelemetryFilterString } = await import('@temporalio/worker');
@@ -89,7 +89,7 @@ const strategy = program.command('strategy').description('the strategy library')
 strategy
   .command('test')
   .argument('<event>', 'an event envelope (JSON file)')
-  .option('--from <source>', "config (config/agent/strategies) or api (the running library, CLOSELOOP_API_URL/CLOSELOOP_API_KEY)", 'config')
+  .option('--from <source>', 'config (config/agent/strategies) or api (the running library, CLOSELOOP_API_URL/CLOSELOOP_API_KEY)', 'config')
   .option('--json', 'print the match as JSON')
   .description('which strategies were candidates, which conditions failed, which one wins and its parameters; starts nothing (exit 1 when none matches)')
   .action(async (file: string, opts: { from: string; json?: boolean }) => {

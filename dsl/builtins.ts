@@ -1,5 +1,16 @@
 /** Built-in actions the interpreter runs itself or through a core activity. */
-export const BUILTIN_ACTIONS = ['core.noop', 'core.echo', 'core.sleep', 'core.fail', 'core.http', 'http.request', 'http.get', 'core.inquiry', 'core.notify', 'core.reconcile'] as const;
+export const BUILTIN_ACTIONS = [
+  'core.noop',
+  'core.echo',
+  'core.sleep',
+  'core.fail',
+  'core.http',
+  'http.request',
+  'http.get',
+  'core.inquiry',
+  'core.notify',
+  'core.reconcile',
+] as const;
 
 /** Built-ins the language names but this release does not run yet: refused at validation, never silently skipped. */
 export const PLANNED_ACTIONS: readonly string[] = [];

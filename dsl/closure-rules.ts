@@ -54,7 +54,13 @@ export const DEFAULT_CLOSURE_DEADLINE = 120;
 const ajv = createAjv();
 const validate = ajv.compile(schema);
 
-type RawRule = Partial<Omit<ClosureRule, 'receipts' | 'reconciliation' | 'remediation' | 'severity'>> & { id: string; receipts?: { node: string; timeout?: number }[]; reconciliation?: { action: string; input?: Record<string, unknown>; tolerance?: number; timeout?: number }; remediation?: { on: FailureKind; do: 'resend' | 'rebuild' | 'escalate'; max_attempts?: number; assigned_to?: string }[]; severity?: Partial<Record<CheckKind, Severity>> };
+type RawRule = Partial<Omit<ClosureRule, 'receipts' | 'reconciliation' | 'remediation' | 'severity'>> & {
+  id: string;
+  receipts?: { node: string; timeout?: number }[];
+  reconciliation?: { action: string; input?: Record<string, unknown>; tolerance?: number; timeout?: number };
+  remediation?: { on: FailureKind; do: 'resend' | 'rebuild' | 'escalate'; max_attempts?: number; assigned_to?: string }[];
+  severity?: Partial<Record<CheckKind, Severity>>;
+};
 
 export function withRuleDefaults(r: RawRule): ClosureRule {
   return {
@@ -62,9 +68,23 @@ export function withRuleDefaults(r: RawRule): ClosureRule {
     ...(r.description ? { description: r.description } : {}),
     mandatory_nodes: r.mandatory_nodes ?? [],
     receipts: (r.receipts ?? []).map((x) => ({ node: x.node, timeout: x.timeout ?? DEFAULT_RECEIPT_TIMEOUT })),
-    ...(r.reconciliation ? { reconciliation: { action: r.reconciliation.action, input: r.reconciliation.input ?? {}, tolerance: r.reconciliation.tolerance ?? 0, ...(r.reconciliation.timeout ? { timeout: r.reconciliation.timeout } : {}) } } : {}),
+    ...(r.reconciliation
+      ? {
+          reconciliation: {
+            action: r.reconciliation.action,
+            input: r.reconciliation.input ?? {},
+            tolerance: r.reconciliation.tolerance ?? 0,
+            ...(r.reconciliation.timeout ? { timeout: r.reconciliation.timeout } : {}),
+          },
+        }
+      : {}),
     severity: { mandatory_nodes: 'critical', receipts: 'warning', reconciliation: 'critical', ...(r.severity ?? {}) },
-    remediation: (r.remediation ?? []).map((m) => ({ on: m.on, do: m.do, max_attempts: m.max_attempts ?? (m.do === 'resend' ? 3 : 1), ...(m.assigned_to ? { assigned_to: m.assigned_to } : {}) })),
+    remediation: (r.remediation ?? []).map((m) => ({
+      on: m.on,
+      do: m.do,
+      max_attempts: m.max_attempts ?? (m.do === 'resend' ? 3 : 1),
+      ...(m.assigned_to ? { assigned_to: m.assigned_to } : {}),
+    })),
     deadline: r.deadline ?? DEFAULT_CLOSURE_DEADLINE,
     report: { notify: r.report?.notify ?? [], audit: r.report?.audit ?? true, ...(r.report?.channel ? { channel: r.report.channel } : {}) },
   };
@@ -81,8 +101,10 @@ export function parseClosureRules(text: string): { rules: ClosureRule[]; diagnos
     if (r.reconciliation?.input) checkTemplates(r.reconciliation.input, ['rules', i, 'reconciliation', 'input'], src, diagnostics);
     (r.remediation ?? []).forEach((m, j) => {
       const fits = { receipt_missing: ['resend', 'escalate'], node_failed: ['rebuild', 'escalate'], reconciliation_mismatch: ['escalate'] }[m.on];
-      if (!fits.includes(m.do)) diagnostics.push(errorAt(src, ['rules', i, 'remediation', j, 'do'], `'${m.do}' does not remedy '${m.on}' (use one of ${fits.join(', ')})`));
-      if (m.do === 'escalate' && !m.assigned_to) diagnostics.push(errorAt(src, ['rules', i, 'remediation', j], "escalate needs 'assigned_to' (who answers the inquiry)"));
+      if (!fits.includes(m.do))
+        diagnostics.push(errorAt(src, ['rules', i, 'remediation', j, 'do'], `'${m.do}' does not remedy '${m.on}' (use one of ${fits.join(', ')})`));
+      if (m.do === 'escalate' && !m.assigned_to)
+        diagnostics.push(errorAt(src, ['rules', i, 'remediation', j], "escalate needs 'assigned_to' (who answers the inquiry)"));
     });
   });
   if (diagnostics.some((d) => d.severity === 'error')) return { rules: [], diagnostics };

@@ -9,7 +9,11 @@ const LEGACY_KEYS = ['on_success', 'on_failure', 'on_complete', 'on_timeout', 'd
 
 function targets(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return [];
 }
 
@@ -55,7 +59,12 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
 
     const transitions: Transition[] = [];
     const at = (p: PathPart[]) => src.positionOf(p);
-    const legacy: [string, Transition['on']][] = [['on_success', 'succeeded'], ['on_failure', 'failed'], ['on_timeout', 'timed_out'], ['on_complete', 'completed']];
+    const legacy: [string, Transition['on']][] = [
+      ['on_success', 'succeeded'],
+      ['on_failure', 'failed'],
+      ['on_timeout', 'timed_out'],
+      ['on_complete', 'completed'],
+    ];
     for (const [key, on] of legacy) {
       if (t[key] !== undefined) transitions.push({ on, publish: [], do: targets(t[key]), ...at([...path, key]) });
     }
@@ -71,7 +80,9 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
       });
     }
     const decision = Array.isArray(t.decision)
-      ? (t.decision as Record<string, unknown>[]).map((d) => (typeof d.default === 'string' ? { next: d.default } : d.default === true ? { next: String(d.next) } : { when: String(d.when), next: String(d.next) }))
+      ? (t.decision as Record<string, unknown>[]).map((d) =>
+          typeof d.default === 'string' ? { next: d.default } : d.default === true ? { next: String(d.next) } : { when: String(d.when), next: String(d.next) },
+        )
       : undefined;
 
     const task: CompiledTask = {
@@ -128,14 +139,19 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
         out.push({ severity: 'error', ...pos, message: `${formatPath(p)}: task '${task.name}' transitions to unknown task '${target}'`, path: formatPath(p) });
         continue;
       }
-      if (dest.parent && dest.parent !== task.parent) err(taskPath(task.name), `task '${task.name}' cannot transition into '${target}', a sub-task of parallel block '${dest.parent}'`);
+      if (dest.parent && dest.parent !== task.parent)
+        err(taskPath(task.name), `task '${task.name}' cannot transition into '${target}', a sub-task of parallel block '${dest.parent}'`);
       if (!dest.inbound.includes(task.name)) dest.inbound.push(task.name);
     }
   }
   for (const task of Object.values(tasks)) {
     const inboundTransitions = Object.values(tasks).reduce((n, s) => n + s.transitions.filter((tr) => tr.do.includes(task.name)).length, 0);
     if (task.inbound.length > 1 && task.join === undefined && inboundTransitions > 1) {
-      err(taskPath(task.name), `task '${task.name}' has ${task.inbound.length} inbound transitions and no 'join': it runs once per firing transition`, 'warning');
+      err(
+        taskPath(task.name),
+        `task '${task.name}' has ${task.inbound.length} inbound transitions and no 'join': it runs once per firing transition`,
+        'warning',
+      );
     }
   }
 
@@ -160,10 +176,14 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
   if (order.length > limits.max_tasks) err(['tasks'], `${order.length} tasks exceed the limit of ${limits.max_tasks} (limits.max_tasks)`);
   for (const t of Object.values(tasks)) {
     const p = taskPath(t.name);
-    if (Array.isArray(t.with_items) && t.with_items.length > limits.max_items) err([...p, 'with_items'], `${t.with_items.length} items exceed limits.max_items (${limits.max_items})`);
-    if (t.concurrency !== undefined && t.concurrency > limits.max_parallel) err([...p, 'concurrency'], `concurrency ${t.concurrency} exceeds limits.max_parallel (${limits.max_parallel})`);
-    if (t.batch_size !== undefined && t.batch_size > limits.max_parallel) err([...p, 'batch_size'], `batch_size ${t.batch_size} exceeds limits.max_parallel (${limits.max_parallel}): a batch runs at once`);
-    if (t.with_items === undefined && (t.batch_size !== undefined || t.concurrency !== undefined || t.tolerated_failures !== undefined)) err(p, `batch_size, concurrency and tolerated_failures only apply with 'with_items'`);
+    if (Array.isArray(t.with_items) && t.with_items.length > limits.max_items)
+      err([...p, 'with_items'], `${t.with_items.length} items exceed limits.max_items (${limits.max_items})`);
+    if (t.concurrency !== undefined && t.concurrency > limits.max_parallel)
+      err([...p, 'concurrency'], `concurrency ${t.concurrency} exceeds limits.max_parallel (${limits.max_parallel})`);
+    if (t.batch_size !== undefined && t.batch_size > limits.max_parallel)
+      err([...p, 'batch_size'], `batch_size ${t.batch_size} exceeds limits.max_parallel (${limits.max_parallel}): a batch runs at once`);
+    if (t.with_items === undefined && (t.batch_size !== undefined || t.concurrency !== undefined || t.tolerated_failures !== undefined))
+      err(p, `batch_size, concurrency and tolerated_failures only apply with 'with_items'`);
   }
 
   const { schema, secrets } = normaliseParameters(raw.parameters);

@@ -49,7 +49,14 @@ export const DEFAULT_POLICY: EscalationPolicy = {
 export const EMPTY_ESCALATION: EscalationConfig = { policies: [DEFAULT_POLICY], alerts: [], routing: {}, tenants: {} };
 
 /** The measures alert expressions may use (docs/closure.md "Alerts"). */
-export const ALERT_MEASURES = ['consecutive_closure_failures', 'remediation_seconds_max', 'audit_write_failures', 'strategy_miss_rate_15m', 'run_failure_rate_15m', 'manual_review_open'] as const;
+export const ALERT_MEASURES = [
+  'consecutive_closure_failures',
+  'remediation_seconds_max',
+  'audit_write_failures',
+  'strategy_miss_rate_15m',
+  'run_failure_rate_15m',
+  'manual_review_open',
+] as const;
 export type AlertMeasure = (typeof ALERT_MEASURES)[number];
 /** `<measure> <op> <number>` (the schema checks the same shape). */
 const ALERT_EXPR = /^\s*([a-z_0-9]+)\s*(>=|<=|>|<|==|!=)\s*(-?[0-9.]+)\s*$/;
@@ -74,19 +81,30 @@ function withPolicyDefaults(p: RawPolicy): EscalationPolicy {
 
 /** Parses config/agent/escalation.yaml; a `default` policy always exists. */
 export function parseEscalation(text: string): { config: EscalationConfig | null; diagnostics: Diagnostic[] } {
-  const { value, diagnostics, src } = parseConfigYaml<{ policies?: RawPolicy[]; alerts?: (Partial<AlertRule> & { id: string; expr: string })[]; routing?: Routing; tenants?: EscalationConfig['tenants'] }>(text, validate);
+  const { value, diagnostics, src } = parseConfigYaml<{
+    policies?: RawPolicy[];
+    alerts?: (Partial<AlertRule> & { id: string; expr: string })[];
+    routing?: Routing;
+    tenants?: EscalationConfig['tenants'];
+  }>(text, validate);
   if (!value) return { config: null, diagnostics };
   const policies = (value.policies ?? []).map(withPolicyDefaults);
   const ids = new Set(policies.map((p) => p.id));
   (value.alerts ?? []).forEach((a, i) => {
     if (a.policy && !ids.has(a.policy) && a.policy !== 'default') diagnostics.push(errorAt(src, ['alerts', i, 'policy'], `no escalation policy '${a.policy}'`));
     const measure = ALERT_EXPR.exec(a.expr)?.[1] ?? '';
-    if (!(ALERT_MEASURES as readonly string[]).includes(measure)) diagnostics.push(errorAt(src, ['alerts', i, 'expr'], `unknown measure '${measure}' (one of ${ALERT_MEASURES.join(', ')})`));
+    if (!(ALERT_MEASURES as readonly string[]).includes(measure))
+      diagnostics.push(errorAt(src, ['alerts', i, 'expr'], `unknown measure '${measure}' (one of ${ALERT_MEASURES.join(', ')})`));
   });
   if (diagnostics.length) return { config: null, diagnostics };
   if (!ids.has('default')) policies.push(DEFAULT_POLICY);
   return {
-    config: { policies, alerts: (value.alerts ?? []).map((a) => ({ severity: 'warning', ...a }) as AlertRule), routing: value.routing ?? {}, tenants: value.tenants ?? {} },
+    config: {
+      policies,
+      alerts: (value.alerts ?? []).map((a) => ({ severity: 'warning', ...a }) as AlertRule),
+      routing: value.routing ?? {},
+      tenants: value.tenants ?? {},
+    },
     diagnostics,
   };
 }
@@ -110,6 +128,17 @@ export function alertFires(expr: string, measures: Partial<Record<string, number
   const value = measures[name];
   if (value === undefined || value === null) return { fires: false, measure: name, value: null };
   const limit = Number(raw);
-  const fires = op === '>=' ? value >= limit : op === '<=' ? value <= limit : op === '>' ? value > limit : op === '<' ? value < limit : op === '==' ? value === limit : value !== limit;
+  const fires =
+    op === '>='
+      ? value >= limit
+      : op === '<='
+        ? value <= limit
+        : op === '>'
+          ? value > limit
+          : op === '<'
+            ? value < limit
+            : op === '=='
+              ? value === limit
+              : value !== limit;
   return { fires, measure: name, value };
 }

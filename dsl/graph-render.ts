@@ -5,7 +5,8 @@ const LABEL: Record<string, string> = { succeeded: 'success', failed: 'failure',
 function edges(wf: CompiledWorkflow): { from: string; to: string; label: string }[] {
   const out: { from: string; to: string; label: string }[] = [];
   for (const t of Object.values(wf.tasks)) {
-    for (const tr of t.transitions) for (const to of tr.do) out.push({ from: t.name, to, label: tr.when ? tr.when.replace(/^\{\{\s*|\s*\}\}$/g, '') : LABEL[tr.on] ?? tr.on });
+    for (const tr of t.transitions)
+      for (const to of tr.do) out.push({ from: t.name, to, label: tr.when ? tr.when.replace(/^\{\{\s*|\s*\}\}$/g, '') : (LABEL[tr.on] ?? tr.on) });
     for (const d of t.decision ?? []) out.push({ from: t.name, to: d.next, label: d.when ? d.when.replace(/^\{\{\s*|\s*\}\}$/g, '') : 'default' });
   }
   return out;

@@ -13,13 +13,18 @@ const TRANSITIONS: Record<IncidentStatus, Partial<Record<IncidentAction, Inciden
 };
 
 /** Where `action` leads from `status`, or why it may not happen. */
-export function nextStatus(status: IncidentStatus, action: IncidentAction, payload: { root_cause?: unknown } = {}): { ok: true; to: IncidentStatus } | { ok: false; reason: string } {
+export function nextStatus(
+  status: IncidentStatus,
+  action: IncidentAction,
+  payload: { root_cause?: unknown } = {},
+): { ok: true; to: IncidentStatus } | { ok: false; reason: string } {
   if (status === 'resolved') return { ok: false, reason: 'the incident is resolved: it is immutable except for appended notes' };
   const to = TRANSITIONS[status][action];
   if (!to) {
     const allowed = Object.keys(TRANSITIONS[status]);
     return { ok: false, reason: `cannot ${action} an incident that is ${status} (allowed: ${allowed.join(', ') || 'none'})` };
   }
-  if (to === 'resolved' && (typeof payload.root_cause !== 'string' || !payload.root_cause.trim())) return { ok: false, reason: 'resolving needs a root cause: { "root_cause": "..." }' };
+  if (to === 'resolved' && (typeof payload.root_cause !== 'string' || !payload.root_cause.trim()))
+    return { ok: false, reason: 'resolving needs a root cause: { "root_cause": "..." }' };
   return { ok: true, to };
 }

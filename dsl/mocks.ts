@@ -23,7 +23,8 @@ export function parseMocks(value: unknown, file = 'mocks'): Mocks {
   for (const [ref, spec] of Object.entries(value as Record<string, unknown>)) {
     const list = Array.isArray(spec) ? spec : [spec];
     for (const [i, b] of list.entries()) {
-      if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new MockError(`${file}: ${ref}${Array.isArray(spec) ? `[${i}]` : ''}: must be a map with result, fail, when, attempts or delay`);
+      if (b === null || typeof b !== 'object' || Array.isArray(b))
+        throw new MockError(`${file}: ${ref}${Array.isArray(spec) ? `[${i}]` : ''}: must be a map with result, fail, when, attempts or delay`);
       const unknown = Object.keys(b).filter((k) => !['when', 'result', 'fail', 'attempts', 'delay'].includes(k));
       if (unknown.length) throw new MockError(`${file}: ${ref}: unknown field(s) ${unknown.join(', ')}`);
     }

@@ -12,7 +12,12 @@ export class NestingError extends Error {
 }
 
 /** Pins the pack actions and pack configuration a run needs (mocked refs are left to the worker's mocks). */
-export function pinActions(wf: CompiledWorkflow, actions: ReadonlyMap<string, ActionDef>, packConfig: ReadonlyMap<string, Record<string, unknown>>, mocked: ReadonlySet<string> = new Set()): CompiledWorkflow {
+export function pinActions(
+  wf: CompiledWorkflow,
+  actions: ReadonlyMap<string, ActionDef>,
+  packConfig: ReadonlyMap<string, Record<string, unknown>>,
+  mocked: ReadonlySet<string> = new Set(),
+): CompiledWorkflow {
   const all = [wf, ...Object.values(wf.children ?? {})];
   const used = new Set(all.flatMap(actionRefs).filter((r) => actions.has(r) && !mocked.has(r)));
   const packs = new Set([...all.map((w) => w.ref.split('.')[0]!), ...[...used].map((r) => r.split('.')[0]!)]);
@@ -31,7 +36,8 @@ export async function pinNested(root: CompiledWorkflow, lookup: (ref: string) =>
   const visit = async (wf: CompiledWorkflow, path: string[]): Promise<void> => {
     for (const ref of actionRefs(wf)) {
       if (path.includes(ref)) throw new NestingError(`nested workflows form a cycle: ${[...path, ref].join(' -> ')}`);
-      if (path.length > root.limits.max_depth) throw new NestingError(`nested workflows deeper than limits.max_depth (${root.limits.max_depth}): ${[...path, ref].join(' -> ')}`);
+      if (path.length > root.limits.max_depth)
+        throw new NestingError(`nested workflows deeper than limits.max_depth (${root.limits.max_depth}): ${[...path, ref].join(' -> ')}`);
       const child = children[ref] ?? (await lookup(ref));
       if (!child) continue;
       const { children: _nested, ...flat } = child;

@@ -41,9 +41,19 @@ export function validateParameters(schema: JsonSchema, input: unknown): Record<s
   if (!validate(value)) {
     throw new ParameterError(
       (validate.errors ?? []).map((e) => {
-        const missing = (e.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ?? (e.params as { additionalProperty?: string }).additionalProperty;
+        const missing =
+          (e.params as { missingProperty?: string; additionalProperty?: string }).missingProperty ??
+          (e.params as { additionalProperty?: string }).additionalProperty;
         const field = missing ?? (e.instancePath.slice(1).replace(/\//g, '.') || 'parameters');
-        return { field, message: e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a declared parameter' : describeAjvError(e).replace(/^[^:]*: /, '') };
+        return {
+          field,
+          message:
+            e.keyword === 'required'
+              ? 'is required'
+              : e.keyword === 'additionalProperties'
+                ? 'is not a declared parameter'
+                : describeAjvError(e).replace(/^[^:]*: /, ''),
+        };
       }),
     );
   }

@@ -23,8 +23,11 @@ export function reconcile(expected: unknown, observed: unknown, tolerance = 0): 
       return;
     }
     if (depth < 64 && e && o && typeof e === 'object' && typeof o === 'object' && Array.isArray(e) === Array.isArray(o)) {
-      const keys = Array.isArray(e) ? [...Array(Math.max(e.length, (o as unknown[]).length)).keys()].map(String) : [...new Set([...Object.keys(e), ...Object.keys(o)])];
-      for (const k of keys) walk((e as Record<string, unknown>)[k], (o as Record<string, unknown>)[k], Array.isArray(e) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth + 1);
+      const keys = Array.isArray(e)
+        ? [...Array(Math.max(e.length, (o as unknown[]).length)).keys()].map(String)
+        : [...new Set([...Object.keys(e), ...Object.keys(o)])];
+      for (const k of keys)
+        walk((e as Record<string, unknown>)[k], (o as Record<string, unknown>)[k], Array.isArray(e) ? `${path}[${k}]` : path ? `${path}.${k}` : k, depth + 1);
       return;
     }
     if (JSON.stringify(e) !== JSON.stringify(o)) differences.push({ path: path || '.', expected: e ?? null, observed: o ?? null });
@@ -41,14 +44,28 @@ export function gradeReconciliation(result: unknown, tolerance: number): { match
   const r = (result ?? {}) as { matched?: unknown; difference?: unknown; expected?: unknown; observed?: unknown; differences?: unknown };
   if (typeof r.difference === 'number') {
     const ok = Math.abs(r.difference) <= tolerance + 1e-12;
-    return { matched: ok, differences: ok ? [] : [{ path: 'difference', expected: 0, observed: r.difference, difference: r.difference }], reason: ok ? `difference ${r.difference} within tolerance ${tolerance}` : `difference ${r.difference} exceeds tolerance ${tolerance}` };
+    return {
+      matched: ok,
+      differences: ok ? [] : [{ path: 'difference', expected: 0, observed: r.difference, difference: r.difference }],
+      reason: ok ? `difference ${r.difference} within tolerance ${tolerance}` : `difference ${r.difference} exceeds tolerance ${tolerance}`,
+    };
   }
   if ('expected' in r && 'observed' in r) {
     const c = reconcile(r.expected, r.observed, tolerance);
-    return { ...c, reason: c.matched ? `expected and observed agree within ${tolerance}` : `${c.differences.length} difference(s) beyond tolerance ${tolerance}` };
+    return {
+      ...c,
+      reason: c.matched ? `expected and observed agree within ${tolerance}` : `${c.differences.length} difference(s) beyond tolerance ${tolerance}`,
+    };
   }
   if (r.matched === true) return { matched: true, differences: [], reason: 'matched: true' };
   const differences = Array.isArray(r.differences) ? (r.differences as Difference[]) : [];
-  const listed = differences.slice(0, 3).map((d) => `${d.path} expected ${JSON.stringify(d.expected)}, observed ${JSON.stringify(d.observed)}`).join('; ');
-  return { matched: false, differences, reason: r.matched === false ? listed || 'matched: false' : "the result has no 'matched', 'difference' or 'expected'/'observed'" };
+  const listed = differences
+    .slice(0, 3)
+    .map((d) => `${d.path} expected ${JSON.stringify(d.expected)}, observed ${JSON.stringify(d.observed)}`)
+    .join('; ');
+  return {
+    matched: false,
+    differences,
+    reason: r.matched === false ? listed || 'matched: false' : "the result has no 'matched', 'difference' or 'expected'/'observed'",
+  };
 }

@@ -25,7 +25,12 @@ export function nativeRetryPolicy(retry: RetrySpec | undefined): NativeRetryPoli
   const coefficient = retry.backoff === 'exponential' ? 2 : 1;
   const largest = retry.delay * coefficient ** (retry.count - 1);
   const cap = retry.max_delay !== undefined ? Math.min(retry.max_delay, largest) : largest;
-  return { initialInterval: `${retry.delay}s`, backoffCoefficient: coefficient, maximumInterval: `${Math.max(cap, retry.delay)}s`, maximumAttempts: retry.count + 1 };
+  return {
+    initialInterval: `${retry.delay}s`,
+    backoffCoefficient: coefficient,
+    maximumInterval: `${Math.max(cap, retry.delay)}s`,
+    maximumAttempts: retry.count + 1,
+  };
 }
 
 /**
@@ -66,5 +71,13 @@ export function readAttemptReport(carrier: unknown): AttemptReport | undefined {
  */
 export function attemptsUpTo(last: number, failed: ReportedAttempt[]): ReportedAttempt[] {
   const byNumber = new Map(failed.map((f) => [f.attempt, f]));
-  return Array.from({ length: Math.max(0, last) }, (_, i) => byNumber.get(i + 1) ?? { attempt: i + 1, status: 'failed' as const, error: { type: 'AttemptLost', message: `attempt ${i + 1} reported no outcome (its worker stopped or timed out)` } });
+  return Array.from(
+    { length: Math.max(0, last) },
+    (_, i) =>
+      byNumber.get(i + 1) ?? {
+        attempt: i + 1,
+        status: 'failed' as const,
+        error: { type: 'AttemptLost', message: `attempt ${i + 1} reported no outcome (its worker stopped or timed out)` },
+      },
+  );
 }

@@ -15,7 +15,12 @@ const MAX_YAML_BYTES = 5 * 1024 * 1024;
 
 export function parseYamlSource(text: string): YamlSource {
   if (text.length > MAX_YAML_BYTES) {
-    return { value: null, syntaxErrors: [{ line: 1, col: 1, message: `file larger than ${MAX_YAML_BYTES} bytes` }], positionOf: () => ({ line: 1, col: 1 }), isQuoted: () => false };
+    return {
+      value: null,
+      syntaxErrors: [{ line: 1, col: 1, message: `file larger than ${MAX_YAML_BYTES} bytes` }],
+      positionOf: () => ({ line: 1, col: 1 }),
+      isQuoted: () => false,
+    };
   }
   const lineCounter = new LineCounter();
   // maxAliasCount guards against "billion laughs"; uniqueKeys reports duplicate keys as errors.

@@ -39,7 +39,10 @@ export function validateWorkflow(text: string, options: ValidateOptions = {}): V
   const diagnostics: Diagnostic[] = src.syntaxErrors.map((e) => ({ severity: 'error', ...e, message: `YAML: ${e.message}`, path: '' }));
   if (diagnostics.length) return { ok: false, diagnostics };
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
-    return { ok: false, diagnostics: [{ severity: 'error', line: 1, col: 1, message: 'a workflow file must be a YAML map with ref, version and tasks', path: '' }] };
+    return {
+      ok: false,
+      diagnostics: [{ severity: 'error', line: 1, col: 1, message: 'a workflow file must be a YAML map with ref, version and tasks', path: '' }],
+    };
   }
   if (!validateShape(src.value)) {
     for (const e of pickErrors(validateShape.errors ?? [])) {

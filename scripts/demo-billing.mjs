@@ -30,7 +30,11 @@ createServer((req, res) => {
       console.log(`customer inbox: "${body.subject}" → receipt ${bounce ? 'bounced' : 'delivered'}`);
       if (body.receipt?.url) {
         setTimeout(() => {
-          fetch(body.receipt.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: bounce ? 'bounced' : 'delivered' }) }).catch((e) => console.error(`receipt: ${e.message}`));
+          fetch(body.receipt.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ status: bounce ? 'bounced' : 'delivered' }),
+          }).catch((e) => console.error(`receipt: ${e.message}`));
         }, 500);
       }
       return json(res, 200, { accepted: true });

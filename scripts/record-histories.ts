@@ -31,7 +31,13 @@ const SUFFIX = flag('suffix') ?? '';
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   // continue-as-new is suggested early so the continue-as-new fixture crosses a run boundary
-  const server = await startDevServer({ cli: findTemporalCli(), port: 17233, uiPort: 18233, quiet: true, extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200'] });
+  const server = await startDevServer({
+    cli: findTemporalCli(),
+    port: 17233,
+    uiPort: 18233,
+    quiet: true,
+    extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200'],
+  });
   const store = await openStore({ pgliteDir: 'memory://' });
   await migrate(store);
   const target = await startHttpTarget((r) => (r.path.includes('flaky') && r.headers['x-attempt'] === '1' ? { status: 500 } : { body: { ok: true } }));
@@ -39,7 +45,12 @@ async function main() {
   const taskQueue = `record-${randomUUID()}`;
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
-  const { worker, connection: native } = await createWorker({ address: server.address, namespace: 'default', taskQueue, deps: { store, mocks, client, taskQueue } });
+  const { worker, connection: native } = await createWorker({
+    address: server.address,
+    namespace: 'default',
+    taskQueue,
+    deps: { store, mocks, client, taskQueue },
+  });
   const cases: [string, Record<string, unknown>][] = [
     ['sequential', { name: 'ada' }],
     ['next-and-decision', {}],
@@ -56,7 +67,9 @@ async function main() {
       const known = (ref: string) => ref in mocks || ref === 'replay.sequential';
       const r = validateWorkflow(readFileSync(join(FIXTURES, `${name}.yaml`), 'utf8'), { isKnownAction: known });
       if (!r.workflow) throw new Error(`${name}: ${JSON.stringify(r.diagnostics)}`);
-      const workflow = await pinNested(r.workflow, async (ref) => (ref === 'replay.sequential' ? (validateWorkflow(readFileSync(join(FIXTURES, 'sequential.yaml'), 'utf8')).workflow ?? null) : null));
+      const workflow = await pinNested(r.workflow, async (ref) =>
+        ref === 'replay.sequential' ? (validateWorkflow(readFileSync(join(FIXTURES, 'sequential.yaml'), 'utf8')).workflow ?? null) : null,
+      );
       const handle = await client.workflow.start(TASKFLOW, {
         taskQueue,
         workflowId: id,
@@ -91,14 +104,28 @@ async function main() {
 async function recordClosure(client: Client, taskQueue: string) {
   const r = validateWorkflow(readFileSync(join(FIXTURES, 'closure.yaml'), 'utf8'));
   if (!r.workflow) throw new Error(JSON.stringify(r.diagnostics));
-  const rule = withRuleDefaults({ id: 'replay.rule', mandatory_nodes: ['generate', 'settle'], reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: '{{ parameters.amount }}' } }, tolerance: 0.01 }, remediation: [{ on: 'reconciliation_mismatch', do: 'escalate', assigned_to: 'finance' }], deadline: 600, report: { notify: [], audit: false } });
+  const rule = withRuleDefaults({
+    id: 'replay.rule',
+    mandatory_nodes: ['generate', 'settle'],
+    reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: '{{ parameters.amount }}' } }, tolerance: 0.01 },
+    remediation: [{ on: 'reconciliation_mismatch', do: 'escalate', assigned_to: 'finance' }],
+    deadline: 600,
+    report: { notify: [], audit: false },
+  });
   const id = `run:replay:closure${SUFFIX}`;
-  const handle = await client.workflow.start(TASKFLOW, { taskQueue, workflowId: id, args: [{ workflow: r.workflow, parameters: { amount: 97 }, tenant: 'replay', closure: rule }], typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }] });
+  const handle = await client.workflow.start(TASKFLOW, {
+    taskQueue,
+    workflowId: id,
+    args: [{ workflow: r.workflow, parameters: { amount: 97 }, tenant: 'replay', closure: rule }],
+    typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
+  });
   const closure = client.workflow.getHandle(`closure:${id}`);
   const inquiryId = `closure:${id}:closure.reconciliation_mismatch:1`;
   for (;;) {
     try {
-      await closure.executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: inquiryId, response: { accept: true, note: 'credit note issued' }, by: 'recorder' }] });
+      await closure.executeUpdate(inquiryRespondUpdate, {
+        args: [{ inquiry_id: inquiryId, response: { accept: true, note: 'credit note issued' }, by: 'recorder' }],
+      });
       break;
     } catch {
       await new Promise((res) => setTimeout(res, 100)); // not asked yet

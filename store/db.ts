@@ -45,7 +45,9 @@ export async function migrate(store: Store): Promise<string[]> {
     if (done.has(f)) continue;
     const text = await readFile(join(MIGRATIONS_DIR, f), 'utf8');
     // the transaction-scoped lock serialises concurrent starters; migration files are idempotent
-    await store.exec(`SELECT pg_advisory_xact_lock(7262001);\n${text}\nINSERT INTO schema_migrations (name) VALUES ('${f.replace(/'/g, "''")}') ON CONFLICT DO NOTHING;`);
+    await store.exec(
+      `SELECT pg_advisory_xact_lock(7262001);\n${text}\nINSERT INTO schema_migrations (name) VALUES ('${f.replace(/'/g, "''")}') ON CONFLICT DO NOTHING;`,
+    );
     applied.push(f);
   }
   return applied;

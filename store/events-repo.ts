@@ -23,16 +23,27 @@ export class EventRepo {
   }
 
   async byKey(tenant: string, key: string): Promise<EventRow | null> {
-    const [row] = await this.db.select().from(events).where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key)));
+    const [row] = await this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key)));
     return row ?? null;
   }
 
   async byId(tenant: string, id: string): Promise<EventRow | null> {
-    const [row] = await this.db.select().from(events).where(and(eq(events.tenant, tenant), eq(events.id, id))).limit(1);
+    const [row] = await this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, tenant), eq(events.id, id)))
+      .limit(1);
     return row ?? null;
   }
 
-  async settle(tenant: string, key: string, outcome: { status: EventStatus; strategyId?: string | null; strategyVersion?: number | null; executionId?: string | null; error?: string | null }): Promise<void> {
+  async settle(
+    tenant: string,
+    key: string,
+    outcome: { status: EventStatus; strategyId?: string | null; strategyVersion?: number | null; executionId?: string | null; error?: string | null },
+  ): Promise<void> {
     await this.db
       .update(events)
       .set({

@@ -15,11 +15,20 @@ export class KvRepo {
   /** Secret values are never returned. */
   async list(tenant: string): Promise<{ key: string; value: unknown; secret: boolean; updated_at: string }[]> {
     const rows = await this.db.select().from(kv).where(eq(kv.tenant, tenant)).orderBy(asc(kv.key));
-    return rows.filter((r) => !r.key.startsWith('param:')).map((r) => ({ key: r.key, value: r.secret ? '***' : r.value, secret: r.secret, updated_at: new Date(r.updatedAt).toISOString() }));
+    return rows
+      .filter((r) => !r.key.startsWith('param:'))
+      .map((r) => ({ key: r.key, value: r.secret ? '***' : r.value, secret: r.secret, updated_at: new Date(r.updatedAt).toISOString() }));
   }
 
   async remove(tenant: string, key: string): Promise<boolean> {
-    return (await this.db.delete(kv).where(and(eq(kv.tenant, tenant), eq(kv.key, key))).returning({ k: kv.key })).length > 0;
+    return (
+      (
+        await this.db
+          .delete(kv)
+          .where(and(eq(kv.tenant, tenant), eq(kv.key, key)))
+          .returning({ k: kv.key })
+      ).length > 0
+    );
   }
 }
 

@@ -6,15 +6,32 @@ export class RunRepo {
   constructor(private readonly db: Db) {}
 
   async get(tenant: string, executionId: string) {
-    const [row] = await this.db.select().from(runs).where(and(eq(runs.tenant, tenant), eq(runs.executionId, executionId)));
+    const [row] = await this.db
+      .select()
+      .from(runs)
+      .where(and(eq(runs.tenant, tenant), eq(runs.executionId, executionId)));
     return row ?? null;
   }
 
   async list(tenant: string, filters: { status?: string; workflow?: string; before?: string; limit: number }) {
     return this.db
-      .select({ id: runs.executionId, workflow: runs.workflowRef, version: runs.workflowVersion, status: runs.status, started_at: runs.startedAt, ended_at: runs.endedAt })
+      .select({
+        id: runs.executionId,
+        workflow: runs.workflowRef,
+        version: runs.workflowVersion,
+        status: runs.status,
+        started_at: runs.startedAt,
+        ended_at: runs.endedAt,
+      })
       .from(runs)
-      .where(and(eq(runs.tenant, tenant), filters.status ? eq(runs.status, filters.status) : undefined, filters.workflow ? eq(runs.workflowRef, filters.workflow) : undefined, filters.before ? lt(runs.startedAt, filters.before) : undefined))
+      .where(
+        and(
+          eq(runs.tenant, tenant),
+          filters.status ? eq(runs.status, filters.status) : undefined,
+          filters.workflow ? eq(runs.workflowRef, filters.workflow) : undefined,
+          filters.before ? lt(runs.startedAt, filters.before) : undefined,
+        ),
+      )
       .orderBy(desc(runs.startedAt))
       .limit(filters.limit);
   }

@@ -242,4 +242,20 @@ export const feedback = pgTable('feedback', {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
 });
 
-export const schema = { workflowDefinitions, runs, auditLog, inquiries, kv, callbacks, events, strategies, manualReviews, eventsOut, closures, reports, incidents, incidentEvents, feedback };
+export const schema = {
+  workflowDefinitions,
+  runs,
+  auditLog,
+  inquiries,
+  kv,
+  callbacks,
+  events,
+  strategies,
+  manualReviews,
+  eventsOut,
+  closures,
+  reports,
+  incidents,
+  incidentEvents,
+  feedback,
+};

@@ -58,14 +58,26 @@ export class StrategyRepo {
     for (const s of list) {
       const [row] = await this.db
         .insert(strategies)
-        .values({ id: s.id, version: s.version, owner: SHARED_OWNER, status: s.status, definition: s, origin: 'config', createdBy: 'config', activatedAt: s.status === 'active' ? sql`now()` : null })
+        .values({
+          id: s.id,
+          version: s.version,
+          owner: SHARED_OWNER,
+          status: s.status,
+          definition: s,
+          origin: 'config',
+          createdBy: 'config',
+          activatedAt: s.status === 'active' ? sql`now()` : null,
+        })
         .onConflictDoNothing()
         .returning({ id: strategies.id });
       if (row) {
         inserted++;
         if (s.status === 'active') await this.supersede(s.id, s.version);
       } else {
-        const [cur] = await this.db.select().from(strategies).where(and(eq(strategies.id, s.id), eq(strategies.version, s.version)));
+        const [cur] = await this.db
+          .select()
+          .from(strategies)
+          .where(and(eq(strategies.id, s.id), eq(strategies.version, s.version)));
         if (cur && JSON.stringify({ ...(cur.definition as Strategy), status: 0 }) !== JSON.stringify({ ...s, status: 0 })) changed.push(`${s.id}@${s.version}`);
       }
     }
@@ -79,7 +91,10 @@ export class StrategyRepo {
       if (existing.length && existing[0]!.owner !== tenant) throw new StrategyConflict(`strategy id '${s.id}' is taken; choose another id`);
       const version = (existing[0]?.version ?? 0) + 1;
       const definition: Strategy = { ...s, version, status: 'draft', tenants: tenant === SHARED_OWNER ? s.tenants : [tenant] };
-      const [row] = await tx.insert(strategies).values({ id: s.id, version, owner: tenant, status: 'draft', definition, origin: 'api', createdBy: by }).returning();
+      const [row] = await tx
+        .insert(strategies)
+        .values({ id: s.id, version, owner: tenant, status: 'draft', definition, origin: 'api', createdBy: by })
+        .returning();
       return row!;
     });
   }
@@ -88,7 +103,11 @@ export class StrategyRepo {
     const row = await this.mine(tenant, id, version);
     if (row.status !== 'draft') throw new StrategyConflict(`strategy '${id}@${version}' is ${row.status}; only a draft can be approved`);
     if (row.createdBy === by) throw new StrategyConflict(`strategy '${id}@${version}' was written by '${by}': a different identity must approve it`, 403);
-    const [out] = await this.db.update(strategies).set({ status: 'approved', approvedBy: by, updatedAt: sql`now()` }).where(and(eq(strategies.id, id), eq(strategies.version, version))).returning();
+    const [out] = await this.db
+      .update(strategies)
+      .set({ status: 'approved', approvedBy: by, updatedAt: sql`now()` })
+      .where(and(eq(strategies.id, id), eq(strategies.version, version)))
+      .returning();
     return out!;
   }
 
@@ -97,8 +116,16 @@ export class StrategyRepo {
     const row = await this.mine(tenant, id, version);
     if (row.status !== 'approved') throw new StrategyConflict(`strategy '${id}@${version}' is ${row.status}; approve it before activating`);
     return this.db.transaction(async (tx) => {
-      const [current] = await tx.select().from(strategies).where(and(eq(strategies.id, id), eq(strategies.status, 'active'))).for('update');
-      if (current) await tx.update(strategies).set({ status: 'disabled', updatedAt: sql`now()` }).where(and(eq(strategies.id, id), eq(strategies.version, current.version)));
+      const [current] = await tx
+        .select()
+        .from(strategies)
+        .where(and(eq(strategies.id, id), eq(strategies.status, 'active')))
+        .for('update');
+      if (current)
+        await tx
+          .update(strategies)
+          .set({ status: 'disabled', updatedAt: sql`now()` })
+          .where(and(eq(strategies.id, id), eq(strategies.version, current.version)));
       const [out] = await tx
         .update(strategies)
         .set({ status: 'active', activatedAt: sql`now()`, previousActive: current?.version ?? null, updatedAt: sql`now()` })
@@ -111,23 +138,47 @@ export class StrategyRepo {
   /** Disables the active version and re-activates the one it replaced. */
   async rollback(tenant: string, id: string): Promise<{ from: number; to: number }> {
     return this.db.transaction(async (tx) => {
-      const [current] = await tx.select().from(strategies).where(and(eq(strategies.id, id), eq(strategies.status, 'active'), inArray(strategies.owner, [tenant, SHARED_OWNER]))).for('update');
+      const [current] = await tx
+        .select()
+        .from(strategies)
+        .where(and(eq(strategies.id, id), eq(strategies.status, 'active'), inArray(strategies.owner, [tenant, SHARED_OWNER])))
+        .for('update');
       if (!current) throw new StrategyConflict(`strategy '${id}' has no active version to roll back`, 404);
-      if (current.owner !== tenant && tenant !== SHARED_OWNER) throw new StrategyConflict(`strategy '${id}' comes from config/ and is shared: change it there`, 403);
-      if (current.previousActive === null) throw new StrategyConflict(`strategy '${id}@${current.version}' replaced no earlier version; nothing to roll back to`);
-      await tx.update(strategies).set({ status: 'disabled', updatedAt: sql`now()` }).where(and(eq(strategies.id, id), eq(strategies.version, current.version)));
-      await tx.update(strategies).set({ status: 'active', activatedAt: sql`now()`, updatedAt: sql`now()` }).where(and(eq(strategies.id, id), eq(strategies.version, current.previousActive)));
+      if (current.owner !== tenant && tenant !== SHARED_OWNER)
+        throw new StrategyConflict(`strategy '${id}' comes from config/ and is shared: change it there`, 403);
+      if (current.previousActive === null)
+        throw new StrategyConflict(`strategy '${id}@${current.version}' replaced no earlier version; nothing to roll back to`);
+      await tx
+        .update(strategies)
+        .set({ status: 'disabled', updatedAt: sql`now()` })
+        .where(and(eq(strategies.id, id), eq(strategies.version, current.version)));
+      await tx
+        .update(strategies)
+        .set({ status: 'active', activatedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(and(eq(strategies.id, id), eq(strategies.version, current.previousActive)));
       return { from: current.version, to: current.previousActive };
     });
   }
 
   /** A config file shipped a new active version: the older active one steps down (and is the rollback target). */
   private async supersede(id: string, version: number): Promise<void> {
-    const others = await this.db.select({ v: strategies.version }).from(strategies).where(and(eq(strategies.id, id), eq(strategies.status, 'active')));
-    const prev = others.map((o) => o.v).filter((v) => v !== version).sort((a, b) => b - a)[0];
+    const others = await this.db
+      .select({ v: strategies.version })
+      .from(strategies)
+      .where(and(eq(strategies.id, id), eq(strategies.status, 'active')));
+    const prev = others
+      .map((o) => o.v)
+      .filter((v) => v !== version)
+      .sort((a, b) => b - a)[0];
     if (prev === undefined) return;
-    await this.db.update(strategies).set({ status: 'disabled', updatedAt: sql`now()` }).where(and(eq(strategies.id, id), eq(strategies.status, 'active'), sql`${strategies.version} <> ${version}`));
-    await this.db.update(strategies).set({ previousActive: prev }).where(and(eq(strategies.id, id), eq(strategies.version, version)));
+    await this.db
+      .update(strategies)
+      .set({ status: 'disabled', updatedAt: sql`now()` })
+      .where(and(eq(strategies.id, id), eq(strategies.status, 'active'), sql`${strategies.version} <> ${version}`));
+    await this.db
+      .update(strategies)
+      .set({ previousActive: prev })
+      .where(and(eq(strategies.id, id), eq(strategies.version, version)));
   }
 
   private async mine(tenant: string, id: string, version: number): Promise<StrategyRow> {

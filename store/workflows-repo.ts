@@ -16,7 +16,10 @@ export interface StoredWorkflow {
 }
 
 function semverKey(v: string): number[] {
-  return v.split(/[.+-]/).slice(0, 3).map((x) => Number(x) || 0);
+  return v
+    .split(/[.+-]/)
+    .slice(0, 3)
+    .map((x) => Number(x) || 0);
 }
 export function compareVersions(a: string, b: string): number {
   const ka = semverKey(a);
@@ -42,7 +45,14 @@ export class WorkflowRepo {
     const rows = await this.db
       .select()
       .from(workflowDefinitions)
-      .where(and(inArray(workflowDefinitions.tenant, tenants), eq(workflowDefinitions.ref, ref), isNull(workflowDefinitions.deletedAt), version ? eq(workflowDefinitions.version, version) : undefined));
+      .where(
+        and(
+          inArray(workflowDefinitions.tenant, tenants),
+          eq(workflowDefinitions.ref, ref),
+          isNull(workflowDefinitions.deletedAt),
+          version ? eq(workflowDefinitions.version, version) : undefined,
+        ),
+      );
     if (!rows.length) return null;
     const own = rows.filter((r) => r.tenant === tenant);
     const pool = own.length ? own : rows;
@@ -63,13 +73,19 @@ export class WorkflowRepo {
   /** Latest version of every workflow the tenant can run. */
   async list(tenant: string): Promise<{ ref: string; version: string; label: string | null; shared: boolean }[]> {
     const rows = await this.db
-      .select({ ref: workflowDefinitions.ref, version: workflowDefinitions.version, tenant: workflowDefinitions.tenant, compiled: workflowDefinitions.compiled })
+      .select({
+        ref: workflowDefinitions.ref,
+        version: workflowDefinitions.version,
+        tenant: workflowDefinitions.tenant,
+        compiled: workflowDefinitions.compiled,
+      })
       .from(workflowDefinitions)
       .where(and(inArray(workflowDefinitions.tenant, [tenant, SHARED_TENANT]), isNull(workflowDefinitions.deletedAt)));
     const latest = new Map<string, (typeof rows)[number]>();
     for (const r of rows) {
       const cur = latest.get(r.ref);
-      if (!cur || (cur.tenant === SHARED_TENANT && r.tenant === tenant) || (cur.tenant === r.tenant && compareVersions(r.version, cur.version) > 0)) latest.set(r.ref, r);
+      if (!cur || (cur.tenant === SHARED_TENANT && r.tenant === tenant) || (cur.tenant === r.tenant && compareVersions(r.version, cur.version) > 0))
+        latest.set(r.ref, r);
     }
     return [...latest.values()]
       .map((r) => ({ ref: r.ref, version: r.version, label: (r.compiled as CompiledWorkflow).label ?? null, shared: r.tenant === SHARED_TENANT }))

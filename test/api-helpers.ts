@@ -7,7 +7,10 @@ import { createHarness, type Harness } from './helpers.js';
 
 /** One active tenant with one API key. */
 export function singleTenant(tenant: string, key: string, keyId: string, roles: Role[]): TenantConfig {
-  return { tenants: new Map([[tenant, { id: tenant, name: tenant, status: 'active', signingSecret: null }]]), keys: [{ id: keyId, tenant, hash: hashKey(key), roles }] };
+  return {
+    tenants: new Map([[tenant, { id: tenant, name: tenant, status: 'active', signingSecret: null }]]),
+    keys: [{ id: keyId, tenant, hash: hashKey(key), roles }],
+  };
 }
 
 /** The real API on a free loopback port, wired to the harness's Temporal client, store and task queue. */

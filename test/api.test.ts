@@ -27,7 +27,10 @@ const tenants: TenantConfig = {
     { id: 'a-viewer', tenant: A, hash: hashKey(keys.viewer), roles: ['viewer'] },
   ],
 };
-const example = readFileSync(join(import.meta.dirname, '..', 'config', 'packs', 'examples', 'workflows', 'order_fulfilment.yaml'), 'utf8').replace('ref: examples.order_fulfilment', `ref: t${suffix}.order`);
+const example = readFileSync(join(import.meta.dirname, '..', 'config', 'packs', 'examples', 'workflows', 'order_fulfilment.yaml'), 'utf8').replace(
+  'ref: examples.order_fulfilment',
+  `ref: t${suffix}.order`,
+);
 
 async function call(method: string, path: string, opts: { key?: string; json?: unknown; yaml?: string } = {}) {
   const headers: Record<string, string> = {};
@@ -47,7 +50,10 @@ async function call(method: string, path: string, opts: { key?: string; json?: u
 
 async function waitForEnd(id: string, key = keys.a) {
   // the workflow's own result comes after its last write (the runs index), so wait for it first
-  await h.client.workflow.getHandle(id).result().catch(() => undefined);
+  await h.client.workflow
+    .getHandle(id)
+    .result()
+    .catch(() => undefined);
   for (let i = 0; i < 100; i++) {
     const r = await call('GET', `/v1/executions/${id}`, { key });
     if (r.status === 200 && r.body?.ended_at) return r.body;
@@ -83,9 +89,14 @@ describe('HTTP API', () => {
   });
 
   it('validates without registering: 422 with every problem located, 200 with warnings', async () => {
-    const bad = await call('POST', '/v1/workflows/validate', { key: keys.a, yaml: 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.echo\n    on_success: y\n' });
+    const bad = await call('POST', '/v1/workflows/validate', {
+      key: keys.a,
+      yaml: 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.echo\n    on_success: y\n',
+    });
     expect(bad.status).toBe(422);
-    expect(bad.body?.error.details).toEqual([{ severity: 'error', line: 6, col: 17, path: 'tasks[0]', message: "tasks[0]: task 'x' transitions to unknown task 'y'" }]);
+    expect(bad.body?.error.details).toEqual([
+      { severity: 'error', line: 6, col: 17, path: 'tasks[0]', message: "tasks[0]: task 'x' transitions to unknown task 'y'" },
+    ]);
     const good = await call('POST', '/v1/workflows/validate', { key: keys.a, json: { yaml: example } });
     expect(good).toMatchObject({ status: 200, body: { valid: true } });
   });
@@ -118,20 +129,38 @@ describe('HTTP API', () => {
     const target = await startHttpTarget();
     try {
       const params = { order_id: 'A-1', items: ['a', 'b'], confirm_url: `${target.url}/confirm` };
-      const first = await call('POST', `/v1/workflows/t${suffix}.order/executions`, { key: keys.a, json: { parameters: params, idempotency_key: `order-${suffix}` } });
+      const first = await call('POST', `/v1/workflows/t${suffix}.order/executions`, {
+        key: keys.a,
+        json: { parameters: params, idempotency_key: `order-${suffix}` },
+      });
       expect(first).toMatchObject({ status: 202, body: { status: 'started', execution_id: `run:${A}:order-${suffix}` } });
-      const again = await call('POST', `/v1/workflows/t${suffix}.order/executions`, { key: keys.a, json: { parameters: params, idempotency_key: `order-${suffix}` } });
+      const again = await call('POST', `/v1/workflows/t${suffix}.order/executions`, {
+        key: keys.a,
+        json: { parameters: params, idempotency_key: `order-${suffix}` },
+      });
       expect(again).toMatchObject({ status: 200, body: { status: 'duplicate', execution_id: `run:${A}:order-${suffix}` } });
       const summary = await h.withWorker(() => waitForEnd(first.body?.execution_id));
-      expect(summary).toMatchObject({ status: 'succeeded', workflow: `t${suffix}.order`, version: '1.1.0', tenant: A, output: { status: 'confirmed', order: 'A-1' } });
-      expect(summary.tasks.map((t: { name: string; status: string }) => `${t.name}:${t.status}`)).toEqual(['validate_order:succeeded', 'confirm:succeeded', 'record:succeeded']);
+      expect(summary).toMatchObject({
+        status: 'succeeded',
+        workflow: `t${suffix}.order`,
+        version: '1.1.0',
+        tenant: A,
+        output: { status: 'confirmed', order: 'A-1' },
+      });
+      expect(summary.tasks.map((t: { name: string; status: string }) => `${t.name}:${t.status}`)).toEqual([
+        'validate_order:succeeded',
+        'confirm:succeeded',
+        'record:succeeded',
+      ]);
       expect(target.received).toHaveLength(1);
       expect(JSON.parse(target.received[0]!.body)).toEqual({ order: 'A-1', items: ['a', 'b'] });
       expect(target.received[0]!.headers['idempotency-key']).toBe(`run:${A}:order-${suffix}:confirm:1`);
       // the runs index is written by the run's last activity, a moment after its state query reports the end
       let ids: string[] = [];
       for (let i = 0; i < 50 && !ids.includes(first.body?.execution_id); i++) {
-        ids = (await call('GET', `/v1/executions?workflow=t${suffix}.order&status=succeeded`, { key: keys.a })).body?.executions.map((e: { id: string }) => e.id);
+        ids = (await call('GET', `/v1/executions?workflow=t${suffix}.order&status=succeeded`, { key: keys.a })).body?.executions.map(
+          (e: { id: string }) => e.id,
+        );
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(ids).toContain(first.body?.execution_id);
@@ -143,7 +172,10 @@ describe('HTTP API', () => {
   it('a failing confirmation is retried per the DSL, then handled by reject, which fails the run on purpose', async () => {
     const target = await startHttpTarget(() => ({ status: 503 }));
     try {
-      const started = await call('POST', `/v1/workflows/t${suffix}.order/executions`, { key: keys.a, json: { parameters: { order_id: 'B-2', confirm_url: target.url } } });
+      const started = await call('POST', `/v1/workflows/t${suffix}.order/executions`, {
+        key: keys.a,
+        json: { parameters: { order_id: 'B-2', confirm_url: target.url } },
+      });
       const summary = await h.withWorker(() => waitForEnd(started.body?.execution_id));
       expect(summary.status).toBe('failed');
       expect(summary.error.message).toMatch(/reject/);
@@ -166,7 +198,11 @@ describe('HTTP API', () => {
     expect((await call('POST', '/v1/workflows/nope.nope/executions', { key: keys.a, json: {} })).status).toBe(404);
     expect((await call('GET', '/v1/executions/run:x:y', { key: keys.a })).status).toBe(404);
     expect((await call('POST', '/v1/workflows', { key: keys.a, yaml: `# ${'x'.repeat(70_000)}\n${example}` })).status).toBe(413);
-    const notJson = await fetch(`${base}/v1/workflows/validate`, { method: 'POST', headers: { authorization: `Bearer ${keys.a}`, 'content-type': 'application/json' }, body: '{nope' });
+    const notJson = await fetch(`${base}/v1/workflows/validate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.a}`, 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(notJson.status).toBe(400);
   });
 });

@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const chain = (n: number) => `ref: t.rides\nversion: 1.0.0\ntasks:\n${Array.from({ length: n }, (_, i) => `  - name: t${i}\n    action: shop.work\n    input: { n: ${i} }\n${i < n - 1 ? `    on_success: t${i + 1}\n` : ''}`).join('')}`;
+const chain = (n: number) =>
+  `ref: t.rides\nversion: 1.0.0\ntasks:\n${Array.from({ length: n }, (_, i) => `  - name: t${i}\n    action: shop.work\n    input: { n: ${i} }\n${i < n - 1 ? `    on_success: t${i + 1}\n` : ''}`).join('')}`;
 const mocks = { 'shop.work': { result: { ok: '{{ input.n }}' } } };
 
 /** Runs `chain(n)` on a worker with these activities; returns the history's local-activity markers and the audit log's sequence numbers. */

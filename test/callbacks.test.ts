@@ -33,9 +33,15 @@ describe('asynchronous plugin actions', () => {
       modes.set(call.idempotency_key, call.input.mode);
       tokens.push(call.callback_url.split('/').pop()!);
       if (call.input.mode === 'callback' || call.input.mode === 'callback-fail') {
-        const payload = call.input.mode === 'callback' ? { status: 'succeeded', result: { via: 'callback' } } : { status: 'failed', error: { type: 'RenderError', message: 'template missing' } };
+        const payload =
+          call.input.mode === 'callback'
+            ? { status: 'succeeded', result: { via: 'callback' } }
+            : { status: 'failed', error: { type: 'RenderError', message: 'template missing' } };
         delivered.push(call.callback_url.split('/').pop()!);
-        setTimeout(() => void fetch(call.callback_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) }), 300);
+        setTimeout(
+          () => void fetch(call.callback_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) }),
+          300,
+        );
       }
       return { status: 202, body: { accepted: true } };
     });
@@ -45,12 +51,25 @@ describe('asynchronous plugin actions', () => {
       const hasty = parseActionDef('ref: ops.render\nrunner: plugin\nplugin: ops\noperation: render\nmode: async\ncallback_timeout: 1\n').action!;
       const plugins = new Map<string, PluginDef>([['ops', { id: 'ops', base_url: plugin.url }]]);
       const wf = (mode: Behaviour) =>
-        pinActions(compile(`ref: t.async_${mode.replace('-', '_')}\nversion: 1.0.0\ntasks:\n  - name: render\n    action: ops.render\n    input: { mode: ${mode} }\n`, ['ops.render']), new Map([['ops.render', mode.startsWith('callback') ? patient : hasty]]), new Map());
+        pinActions(
+          compile(`ref: t.async_${mode.replace('-', '_')}\nversion: 1.0.0\ntasks:\n  - name: render\n    action: ops.render\n    input: { mode: ${mode} }\n`, [
+            'ops.render',
+          ]),
+          new Map([['ops.render', mode.startsWith('callback') ? patient : hasty]]),
+          new Map(),
+        );
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
       const taskQueue = `async-${randomUUID()}`;
-      const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: createActivities({ store: h.store, plugins: () => plugins, publicUrl: base }) });
+      const worker = await Worker.create({
+        connection,
+        taskQueue,
+        workflowBundle: { codePath: inject('bundlePath') },
+        activities: createActivities({ store: h.store, plugins: () => plugins, publicUrl: base }),
+      });
       const hx = { ...h, taskQueue };
-      const [byCallback, failed, byPoll, silent] = await worker.runUntil(Promise.all([runWorkflow(hx, wf('callback')), runWorkflow(hx, wf('callback-fail')), runWorkflow(hx, wf('poll-done')), runWorkflow(hx, wf('silent'))]));
+      const [byCallback, failed, byPoll, silent] = await worker.runUntil(
+        Promise.all([runWorkflow(hx, wf('callback')), runWorkflow(hx, wf('callback-fail')), runWorkflow(hx, wf('poll-done')), runWorkflow(hx, wf('silent'))]),
+      );
       await connection.close();
       expect(byCallback.tasks[0]).toMatchObject({ status: 'succeeded', result: { via: 'callback' } });
       expect(failed.tasks[0]).toMatchObject({ status: 'failed', error: { type: 'RenderError', message: 'template missing' } });

@@ -69,12 +69,23 @@ describe('closeloop CLI', () => {
 
   it('run --mock --wait --json prints the run summary; the exit code follows the status', async () => {
     const env = { TEMPORAL_ADDRESS: inject('temporalAddress') };
-    const ok = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["a","b","c"]}', '--wait', '--json'], env);
+    const ok = await closeloop(
+      ['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["a","b","c"]}', '--wait', '--json'],
+      env,
+    );
     expect(ok.code).toBe(0);
     const summary = JSON.parse(ok.stdout);
-    expect(summary).toMatchObject({ workflow: 'demo.ship', status: 'succeeded', tenant: 'default', output: { tracking: [{ tracking: 'T-a' }, null, { tracking: 'T-c' }], failed: ['b'] } });
+    expect(summary).toMatchObject({
+      workflow: 'demo.ship',
+      status: 'succeeded',
+      tenant: 'default',
+      output: { tracking: [{ tracking: 'T-a' }, null, { tracking: 'T-c' }], failed: ['b'] },
+    });
     expect(summary.tasks[0]).toMatchObject({ name: 'ship', items: { total: 3, succeeded: 2, failed: 1 } });
-    const failing = await closeloop(['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["b","b"]}', '--wait', '--json'], env);
+    const failing = await closeloop(
+      ['run', fixture('ship.yaml'), '--mock', fixture('ship-mocks.yaml'), '--input', '{"skus":["b","b"]}', '--wait', '--json'],
+      env,
+    );
     expect(failing.code).toBe(1);
     expect(JSON.parse(failing.stdout)).toMatchObject({ status: 'failed', error: { type: 'ItemsFailed' } });
     // the finished run replays on the current interpreter, fetched from the server by its id

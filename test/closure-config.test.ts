@@ -8,7 +8,15 @@ describe('closure rules and escalation files', () => {
   it('the shipped files are valid', async () => {
     const rules = parseClosureRules(await readFile('config/agent/closure_rules.yaml', 'utf8'));
     expect(rules.diagnostics).toEqual([]);
-    expect(rules.rules[0]).toMatchObject({ id: 'billing.delivery', receipts: [{ node: 'notify_customer', timeout: 120 }], remediation: [{ do: 'resend', max_attempts: 3 }, { do: 'rebuild', max_attempts: 1 }, { do: 'escalate', assigned_to: 'finance.approver' }] });
+    expect(rules.rules[0]).toMatchObject({
+      id: 'billing.delivery',
+      receipts: [{ node: 'notify_customer', timeout: 120 }],
+      remediation: [
+        { do: 'resend', max_attempts: 3 },
+        { do: 'rebuild', max_attempts: 1 },
+        { do: 'escalate', assigned_to: 'finance.approver' },
+      ],
+    });
     const esc = parseEscalation(await readFile('config/agent/escalation.yaml', 'utf8'));
     expect(esc.diagnostics).toEqual([]);
     expect(policyFor(esc.config!, 'acme')).toMatchObject({ id: 'default', repeat: 2, repeat_interval: 300 });
@@ -27,10 +35,19 @@ describe('closure rules and escalation files', () => {
 `);
     expect(rules).toEqual([]);
     const text = diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`);
-    expect(text).toEqual(expect.arrayContaining([expect.stringMatching(/^6:\d+: .*'resend' does not remedy 'reconciliation_mismatch'/), expect.stringMatching(/^7:\d+: .*escalate needs 'assigned_to'/), expect.stringMatching(/^3:\d+: /)]));
+    expect(text).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^6:\d+: .*'resend' does not remedy 'reconciliation_mismatch'/),
+        expect.stringMatching(/^7:\d+: .*escalate needs 'assigned_to'/),
+        expect.stringMatching(/^3:\d+: /),
+      ]),
+    );
     // rebuild re-runs a node: it cannot remedy a reconciliation, and is refused rather than ignored
     const rebuild = parseClosureRules('rules:\n  - id: r3\n    remediation:\n      - on: reconciliation_mismatch\n        do: rebuild\n');
-    expect(rebuild.diagnostics[0]).toMatchObject({ line: 5, message: expect.stringContaining("'rebuild' does not remedy 'reconciliation_mismatch' (use one of escalate)") });
+    expect(rebuild.diagnostics[0]).toMatchObject({
+      line: 5,
+      message: expect.stringContaining("'rebuild' does not remedy 'reconciliation_mismatch' (use one of escalate)"),
+    });
     const unknown = parseClosureRules('rules:\n  - id: r2\n    deadlin: 5\n');
     expect(unknown.diagnostics[0]).toMatchObject({ line: 2, message: expect.stringContaining("unknown field 'deadlin'") });
   });

@@ -36,7 +36,8 @@ const im = startHttpTarget((r: Received) => {
   if (r.path === '/hooks/late') return { body: { ok: true, status_url: `${imUrl}/status/${randomUUID()}` } };
   const body = JSON.parse(r.body) as { receipt?: { url?: string } };
   const answer = receiptFor(++imCount);
-  if (answer && body.receipt?.url) setTimeout(() => void fetch(body.receipt!.url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) }), 100);
+  if (answer && body.receipt?.url)
+    setTimeout(() => void fetch(body.receipt!.url!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(answer) }), 100);
   return { body: { ok: true } };
 });
 let auditUp = true;
@@ -49,8 +50,24 @@ beforeAll(async () => {
   endpoints.smtp = { host: smtp.host, port: smtp.port, from: 'closeloop@test.local' };
   endpoints.auditReport = `${(await audit).url}/audit/agent-closure-report`;
   imUrl = (await im).url;
-  escalation = { ...EMPTY_ESCALATION, routing: { late: { im: `${imUrl}/hooks/late` }, customer: { im: `${(await im).url}/hooks/customer`, email: ['customer@example.com'] }, ops: { im: `${(await im).url}/hooks/ops` } } };
-  worker = await h.startWorker(createActivities({ store: h.store, publicUrl: api.base, endpoints: () => endpoints, escalation: () => escalation, client: h.client, taskQueue: h.taskQueue }));
+  escalation = {
+    ...EMPTY_ESCALATION,
+    routing: {
+      late: { im: `${imUrl}/hooks/late` },
+      customer: { im: `${(await im).url}/hooks/customer`, email: ['customer@example.com'] },
+      ops: { im: `${(await im).url}/hooks/ops` },
+    },
+  };
+  worker = await h.startWorker(
+    createActivities({
+      store: h.store,
+      publicUrl: api.base,
+      endpoints: () => endpoints,
+      escalation: () => escalation,
+      client: h.client,
+      taskQueue: h.taskQueue,
+    }),
+  );
 });
 afterAll(async () => {
   await worker?.stop();
@@ -92,14 +109,25 @@ const get = (path: string, accept = 'application/json') => fetch(`${api.base}${p
 describe('closure validation', () => {
   it('closes a run whose nodes succeeded, whose receipt arrived and whose reconciliation matched; the report is stored, sent to audit and readable as Markdown', async () => {
     receiptFor = () => ({ status: 'delivered' });
-    const rule = withRuleDefaults({ id: 'billing.delivery', mandatory_nodes: ['generate_report', 'notify_customer'], receipts: [{ node: 'notify_customer', timeout: 30 }], reconciliation: { action: 'core.reconcile', input: { expected: { amount: '{{ parameters.amount }}' }, observed: { amount: 100.004 } }, tolerance: 0.01 }, deadline: 60, report: { notify: ['ops'], audit: true } });
+    const rule = withRuleDefaults({
+      id: 'billing.delivery',
+      mandatory_nodes: ['generate_report', 'notify_customer'],
+      receipts: [{ node: 'notify_customer', timeout: 30 }],
+      reconciliation: { action: 'core.reconcile', input: { expected: { amount: '{{ parameters.amount }}' }, observed: { amount: 100.004 } }, tolerance: 0.01 },
+      deadline: 60,
+      report: { notify: ['ops'], audit: true },
+    });
     const summary = await run(DELIVER('im'), rule, { invoice: 'INV-1', amount: 100 });
     expect(summary.status).toBe('succeeded');
     expect(summary.closure).toMatchObject({ rule: 'billing.delivery', verdict: 'closed' });
     expect(summary.closure!.checks).toHaveLength(4);
     const desc = await h.client.workflow.getHandle(summary.id).describe();
     expect(desc.typedSearchAttributes.get(SA.closure)).toBe('closed');
-    const report = await (await get(`/v1/reports/${encodeURIComponent(summary.id)}`)).json() as { closure: { verdict: string }; audit: unknown[]; audit_sent_at: string | null };
+    const report = (await (await get(`/v1/reports/${encodeURIComponent(summary.id)}`)).json()) as {
+      closure: { verdict: string };
+      audit: unknown[];
+      audit_sent_at: string | null;
+    };
     expect(report.closure.verdict).toBe('closed');
     expect(report.audit.length).toBeGreaterThan(5);
     expect(report.audit_sent_at).not.toBeNull();
@@ -114,14 +142,31 @@ describe('closure validation', () => {
   });
 
   it('a receipt callback that does not come in time is confirmed by polling the receiver', async () => {
-    const rule = withRuleDefaults({ id: 'late.receipt', receipts: [{ node: 'notify_customer', timeout: 1 }], remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 2 }], deadline: 60, report: { notify: [], audit: false } });
+    const rule = withRuleDefaults({
+      id: 'late.receipt',
+      receipts: [{ node: 'notify_customer', timeout: 1 }],
+      remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 2 }],
+      deadline: 60,
+      report: { notify: [], audit: false },
+    });
     const summary = await run(DELIVER('im').replace('to: customer', 'to: late'), rule, { invoice: 'INV-5', amount: 1 });
-    expect(summary.closure).toMatchObject({ verdict: 'closed', checks: [{ kind: 'receipts', passed: true, remediated: false, detail: 'receipt confirmed by polling' }] });
+    expect(summary.closure).toMatchObject({
+      verdict: 'closed',
+      checks: [{ kind: 'receipts', passed: true, remediated: false, detail: 'receipt confirmed by polling' }],
+    });
     expect((await im).received.filter((r) => r.path.startsWith('/status/'))).toHaveLength(1);
   });
 
   it('a bounced email is resent and the run is remediated; the remediation started within seconds of the failure', async () => {
-    const rule = withRuleDefaults({ id: 'mail.delivery', mandatory_nodes: ['generate_report', 'notify_customer'], receipts: [{ node: 'notify_customer', timeout: 30 }], reconciliation: { action: 'core.reconcile', input: { expected: { amount: '{{ parameters.amount }}' }, observed: { amount: 5 } } }, remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 3 }], deadline: 120, report: { notify: [], audit: false } });
+    const rule = withRuleDefaults({
+      id: 'mail.delivery',
+      mandatory_nodes: ['generate_report', 'notify_customer'],
+      receipts: [{ node: 'notify_customer', timeout: 30 }],
+      reconciliation: { action: 'core.reconcile', input: { expected: { amount: '{{ parameters.amount }}' }, observed: { amount: 5 } } },
+      remediation: [{ on: 'receipt_missing', do: 'resend', max_attempts: 3 }],
+      deadline: 120,
+      report: { notify: [], audit: false },
+    });
     const before = smtp.mails.length;
     // the mail provider: the first message bounces, the resend is delivered
     const provider = setInterval(() => {
@@ -130,7 +175,11 @@ describe('closure validation', () => {
         if (!url || (m as { posted?: boolean }).posted) continue;
         (m as { posted?: boolean }).posted = true;
         const n = smtp.mails.slice(before).indexOf(m);
-        void fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: n === 0 ? 'bounced' : 'delivered' }) });
+        void fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: n === 0 ? 'bounced' : 'delivered' }),
+        });
       }
     }, 100);
     try {
@@ -147,7 +196,9 @@ describe('closure validation', () => {
       expect(md).toMatch(/\| receipt_missing \| resend \| notify_customer \| 1 \|.*\| succeeded \|/);
       expect(md).toContain('passed after remediation');
       // 100% audit coverage: every fact of the run's and the closure's histories has its audit row
-      const exec = (await (await get(`/v1/executions/${encodeURIComponent(summary.id)}`)).json()) as { audit: { coverage: number; checked: number; missing: unknown[] } };
+      const exec = (await (await get(`/v1/executions/${encodeURIComponent(summary.id)}`)).json()) as {
+        audit: { coverage: number; checked: number; missing: unknown[] };
+      };
       expect(exec.audit).toMatchObject({ coverage: 1, missing: [] });
       expect(exec.audit.checked).toBeGreaterThanOrEqual(6); // run start/end, 1 notify, closure start/end, the resend
       // and the check can fail: without the resend's audit row, the history has a fact nobody recorded
@@ -167,7 +218,13 @@ describe('closure validation', () => {
     const flaky = await startHttpTarget((r) => (++calls === 1 ? { status: 500 } : { body: { ok: true, key: r.headers['idempotency-key'] } }));
     try {
       const yaml = `ref: t.rebuild\nversion: 1.0.0\ntasks:\n  - name: publish\n    action: core.http\n    input: { method: POST, url: "${flaky.url}/publish", body: { doc: "{{ parameters.doc }}" } }\n`;
-      const rule = withRuleDefaults({ id: 'publish.done', mandatory_nodes: ['publish'], remediation: [{ on: 'node_failed', do: 'rebuild', max_attempts: 2 }], deadline: 60, report: { notify: [], audit: false } });
+      const rule = withRuleDefaults({
+        id: 'publish.done',
+        mandatory_nodes: ['publish'],
+        remediation: [{ on: 'node_failed', do: 'rebuild', max_attempts: 2 }],
+        deadline: 60,
+        report: { notify: [], audit: false },
+      });
       const summary = await run(yaml, rule, { doc: 'D-7' });
       expect(summary.status).toBe('failed');
       expect(summary.closure).toMatchObject({ verdict: 'remediated' });
@@ -180,7 +237,13 @@ describe('closure validation', () => {
   });
 
   it('a reconciliation mismatch escalates to a person and opens an incident; refused, the verdict is failed and the failure is emitted', async () => {
-    const rule = withRuleDefaults({ id: 'billing.reconcile', reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: 97.5 } }, tolerance: 0.01 }, remediation: [{ on: 'reconciliation_mismatch', do: 'escalate', assigned_to: 'finance.approver' }], deadline: 60, report: { notify: [], audit: false } });
+    const rule = withRuleDefaults({
+      id: 'billing.reconcile',
+      reconciliation: { action: 'core.reconcile', input: { expected: { total: 100 }, observed: { total: 97.5 } }, tolerance: 0.01 },
+      remediation: [{ on: 'reconciliation_mismatch', do: 'escalate', assigned_to: 'finance.approver' }],
+      deadline: 60,
+      report: { notify: [], audit: false },
+    });
     const running = run(DELIVER('im'), rule, { invoice: 'INV-3', amount: 1 });
     let inquiry: { id: string; assigned_to: string; execution_id: string } | undefined;
     for (let i = 0; i < 100 && !inquiry; i++) {
@@ -189,20 +252,37 @@ describe('closure validation', () => {
       if (!inquiry) await new Promise((r) => setTimeout(r, 200));
     }
     expect(inquiry?.execution_id).toMatch(/^closure:run:acme:/);
-    const bad = await fetch(`${api.base}/v1/inquiries/${encodeURIComponent(inquiry!.id)}/respond`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ response: { accept: 'no' } }) });
+    const bad = await fetch(`${api.base}/v1/inquiries/${encodeURIComponent(inquiry!.id)}/respond`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ response: { accept: 'no' } }),
+    });
     expect(bad.status).toBe(422);
-    const ok = await fetch(`${api.base}/v1/inquiries/${encodeURIComponent(inquiry!.id)}/respond`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ response: { accept: false, note: 'the ledger is short by 2.5' } }) });
+    const ok = await fetch(`${api.base}/v1/inquiries/${encodeURIComponent(inquiry!.id)}/respond`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ response: { accept: false, note: 'the ledger is short by 2.5' } }),
+    });
     expect(ok.status).toBe(200);
     const summary = await running;
     expect(summary.closure).toMatchObject({ verdict: 'failed' });
     const runId = summary.id;
-    const [inc] = await h.store.db.select().from(incidents).where(eq(incidents.id, `incident:acme:closure:${runId}`));
+    const [inc] = await h.store.db
+      .select()
+      .from(incidents)
+      .where(eq(incidents.id, `incident:acme:closure:${runId}`));
     expect(inc).toMatchObject({ source: 'closure', severity: 'critical', status: 'escalated' });
-    const out = await h.store.db.select().from(eventsOut).where(eq(eventsOut.key, `closure-failed:${runId}`));
+    const out = await h.store.db
+      .select()
+      .from(eventsOut)
+      .where(eq(eventsOut.key, `closure-failed:${runId}`));
     expect(out[0]?.type).toBe('agent.workflow.closure.failed');
     const md = await (await get(`/v1/reports/${encodeURIComponent(runId)}`, 'text/markdown')).text();
     expect(md).toContain('the ledger is short by 2.5');
-    const exec = (await (await get(`/v1/executions/${encodeURIComponent(runId)}`)).json()) as { closure: { verdict: string }; audit: { coverage: number; missing: unknown[] } };
+    const exec = (await (await get(`/v1/executions/${encodeURIComponent(runId)}`)).json()) as {
+      closure: { verdict: string };
+      audit: { coverage: number; missing: unknown[] };
+    };
     expect(exec.closure.verdict).toBe('failed');
     expect(exec.audit).toMatchObject({ coverage: 1, missing: [] });
   });
@@ -229,7 +309,18 @@ describe('closure validation', () => {
 
   it('exports closure, remediation, callback, audit-delay and incident metrics at /metrics', async () => {
     const text = await (await fetch(`${api.base}/metrics`)).text();
-    for (const name of ['plugin_workflow_closure_total{', 'verdict="closed"', 'verdict="remediated"', 'plugin_workflow_closure_rate', 'agent_workflow_remediation_total{', 'agent_workflow_remediation_latency_seconds_bucket', 'agent_workflow_callback_latency_seconds_bucket', 'agent_workflow_audit_delay_seconds_bucket', 'incident_transitions_total{', 'incidents{']) {
+    for (const name of [
+      'plugin_workflow_closure_total{',
+      'verdict="closed"',
+      'verdict="remediated"',
+      'plugin_workflow_closure_rate',
+      'agent_workflow_remediation_total{',
+      'agent_workflow_remediation_latency_seconds_bucket',
+      'agent_workflow_callback_latency_seconds_bucket',
+      'agent_workflow_audit_delay_seconds_bucket',
+      'incident_transitions_total{',
+      'incidents{',
+    ]) {
       expect(text, name).toContain(name);
     }
   });

@@ -14,14 +14,22 @@ const key = `key-${tenant}`;
 const tenants = singleTenant(tenant, key, 'op', ['operator']);
 
 async function api(method: string, path: string, json?: unknown) {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+  });
   const text = await res.text();
   return { status: res.status, text, body: (res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null) as Record<string, any> };
 }
-const start = (wf: CompiledWorkflow, parameters: Record<string, unknown> = {}) => startRun(h.client, { workflow: wf, parameters, tenant, taskQueue: h.taskQueue });
+const start = (wf: CompiledWorkflow, parameters: Record<string, unknown> = {}) =>
+  startRun(h.client, { workflow: wf, parameters, tenant, taskQueue: h.taskQueue });
 async function untilRunning(id: string, task: string) {
   for (;;) {
-    const s = await h.client.workflow.getHandle(id).query(stateQuery).catch(() => null);
+    const s = await h.client.workflow
+      .getHandle(id)
+      .query(stateQuery)
+      .catch(() => null);
     if (s?.tasks.some((t) => t.name === task && t.status === 'running')) return;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -18,7 +18,14 @@ afterAll(async () => h?.close());
 
 function startWorkerProcess(taskQueue: string, publicUrl?: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'crash-worker.ts')], {
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TASK_QUEUE: taskQueue, BUNDLE_PATH: inject('bundlePath'), DATABASE_URL: TEST_DATABASE_URL, ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}) },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TASK_QUEUE: taskQueue,
+      BUNDLE_PATH: inject('bundlePath'),
+      DATABASE_URL: TEST_DATABASE_URL,
+      ...(publicUrl ? { PUBLIC_URL: publicUrl } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -36,12 +43,15 @@ describe('crash safety', () => {
       if (!effects.has(key)) effects.set(key, JSON.parse(r.body).step as number);
       return { delayMs: 150, body: { applied: key } };
     });
-    const tasks = Array.from({ length: 20 }, (_, i) => `
+    const tasks = Array.from(
+      { length: 20 },
+      (_, i) => `
   - name: step${i + 1}
     action: core.http
     timeout: 5
     input: { method: POST, url: "{{ parameters.url }}", body: { step: ${i + 1} } }
-    ${i < 19 ? `on_success: step${i + 2}` : ''}`).join('');
+    ${i < 19 ? `on_success: step${i + 2}` : ''}`,
+    ).join('');
     const wf = compile(`ref: t.crash\nversion: 1.0.0\nparameters: { url: { type: string } }\ntasks:${tasks}\n`);
     const taskQueue = `crash-${randomUUID()}`;
     let worker = await startWorkerProcess(taskQueue);
@@ -82,14 +92,33 @@ describe('crash safety', () => {
     const taskQueue = `crash-closure-${randomUUID()}`;
     let worker = await startWorkerProcess(taskQueue, api.base);
     try {
-      const wf = compile(`ref: t.notify\nversion: 1.0.0\ntasks:\n  - name: notify_customer\n    action: core.notify\n    input: { channel: im, to: "${inbox.url}/hook", message: "your report" }\n`);
-      const rule = withRuleDefaults({ id: 'crash.receipt', mandatory_nodes: ['notify_customer'], receipts: [{ node: 'notify_customer', timeout: 90 }], deadline: 120, report: { notify: [], audit: false } });
+      const wf = compile(
+        `ref: t.notify\nversion: 1.0.0\ntasks:\n  - name: notify_customer\n    action: core.notify\n    input: { channel: im, to: "${inbox.url}/hook", message: "your report" }\n`,
+      );
+      const rule = withRuleDefaults({
+        id: 'crash.receipt',
+        mandatory_nodes: ['notify_customer'],
+        receipts: [{ node: 'notify_customer', timeout: 90 }],
+        deadline: 120,
+        report: { notify: [], audit: false },
+      });
       const id = `run:test:crash-closure-${randomUUID()}`;
       const input: TaskflowInput = { workflow: wf, parameters: {}, tenant: 'test', closure: rule };
-      const handle = await h.client.workflow.start(TASKFLOW, { taskQueue, workflowId: id, args: [input], typedSearchAttributes: [{ key: SA.tenant, value: 'test' }] });
+      const handle = await h.client.workflow.start(TASKFLOW, {
+        taskQueue,
+        workflowId: id,
+        args: [input],
+        typedSearchAttributes: [{ key: SA.tenant, value: 'test' }],
+      });
       // wait until the closure is running and the message went out
       for (let i = 0; i < 200; i++) {
-        const running = await h.client.workflow.getHandle(`closure:${id}`).describe().then((d) => d.status.name === 'RUNNING', () => false);
+        const running = await h.client.workflow
+          .getHandle(`closure:${id}`)
+          .describe()
+          .then(
+            (d) => d.status.name === 'RUNNING',
+            () => false,
+          );
         if (running && inbox.received.length === 1) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -101,7 +130,13 @@ describe('crash safety', () => {
       expect((await fetch(receiptUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"status":"delivered"}' })).status).toBe(202);
       worker = await startWorkerProcess(taskQueue, api.base);
       const summary = await resultOf(handle);
-      expect(summary.closure).toMatchObject({ verdict: 'closed', checks: [{ kind: 'mandatory_nodes', passed: true }, { kind: 'receipts', passed: true }] });
+      expect(summary.closure).toMatchObject({
+        verdict: 'closed',
+        checks: [
+          { kind: 'mandatory_nodes', passed: true },
+          { kind: 'receipts', passed: true },
+        ],
+      });
       expect(inbox.received).toHaveLength(1);
     } finally {
       worker.kill('SIGKILL');

@@ -55,7 +55,14 @@ const strategyJson = (workflow: string, over: Record<string, unknown> = {}) => (
 
 function envelope(over: Record<string, unknown> = {}, payload: Record<string, unknown> = {}) {
   const id = `evt_${randomUUID()}`;
-  return { id, type: 'plugin.job.completed', tenant: T, idempotency_key: `job-${id}`, payload: { job_type: 'billing', invoice_id: 'INV-1', ...payload }, ...over };
+  return {
+    id,
+    type: 'plugin.job.completed',
+    tenant: T,
+    idempotency_key: `job-${id}`,
+    payload: { job_type: 'billing', invoice_id: 'INV-1', ...payload },
+    ...over,
+  };
 }
 
 describe('event intake, strategies and manual review (real Temporal, PostgreSQL, HTTP)', async () => {
@@ -65,7 +72,10 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
   const call = async (method: string, path: string, opts: { key?: string; json?: unknown } = {}) => {
     const res = await fetch(api.base + path, {
       method,
-      headers: { ...(opts.key ? { authorization: `Bearer ${key(opts.key)}` } : {}), ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(opts.key ? { authorization: `Bearer ${key(opts.key)}` } : {}),
+        ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(opts.json !== undefined ? { body: JSON.stringify(opts.json) } : {}),
     });
     return { status: res.status, headers: res.headers, body: (await res.json().catch(() => null)) as Record<string, any> };
@@ -73,10 +83,21 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
   const send = async (body: string | object, opts: { secret?: string; at?: number; signature?: string | null } = {}) => {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
     const signature = opts.signature === null ? undefined : (opts.signature ?? sign(opts.secret ?? SECRET, raw, opts.at));
-    const res = await fetch(`${api.base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-closeloop-signature': signature } : {}) }, body: raw });
+    const res = await fetch(`${api.base}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'x-closeloop-signature': signature } : {}) },
+      body: raw,
+    });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
-  const runExists = async (id: string) => h.client.workflow.getHandle(id).describe().then(() => true, () => false);
+  const runExists = async (id: string) =>
+    h.client.workflow
+      .getHandle(id)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
   const worker = <T>(fn: () => Promise<T>) => h.withWorker(fn, { deps: { endpoints: () => ({ manualReview: `${ops.url}/ops/manual-review` }) } });
 
   const sid = `s${suffix}.billing`;
@@ -96,8 +117,14 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     expect(selfApprove.status).toBe(403);
     expect(selfApprove.body.error.message).toMatch(/different identity/);
     expect((await call('POST', `/v1/strategies/${sid}/approve`, { key: 'author', json: { version: 1 } })).status).toBe(403); // operator lacks the role
-    expect((await call('POST', `/v1/strategies/${sid}/approve`, { key: 'approver', json: { version: 1 } })).body).toMatchObject({ status: 'approved', approved_by: 'approver' });
-    expect((await call('POST', `/v1/strategies/${sid}/activate`, { key: 'approver', json: { version: 1 } })).body).toMatchObject({ status: 'active', previous_active: null });
+    expect((await call('POST', `/v1/strategies/${sid}/approve`, { key: 'approver', json: { version: 1 } })).body).toMatchObject({
+      status: 'approved',
+      approved_by: 'approver',
+    });
+    expect((await call('POST', `/v1/strategies/${sid}/activate`, { key: 'approver', json: { version: 1 } })).body).toMatchObject({
+      status: 'active',
+      previous_active: null,
+    });
     // another tenant neither sees nor can touch it
     expect((await call('GET', '/v1/strategies', { key: 'rival' })).body.strategies.map((s: { id: string }) => s.id)).not.toContain(sid);
     expect((await call('POST', `/v1/strategies/${sid}/rollback`, { key: 'rival' })).status).toBe(404);
@@ -168,7 +195,7 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
       expect(await h.store.db.select().from(events).where(eq(events.idempotencyKey, k))).toEqual([]);
       expect(await runExists(`run:${T}:${k}`)).toBe(false);
     }
-    const invalid = await (cases[6]![1]);
+    const invalid = await cases[6]![1];
     expect(invalid.body.error.details).toContainEqual(expect.objectContaining({ location: 'body.type' }));
   });
 
@@ -199,26 +226,40 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     const v2 = await call('POST', '/v1/strategies', { key: 'author', json: strategyJson(`${WF}@2.0.0`) });
     expect(v2.body.version).toBe(2);
     await call('POST', `/v1/strategies/${sid}/approve`, { key: 'approver', json: { version: 2 } });
-    expect((await call('POST', `/v1/strategies/${sid}/activate`, { key: 'admin', json: { version: 2 } })).body).toMatchObject({ status: 'active', previous_active: 1 });
+    expect((await call('POST', `/v1/strategies/${sid}/activate`, { key: 'admin', json: { version: 2 } })).body).toMatchObject({
+      status: 'active',
+      previous_active: 1,
+    });
     const onV2 = await send(envelope());
     expect(onV2.body.strategy).toBe(`${sid}@2`);
     const rb = await call('POST', `/v1/strategies/${sid}/rollback`, { key: 'approver' });
     expect(rb.body).toEqual({ id: sid, rolled_back_from: 2, active_version: 1 });
     const onV1 = await send(envelope());
     expect(onV1.body.strategy).toBe(`${sid}@1`);
-    const [a, b] = await worker(() => Promise.all([resultOf(h.client.workflow.getHandle(onV2.body.execution_id)), resultOf(h.client.workflow.getHandle(onV1.body.execution_id))]));
+    const [a, b] = await worker(() =>
+      Promise.all([resultOf(h.client.workflow.getHandle(onV2.body.execution_id)), resultOf(h.client.workflow.getHandle(onV1.body.execution_id))]),
+    );
     expect(a.output).toEqual({ said: 'v2 INV-1 plugin.job.completed' });
     expect(b.output).toEqual({ said: 'v1 INV-1 plugin.job.completed' });
-    expect((await call('GET', `/v1/strategies/${sid}`, { key: 'viewer' })).body.versions.map((v: { version: number; status: string }) => `${v.version}:${v.status}`)).toEqual(['2:disabled', '1:active']);
+    expect(
+      (await call('GET', `/v1/strategies/${sid}`, { key: 'viewer' })).body.versions.map((v: { version: number; status: string }) => `${v.version}:${v.status}`),
+    ).toEqual(['2:disabled', '1:active']);
   });
 
   it('the direct trigger starts a workflow with the task result in scope', async () => {
-    const r = await call('POST', '/internal/agent/workflow/trigger', { key: 'author', json: { workflow: `${WF}@1.0.0`, parameters: { invoice_id: 'INV-7' }, task_result: { ok: true }, idempotency_key: `trig-${suffix}` } });
+    const r = await call('POST', '/internal/agent/workflow/trigger', {
+      key: 'author',
+      json: { workflow: `${WF}@1.0.0`, parameters: { invoice_id: 'INV-7' }, task_result: { ok: true }, idempotency_key: `trig-${suffix}` },
+    });
     expect(r.status).toBe(202);
     const s = await worker(() => resultOf(h.client.workflow.getHandle(r.body.execution_id)));
     expect(s.output).toEqual({ said: 'v1 INV-7 agent.workflow.trigger' });
-    expect((await call('POST', '/internal/agent/workflow/trigger', { key: 'author', json: { workflow: WF, tenant: T2, parameters: { invoice_id: 'x' } } })).status).toBe(403);
-    expect((await call('POST', '/internal/agent/workflow/trigger', { key: 'viewer', json: { workflow: WF, parameters: { invoice_id: 'x' } } })).status).toBe(403);
+    expect(
+      (await call('POST', '/internal/agent/workflow/trigger', { key: 'author', json: { workflow: WF, tenant: T2, parameters: { invoice_id: 'x' } } })).status,
+    ).toBe(403);
+    expect((await call('POST', '/internal/agent/workflow/trigger', { key: 'viewer', json: { workflow: WF, parameters: { invoice_id: 'x' } } })).status).toBe(
+      403,
+    );
     expect((await call('POST', '/internal/agent/workflow/trigger', { key: 'author', json: { workflow: WF, parameters: {} } })).status).toBe(400);
   });
 
@@ -227,16 +268,24 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     const ref = `w${suffix}.probe`;
     const yaml = `ref: ${ref}\nversion: 1.0.0\ntasks:\n  - name: call\n    action: core.http\n    input: { url: "${probe.url}/hit", method: POST }\n`;
     expect((await call('POST', '/v1/workflows', { key: 'admin', json: { yaml } })).status).toBe(201);
-    for (const [id, permissions] of [[`p${suffix}.denied`, ['http:example.com', 'plugin:billing-svc']], [`p${suffix}.allowed`, ['http:127.0.0.*']]] as const) {
+    for (const [id, permissions] of [
+      [`p${suffix}.denied`, ['http:example.com', 'plugin:billing-svc']],
+      [`p${suffix}.allowed`, ['http:127.0.0.*']],
+    ] as const) {
       const d = await call('POST', '/v1/strategies', { key: 'author', json: { id, on: `probe.${id.split('.')[1]}`, workflow: ref, permissions } });
       await call('POST', `/v1/strategies/${id}/approve`, { key: 'approver', json: { version: d.body.version } });
       await call('POST', `/v1/strategies/${id}/activate`, { key: 'approver', json: { version: d.body.version } });
     }
     const denied = await send(envelope({ type: 'probe.denied' }));
     const allowed = await send(envelope({ type: 'probe.allowed' }));
-    const [no, yes] = await worker(() => Promise.all([resultOf(h.client.workflow.getHandle(denied.body.execution_id)), resultOf(h.client.workflow.getHandle(allowed.body.execution_id))]));
+    const [no, yes] = await worker(() =>
+      Promise.all([resultOf(h.client.workflow.getHandle(denied.body.execution_id)), resultOf(h.client.workflow.getHandle(allowed.body.execution_id))]),
+    );
     expect(no.status).toBe('failed');
-    expect(no.tasks[0]!.error).toEqual({ type: 'PermissionDenied', message: `task 'call' needs 'http:127.0.0.1', which strategy 'p${suffix}.denied@1' does not permit (permissions: http:example.com, plugin:billing-svc)` });
+    expect(no.tasks[0]!.error).toEqual({
+      type: 'PermissionDenied',
+      message: `task 'call' needs 'http:127.0.0.1', which strategy 'p${suffix}.denied@1' does not permit (permissions: http:example.com, plugin:billing-svc)`,
+    });
     expect(yes.status).toBe('succeeded');
     expect(probe.received).toHaveLength(1);
     await probe.close();
@@ -244,7 +293,16 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
 
   it('exports the intake and run metrics at /metrics in Prometheus text', async () => {
     const text = await (await fetch(`${api.base}/metrics`)).text();
-    for (const name of ['events_ingested_total{status="started"}', 'events_ingested_total{status="duplicate"}', 'events_ingested_total{status="bad_signature"}', 'agent_workflow_generated_total', 'agent_manual_escalation_total', 'agent_strategy_hit_rate', 'agent_node_success_total', 'agent_workflow_latency_seconds_bucket']) {
+    for (const name of [
+      'events_ingested_total{status="started"}',
+      'events_ingested_total{status="duplicate"}',
+      'events_ingested_total{status="bad_signature"}',
+      'agent_workflow_generated_total',
+      'agent_manual_escalation_total',
+      'agent_strategy_hit_rate',
+      'agent_node_success_total',
+      'agent_workflow_latency_seconds_bucket',
+    ]) {
       expect(text, name).toContain(name);
     }
     const latency = /agent_workflow_latency_seconds_count\{[^}]*\} (\d+)/.exec(text);

@@ -3,7 +3,15 @@ import { ExpressionError, HostFunction, describeError, parseTemplate, render } f
 
 const scope = {
   parameters: { env: 'prod', regions: ['eu', 'us'], n: 7 },
-  vars: { xs: [3, 1, 2], users: [{ name: 'b', age: 30, admin: true }, { name: 'a', age: 20, admin: false }], m: { k: 'v', z: 1 }, empty: [] },
+  vars: {
+    xs: [3, 1, 2],
+    users: [
+      { name: 'b', age: 30, admin: true },
+      { name: 'a', age: 20, admin: false },
+    ],
+    m: { k: 'v', z: 1 },
+    empty: [],
+  },
   system: { timestamp: 1000 },
   task: { deploy: { result: { url: 'http://x' }, status: 'succeeded' } },
   succeeded: new HostFunction('succeeded', () => true),
@@ -88,11 +96,23 @@ describe('expression language', () => {
     ['{{ vars.m | to_json }}', '{"k":"v","z":1}'],
     ['{{ vars.m | keys }}', ['k', 'z']],
     ['{{ vars.m | values }}', ['v', 1]],
-    ['{{ vars.m | items }}', [['k', 'v'], ['z', 1]]],
+    [
+      '{{ vars.m | items }}',
+      [
+        ['k', 'v'],
+        ['z', 1],
+      ],
+    ],
     ['{{ vars.xs | append(9) }}', [3, 1, 2, 9]],
     ['{{ vars.xs | prepend(0) }}', [0, 3, 1, 2]],
     ['{{ vars.m | merge({z: 2}, q=3) }}', { k: 'v', z: 2, q: 3 }],
-    ['{{ {b: 1, a: 2} | dictsort }}', [['a', 2], ['b', 1]]],
+    [
+      '{{ {b: 1, a: 2} | dictsort }}',
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+    ],
   ])('filter %s → %j', (t, expected) => expect(r(t)).toEqual(expected));
 
   it('reports errors with their position inside the template', () => {
@@ -120,7 +140,15 @@ describe('expression language', () => {
   });
 
   it('never reaches prototypes or host objects', () => {
-    for (const t of ['{{ constructor }}', '{{ vars.__proto__ }}', '{{ vars.xs.constructor }}', "{{ vars['__proto__'] }}", '{{ vars.m.toString }}', "{{ {'__proto__': 1} }}", '{{ vars.xs | map(attribute="constructor") }}']) {
+    for (const t of [
+      '{{ constructor }}',
+      '{{ vars.__proto__ }}',
+      '{{ vars.xs.constructor }}',
+      "{{ vars['__proto__'] }}",
+      '{{ vars.m.toString }}',
+      "{{ {'__proto__': 1} }}",
+      '{{ vars.xs | map(attribute="constructor") }}',
+    ]) {
       let value: unknown;
       try {
         value = r(t);

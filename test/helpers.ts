@@ -77,7 +77,12 @@ export function compile(yaml: string, knownActions: string[] = []): CompiledWork
 }
 
 /** Starts a taskflow run and returns its summary whether it succeeded or failed. */
-export async function runWorkflow(h: Harness, workflow: CompiledWorkflow, parameters: Record<string, unknown> = {}, opts: { tenant?: string; id?: string } = {}): Promise<RunSummary> {
+export async function runWorkflow(
+  h: Harness,
+  workflow: CompiledWorkflow,
+  parameters: Record<string, unknown> = {},
+  opts: { tenant?: string; id?: string } = {},
+): Promise<RunSummary> {
   const tenant = opts.tenant ?? 'test';
   const input: TaskflowInput = { workflow, parameters, tenant };
   const handle = await h.client.workflow.start(TASKFLOW, {

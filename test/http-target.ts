@@ -9,7 +9,9 @@ export interface Received {
 }
 
 /** A real local HTTP server standing in for a plugin or webhook; records every request. */
-export async function startHttpTarget(handler: (r: Received) => { status?: number; body?: unknown; delayMs?: number } = () => ({})): Promise<{ url: string; received: Received[]; close(): Promise<void>; server: Server }> {
+export async function startHttpTarget(
+  handler: (r: Received) => { status?: number; body?: unknown; delayMs?: number } = () => ({}),
+): Promise<{ url: string; received: Received[]; close(): Promise<void>; server: Server }> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     let body = '';

@@ -20,7 +20,10 @@ const pager = startHttpTarget();
 beforeAll(async () => {
   installRuntime();
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTestServer() } } });
-  await env.connection.operatorService.addSearchAttributes({ namespace: 'default', searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, 2])) });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(ALL_SEARCH_ATTRIBUTES.map((k) => [k.name, 2])),
+  });
   store = await openStore({ databaseUrl: TEST_DATABASE_URL });
 });
 afterAll(async () => {
@@ -52,7 +55,14 @@ routing:
     const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: acts });
     await worker.runUntil(async () => {
       const tenant = `ts-${randomUUID().slice(0, 8)}`;
-      const { incident_id: id } = await acts.openIncident({ tenant, source: 'alert', source_id: 'slow_remediation', severity: 'high', title: 'Remediation is slow', attribution: {} });
+      const { incident_id: id } = await acts.openIncident({
+        tenant,
+        source: 'alert',
+        source_id: 'slow_remediation',
+        severity: 'high',
+        title: 'Remediation is slow',
+        attribution: {},
+      });
       const handle = env.client.workflow.getHandle(id);
       const received = async (p: string) => (await pager).received.filter((r) => r.path === `/hooks/${p}` && r.body.includes(id)).length;
       // pages are activities: give one in flight a moment of real time

@@ -55,8 +55,22 @@ afterAll(async () => {
   await h?.close();
 });
 
-const open = (over: Partial<OpenIncidentInput> = {}) => acts.openIncident({ tenant: 'acme', source: 'alert', source_id: randomUUID(), severity: 'warning', title: 'Closure failures on billing', attribution: { workflow_ref: 'billing.close_invoice', workflow_version: '1.2.0', trace_id: 'abc' }, ...over });
-const post = (id: string, action: string, body: unknown = {}) => fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const open = (over: Partial<OpenIncidentInput> = {}) =>
+  acts.openIncident({
+    tenant: 'acme',
+    source: 'alert',
+    source_id: randomUUID(),
+    severity: 'warning',
+    title: 'Closure failures on billing',
+    attribution: { workflow_ref: 'billing.close_invoice', workflow_version: '1.2.0', trace_id: 'abc' },
+    ...over,
+  });
+const post = (id: string, action: string, body: unknown = {}) =>
+  fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}/${action}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 const state = (id: string) => h.client.workflow.getHandle(id).query(incidentStateQuery);
 async function until<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -79,7 +93,10 @@ describe('incident state machine', () => {
 describe('incidents', () => {
   it('full lifecycle through the API: invalid transitions refused, resolve needs a root cause, then one feedback item; resolved is immutable except notes', async () => {
     const { incident_id: id } = await open();
-    await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, id)), (r) => r.length > 0);
+    await until(
+      () => h.store.db.select().from(incidents).where(eq(incidents.id, id)),
+      (r) => r.length > 0,
+    );
     expect((await post(id, 'mitigate')).status).toBe(409);
     expect((await post(id, 'acknowledge')).status).toBe(200);
     expect((await post(id, 'acknowledge')).status).toBe(409);
@@ -91,7 +108,10 @@ describe('incidents', () => {
     expect(((await noCause.json()) as { error: { message: string } }).error.message).toContain('root cause');
     const resolved = await post(id, 'resolve', { root_cause: 'expired plugin token' });
     expect(resolved.status).toBe(200);
-    const rows = await until(() => h.store.db.select().from(feedback).where(eq(feedback.tenant, 'acme')), (r) => r.some((f) => (f.attribution as { incident_id?: string }).incident_id === id));
+    const rows = await until(
+      () => h.store.db.select().from(feedback).where(eq(feedback.tenant, 'acme')),
+      (r) => r.some((f) => (f.attribution as { incident_id?: string }).incident_id === id),
+    );
     const fb = rows.filter((f) => (f.attribution as { incident_id?: string }).incident_id === id);
     expect(fb).toHaveLength(1);
     expect(fb[0]).toMatchObject({ category: 'reliability', sentiment: 'negative' });
@@ -99,26 +119,50 @@ describe('incidents', () => {
     // resolved: immutable except appended notes
     expect((await post(id, 'investigate')).status).toBe(409);
     expect((await post(id, 'note', { note: 'post-mortem: rotate tokens monthly' })).status).toBe(200);
-    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { status: string; root_cause: string; events: { kind: string; to: string | null }[] };
+    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+      status: string;
+      root_cause: string;
+      events: { kind: string; to: string | null }[];
+    };
     expect(detail.status).toBe('resolved');
     expect(detail.root_cause).toBe('expired plugin token');
     expect(detail.events.map((e) => e.kind)).toEqual(['opened', 'acknowledge', 'investigate', 'note', 'mitigate', 'resolve', 'note']);
     const out = await h.store.db.select().from(eventsOut).where(eq(eventsOut.tenant, 'acme'));
-    const mine = out.filter((e) => (e.payload as { incident_id?: string }).incident_id === id || (e.payload as { attribution?: { incident_id?: string } }).attribution?.incident_id === id);
+    const mine = out.filter(
+      (e) =>
+        (e.payload as { incident_id?: string }).incident_id === id || (e.payload as { attribution?: { incident_id?: string } }).attribution?.incident_id === id,
+    );
     expect(mine.map((e) => e.type).sort()).toEqual(['feedback.created', 'incident.opened', 'incident.resolved']);
   });
 
   it('the same actions work as signals from the temporal CLI; an invalid one is recorded as refused', async () => {
     const { incident_id: id } = await open();
     const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-    const signal = (name: string, input: unknown) => promisify(execFile)(cli, ['workflow', 'signal', '--address', inject('temporalAddress'), '--workflow-id', id, '--name', name, '--input', JSON.stringify(input)]);
+    const signal = (name: string, input: unknown) =>
+      promisify(execFile)(cli, [
+        'workflow',
+        'signal',
+        '--address',
+        inject('temporalAddress'),
+        '--workflow-id',
+        id,
+        '--name',
+        name,
+        '--input',
+        JSON.stringify(input),
+      ]);
     await signal('acknowledge', { by: 'cli-user' });
     await signal('resolve', { by: 'cli-user' }); // no root cause: refused
     await signal('investigate', { by: 'cli-user' });
     await signal('resolve', { by: 'cli-user', root_cause: 'disk full' });
-    const s = await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, id)), (r) => r[0]?.status === 'resolved');
+    const s = await until(
+      () => h.store.db.select().from(incidents).where(eq(incidents.id, id)),
+      (r) => r[0]?.status === 'resolved',
+    );
     expect(s[0]).toMatchObject({ status: 'resolved', rootCause: 'disk full' });
-    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { events: { kind: string; by: string | null }[] };
+    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+      events: { kind: string; by: string | null }[];
+    };
     expect(detail.events.map((e) => e.kind)).toEqual(['opened', 'acknowledge', 'refused', 'investigate', 'resolve']);
     expect(detail.events[1]!.by).toBe('cli-user');
   });
@@ -128,10 +172,16 @@ describe('incidents', () => {
     const a = await open({ source_id: sourceId });
     const b = await open({ source_id: sourceId, detail: { value: 4 } });
     expect(b.incident_id).toBe(a.incident_id);
-    const s = await until(() => state(a.incident_id), (v) => v.alert_count === 2);
+    const s = await until(
+      () => state(a.incident_id),
+      (v) => v.alert_count === 2,
+    );
     expect(s.alert_count).toBe(2);
     expect(s.events.filter((e) => e.kind === 'alert')).toHaveLength(1);
-    const rows = await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, a.incident_id)), (r) => r[0]?.alertCount === 2);
+    const rows = await until(
+      () => h.store.db.select().from(incidents).where(eq(incidents.id, a.incident_id)),
+      (r) => r[0]?.alertCount === 2,
+    );
     expect(rows).toHaveLength(1);
   });
 
@@ -140,16 +190,28 @@ describe('incidents', () => {
     const first = await open({ source_id: sourceId });
     const firstRun = (await h.client.workflow.getHandle(first.incident_id).describe()).runId;
     for (let i = 0; i < 80; i++) await open({ source_id: sourceId, detail: { i } });
-    const s = await until(() => state(first.incident_id), (v) => v.alert_count === 81, 30_000);
+    const s = await until(
+      () => state(first.incident_id),
+      (v) => v.alert_count === 81,
+      30_000,
+    );
     expect(s.alert_count).toBe(81);
     expect(s.run_id).toBe(firstRun);
-    const d = await until(() => h.client.workflow.getHandle(first.incident_id).describe(), (x) => x.runId !== firstRun);
+    const d = await until(
+      () => h.client.workflow.getHandle(first.incident_id).describe(),
+      (x) => x.runId !== firstRun,
+    );
     expect(d.runId, `history ${d.historyLength} events`).not.toBe(firstRun); // it continued as new (the test server suggests it at 200 events)
     expect((await post(first.incident_id, 'acknowledge')).status).toBe(200);
-    const rows = await until(() => h.store.db.select().from(incidents).where(eq(incidents.id, first.incident_id)), (r) => r[0]?.status === 'acknowledged');
+    const rows = await until(
+      () => h.store.db.select().from(incidents).where(eq(incidents.id, first.incident_id)),
+      (r) => r[0]?.status === 'acknowledged',
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ runId: firstRun, alertCount: 81, status: 'acknowledged' });
-    const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(first.incident_id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { events: { seq: number; kind: string }[] };
+    const detail = (await (
+      await fetch(`${api.base}/v1/incidents/${encodeURIComponent(first.incident_id)}`, { headers: { authorization: `Bearer ${KEY}` } })
+    ).json()) as { events: { seq: number; kind: string }[] };
     expect(detail.events.map((e) => e.seq)).toEqual(Array.from({ length: detail.events.length }, (_, i) => i + 1));
     expect(detail.events.filter((e) => e.kind === 'alert')).toHaveLength(80);
     expect(detail.events.at(-1)?.kind).toBe('acknowledge');
@@ -157,7 +219,10 @@ describe('incidents', () => {
 
   it('a critical incident escalates at once and pages the first step', async () => {
     const { incident_id: id } = await open({ severity: 'critical', title: 'Payments down' });
-    const s = await until(() => state(id), (v) => v.events.some((e) => e.kind === 'paged'));
+    const s = await until(
+      () => state(id),
+      (v) => v.events.some((e) => e.kind === 'paged'),
+    );
     expect(s.status).toBe('escalated');
     expect(s.events.map((e) => e.kind).slice(0, 3)).toEqual(['opened', 'escalate', 'paged']);
     expect((await pager).received.some((r) => r.path === '/hooks/operator' && r.body.includes('Payments down'))).toBe(true);
@@ -165,7 +230,10 @@ describe('incidents', () => {
 
   it('an unacknowledged incident escalates when its ack SLA runs out; acknowledging cancels the pending steps', async () => {
     const { incident_id: id } = await open({ severity: 'high', title: 'Slow remediation' });
-    const s = await until(() => state(id), (v) => v.events.some((e) => e.kind === 'paged'));
+    const s = await until(
+      () => state(id),
+      (v) => v.events.some((e) => e.kind === 'paged'),
+    );
     expect(s.status).toBe('escalated');
     const esc = s.events.find((e) => e.kind === 'escalate')!;
     expect(Date.parse(esc.at) - Date.parse(s.opened_at)).toBeGreaterThanOrEqual(1900);
@@ -179,22 +247,45 @@ describe('incidents', () => {
   it('the alert schedule opens an incident for 3 closure failures in a row, and a later evaluation appends to it', async () => {
     const tenant = `alerting-${randomUUID().slice(0, 8)}`;
     const at = (s: number) => new Date(Date.now() - s * 1000).toISOString();
-    const row = (n: number, verdict: string, ago: number) => ({ executionId: `run:${tenant}:${n}`, tenant, rule: 'r', verdict, checks: [], remediations: [], graphEndedAt: at(ago), verdictAt: at(ago) });
+    const row = (n: number, verdict: string, ago: number) => ({
+      executionId: `run:${tenant}:${n}`,
+      tenant,
+      rule: 'r',
+      verdict,
+      checks: [],
+      remediations: [],
+      graphEndedAt: at(ago),
+      verdictAt: at(ago),
+    });
     // an older verified closure, then three failures in a row
     await h.store.db.insert(closures).values([row(0, 'closed', 50), row(1, 'failed', 40), row(2, 'failed', 30), row(3, 'failed', 20)]);
     const saved = escalation;
     escalation = { ...escalation, alerts: [{ id: 'closure_failures', expr: 'consecutive_closure_failures >= 3', severity: 'high' }] };
     try {
-      const first = (await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] })) as { firing: { tenant: string; alert: string; value: number }[] };
+      const first = (await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] })) as {
+        firing: { tenant: string; alert: string; value: number }[];
+      };
       expect(first.firing).toContainEqual(expect.objectContaining({ tenant, alert: 'closure_failures', value: 3 }));
       const id = `incident:${tenant}:alert:closure_failures`;
-      const opened = await until(() => state(id), (v) => v.status === 'open');
+      const opened = await until(
+        () => state(id),
+        (v) => v.status === 'open',
+      );
       expect(opened).toMatchObject({ severity: 'high', source: 'alert', source_id: 'closure_failures' });
       await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] });
-      expect((await until(() => state(id), (v) => v.alert_count === 2)).alert_count).toBe(2);
+      expect(
+        (
+          await until(
+            () => state(id),
+            (v) => v.alert_count === 2,
+          )
+        ).alert_count,
+      ).toBe(2);
       // a verified closure ends the streak: nothing fires for this tenant any more
       await h.store.db.insert(closures).values(row(4, 'remediated', 1));
-      const later = (await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] })) as { firing: { tenant: string }[] };
+      const later = (await h.client.workflow.execute(ALERTS, { taskQueue: h.taskQueue, workflowId: `alerts:${randomUUID()}`, args: [] })) as {
+        firing: { tenant: string }[];
+      };
       expect(later.firing.filter((f) => f.tenant === tenant)).toEqual([]);
     } finally {
       escalation = saved;

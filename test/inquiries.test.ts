@@ -37,7 +37,11 @@ tasks:
 `);
 
 async function api(method: string, path: string, json?: unknown) {
-  const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -50,19 +54,31 @@ describe('human inquiries', () => {
   it('waits durably; invalid answers are refused (API 422, update rejected, signal ignored); a valid one resumes the run', async () => {
     await h.withWorker(async () => {
       const id = `run:${tenant}:${randomUUID()}`;
-      const handle = await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: approval, parameters: { version: '2.0' }, tenant }] });
+      const handle = await h.client.workflow.start(TASKFLOW, {
+        taskQueue: h.taskQueue,
+        workflowId: id,
+        args: [{ workflow: approval, parameters: { version: '2.0' }, tenant }],
+      });
       let pending: any[] = [];
       while (!pending.length) {
         pending = (await api('GET', '/v1/inquiries?status=pending')).body.inquiries.filter((i: any) => i.execution_id === id);
         await new Promise((r) => setTimeout(r, 100));
       }
       const inq = pending[0];
-      expect(inq).toMatchObject({ id: `${id}:require_approval:1`, task: 'require_approval', prompt: 'Deploy 2.0?', assigned_to: 'ops.approver', status: 'pending' });
+      expect(inq).toMatchObject({
+        id: `${id}:require_approval:1`,
+        task: 'require_approval',
+        prompt: 'Deploy 2.0?',
+        assigned_to: 'ops.approver',
+        status: 'pending',
+      });
 
       const bad = await api('POST', `/v1/inquiries/${encodeURIComponent(inq.id)}/respond`, { response: { approved: 'yes' } });
       expect(bad.status).toBe(422);
       expect(bad.body.error.details).toEqual([{ location: 'response.approved', message: 'must be boolean' }]);
-      await expect(handle.executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: inq.id, response: {}, by: 'cli' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+      await expect(handle.executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: inq.id, response: {}, by: 'cli' }] })).rejects.toThrow(
+        WorkflowUpdateFailedError,
+      );
       await handle.signal(inquiryRespondSignal, { inquiry_id: inq.id, response: { approved: 1 }, by: 'cli' });
       expect((await handle.query(stateQuery)).status).toBe('running');
 

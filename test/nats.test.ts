@@ -30,10 +30,23 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const library = new StrategyLibrary(new StrategyRepo(h.store.db), 0);
-  const launch = { repo: new WorkflowRepo(h.store.db), store: h.store, client: h.client, taskQueue: h.taskQueue, packs: () => ({ actions: new Map(), config: new Map() }) };
+  const launch = {
+    repo: new WorkflowRepo(h.store.db),
+    store: h.store,
+    client: h.client,
+    taskQueue: h.taskQueue,
+    packs: () => ({ actions: new Map(), config: new Map() }),
+  };
   const intake = createIntake({ launch, library, tenants: () => tenants });
-  const names = (tag: string) => ({ stream: `EV_${suffix}_${tag}`, deadLetterStream: `DL_${suffix}_${tag}`, eventsRoot: `${ROOT}${tag}`, deadLetterRoot: `${DEAD}${tag}`, durable: `intake-${tag}` });
-  const bus = (tag: string, over: Partial<Parameters<typeof startEventBus>[0]> = {}) => startEventBus({ url: NATS_URL, intake, ackWait: 2, maxDeliver: 3, log: () => {}, ...names(tag), ...over });
+  const names = (tag: string) => ({
+    stream: `EV_${suffix}_${tag}`,
+    deadLetterStream: `DL_${suffix}_${tag}`,
+    eventsRoot: `${ROOT}${tag}`,
+    deadLetterRoot: `${DEAD}${tag}`,
+    durable: `intake-${tag}`,
+  });
+  const bus = (tag: string, over: Partial<Parameters<typeof startEventBus>[0]> = {}) =>
+    startEventBus({ url: NATS_URL, intake, ackWait: 2, maxDeliver: 3, log: () => {}, ...names(tag), ...over });
   const publish = async (tag: string, body: object, opts: { secret?: string } = {}) => {
     const raw = JSON.stringify(body);
     const h2 = headers();
@@ -57,7 +70,8 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
   const deadLetters = async (tag: string) => {
     const info = await jsm.streams.info(names(tag).deadLetterStream);
     const out = [];
-    for (let seq = info.state.first_seq; info.state.messages && seq <= info.state.last_seq; seq++) out.push(await jsm.streams.getMessage(names(tag).deadLetterStream, { seq }));
+    for (let seq = info.state.first_seq; info.state.messages && seq <= info.state.last_seq; seq++)
+      out.push(await jsm.streams.getMessage(names(tag).deadLetterStream, { seq }));
     return out;
   };
 
@@ -77,7 +91,11 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
       await publish('a', e);
       const row = await until(async () => (await eventRow(e.idempotency_key))?.status === 'started' && eventRow(e.idempotency_key));
       expect(row).toMatchObject({ transport: 'nats', executionId: `run:${T}:${e.idempotency_key}`, strategyId: `b${suffix}.on_done` });
-      await until(async () => (await jsm.consumers.info(names('a').stream, names('a').durable)).num_ack_pending === 0 && (await jsm.consumers.info(names('a').stream, names('a').durable)).num_pending === 0);
+      await until(
+        async () =>
+          (await jsm.consumers.info(names('a').stream, names('a').durable)).num_ack_pending === 0 &&
+          (await jsm.consumers.info(names('a').stream, names('a').durable)).num_pending === 0,
+      );
       const list = h.client.workflow.list({ query: `WorkflowId = 'run:${T}:${e.idempotency_key}'` });
       let n = 0;
       for await (const _ of list) n++;
@@ -90,7 +108,9 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
   it('events out are recorded in the database and published on the bus (subject = type)', async () => {
     const b = await bus('o');
     const seen: { subject: string; body: Record<string, any> }[] = [];
-    const subs = ['agent.task.completed', 'plugin.workflow.completed'].map((s) => nc.subscribe(s, { callback: (_err, m) => void seen.push({ subject: m.subject, body: m.json() }) }));
+    const subs = ['agent.task.completed', 'plugin.workflow.completed'].map((s) =>
+      nc.subscribe(s, { callback: (_err, m) => void seen.push({ subject: m.subject, body: m.json() }) }),
+    );
     try {
       const e = envelope();
       await publish('o', e);
@@ -102,7 +122,11 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
         return m.length >= 2 && m;
       });
       expect(mine.map((m) => m.subject).sort()).toEqual(['agent.task.completed', 'plugin.workflow.completed']);
-      expect(mine.find((m) => m.subject === 'plugin.workflow.completed')!.body).toMatchObject({ type: 'plugin.workflow.completed', tenant: T, payload: { status: 'succeeded', workflow: `b${suffix}.job` } });
+      expect(mine.find((m) => m.subject === 'plugin.workflow.completed')!.body).toMatchObject({
+        type: 'plugin.workflow.completed',
+        tenant: T,
+        payload: { status: 'succeeded', workflow: `b${suffix}.job` },
+      });
       const rows = await h.store.db.select().from(eventsOut).where(eq(eventsOut.tenant, T));
       expect(rows.filter((r) => (r.payload as { execution_id: string }).execution_id === id).every((r) => r.publishedAt !== null)).toBe(true);
     } finally {

@@ -11,7 +11,10 @@ const key = `key-${tenant}`;
 const tenants = singleTenant(tenant, key, 'admin', ['admin']);
 
 async function api(method: string, path: string, body?: { json?: unknown; yaml?: string }) {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}`, 'content-type': body?.yaml !== undefined ? 'application/yaml' : 'application/json' };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${key}`,
+    'content-type': body?.yaml !== undefined ? 'application/yaml' : 'application/json',
+  };
   const res = await fetch(`${base}${path}`, { method, headers, ...(body ? { body: body.yaml ?? JSON.stringify(body.json) } : {}) });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }

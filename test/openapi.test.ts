@@ -19,7 +19,10 @@ describe('OpenAPI document', () => {
   });
 
   it('is served at /openapi.json as valid OpenAPI 3.1 with its component schemas compiling', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as ReturnType<typeof openApiDocument> & { paths: Record<string, Record<string, { responses: object }>>; components: { schemas: Record<string, object> } };
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as ReturnType<typeof openApiDocument> & {
+      paths: Record<string, Record<string, { responses: object }>>;
+      components: { schemas: Record<string, object> };
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/v1/events');
     expect(doc.paths['/v1/strategies/{id}/approve']!.post).toMatchObject({ 'x-required-role': 'approver' });

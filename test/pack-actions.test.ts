@@ -17,12 +17,17 @@ afterAll(async () => h?.close());
 
 describe('pack actions', () => {
   it('runner: http renders its request from input and pack.config; runner: plugin posts to the plugin runtime with auth and idempotency key', async () => {
-    const api = await startHttpTarget((r) => (r.path.startsWith('/deploy/') ? { status: 201, body: { region: r.path.split('/')[2], ok: true } } : { status: 404 }));
+    const api = await startHttpTarget((r) =>
+      r.path.startsWith('/deploy/') ? { status: 201, body: { region: r.path.split('/')[2], ok: true } } : { status: 404 },
+    );
     const plugin = await startHttpTarget((r) => ({ body: { result: { artifact: `built:${JSON.parse(r.body).input.version}` } } }));
     try {
-      const deploy = parseActionDef(`ref: ex.deploy\nrunner: http\nmethod: POST\nurl: "{{ pack.config.api }}/deploy/{{ input.region }}"\nbody: { version: "{{ input.version }}" }\nexpected_status: 201\n`).action!;
+      const deploy = parseActionDef(
+        `ref: ex.deploy\nrunner: http\nmethod: POST\nurl: "{{ pack.config.api }}/deploy/{{ input.region }}"\nbody: { version: "{{ input.version }}" }\nexpected_status: 201\n`,
+      ).action!;
       const build = parseActionDef('ref: ex.build\nrunner: plugin\nplugin: ci\noperation: build_and_test\n').action!;
-      const wf = compile(`
+      const wf = compile(
+        `
 ref: ex.release
 version: 1.0.0
 tasks:
@@ -37,12 +42,30 @@ tasks:
 output_map:
   regions: "{{ task.deploy.result | map(attribute='body.region') }}"
   built: "{{ task.build.result.artifact }}"
-`, ['ex.build', 'ex.deploy']);
-      const pinned = pinActions(wf, new Map([['ex.deploy', deploy], ['ex.build', build]]), new Map([['ex', { api: api.url }]]));
+`,
+        ['ex.build', 'ex.deploy'],
+      );
+      const pinned = pinActions(
+        wf,
+        new Map([
+          ['ex.deploy', deploy],
+          ['ex.build', build],
+        ]),
+        new Map([['ex', { api: api.url }]]),
+      );
       const plugins = new Map<string, PluginDef>([['ci', { id: 'ci', base_url: plugin.url, auth: { type: 'bearer', secret: 'plugins.ci.token' } }]]);
       const taskQueue = `pack-${randomUUID()}`;
       const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-      const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: inject('bundlePath') }, activities: createActivities({ store: h.store, plugins: () => plugins, pluginSecret: secretFromEnv({ CLOSELOOP_SECRET_PLUGINS_CI_TOKEN: 's3cret-token' }) }) });
+      const worker = await Worker.create({
+        connection,
+        taskQueue,
+        workflowBundle: { codePath: inject('bundlePath') },
+        activities: createActivities({
+          store: h.store,
+          plugins: () => plugins,
+          pluginSecret: secretFromEnv({ CLOSELOOP_SECRET_PLUGINS_CI_TOKEN: 's3cret-token' }),
+        }),
+      });
       const s = await worker.runUntil(runWorkflow({ ...h, taskQueue }, pinned));
       await connection.close();
       expect(s.status).toBe('succeeded');
@@ -51,7 +74,10 @@ output_map:
       expect(plugin.received[0]!.path).toBe('/plugin/runtime/ci/execute');
       expect(plugin.received[0]!.headers.authorization).toBe('Bearer s3cret-token');
       expect(call).toMatchObject({ operation: 'build_and_test', input: { version: '3.1' }, tenant: 'test', idempotency_key: `${s.id}:build:1` });
-      expect(api.received.map((r) => `${r.method} ${r.path} ${r.body}`).sort()).toEqual(['POST /deploy/eu {"version":"built:3.1"}', 'POST /deploy/us {"version":"built:3.1"}']);
+      expect(api.received.map((r) => `${r.method} ${r.path} ${r.body}`).sort()).toEqual([
+        'POST /deploy/eu {"version":"built:3.1"}',
+        'POST /deploy/us {"version":"built:3.1"}',
+      ]);
       // the secret never reaches the workflow history
       const history = JSON.stringify(await h.client.workflow.getHandle(s.id).fetchHistory());
       expect(history).not.toContain('s3cret-token');

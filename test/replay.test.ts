@@ -7,7 +7,11 @@ import { installRuntime } from './helpers.js';
 
 const DIR = join(import.meta.dirname, 'histories');
 // workflows read their own id (child ids, inquiry ids), so each history replays under the id it was recorded with
-const ids: Record<string, string> = { 'closure-run.json': 'run:replay:closure', 'closure.json': 'closure:run:replay:closure', 'incident.json': 'incident:replay:closure:run:replay:closure' };
+const ids: Record<string, string> = {
+  'closure-run.json': 'run:replay:closure',
+  'closure.json': 'closure:run:replay:closure',
+  'incident.json': 'incident:replay:closure:run:replay:closure',
+};
 const idOf = (file: string) => ids[file] ?? `run:replay:${file.replace(/\.json$/, '')}`;
 const load = (f: string) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as { events: Record<string, any>[] };
 
@@ -17,7 +21,25 @@ describe('replay: committed histories still replay on the current interpreter', 
 
   it('has histories for each construct', () => {
     // *-indexed: recorded after the closeloop.index-with-audit patch (the others keep the older path replaying)
-    expect(files.sort()).toEqual(['closure-run.json', 'closure.json', 'continue-as-new-indexed.json', 'continue-as-new.json', 'incident.json', 'inquiry-indexed.json', 'inquiry.json', 'items-and-retry-rides.json', 'items-and-retry-temporal-retries.json', 'items-and-retry.json', 'nested-and-shards.json', 'next-and-decision.json', 'parallel-join.json', 'sequential-indexed.json', 'sequential-rides.json', 'sequential.json', 'unhandled-failure.json']);
+    expect(files.sort()).toEqual([
+      'closure-run.json',
+      'closure.json',
+      'continue-as-new-indexed.json',
+      'continue-as-new.json',
+      'incident.json',
+      'inquiry-indexed.json',
+      'inquiry.json',
+      'items-and-retry-rides.json',
+      'items-and-retry-temporal-retries.json',
+      'items-and-retry.json',
+      'nested-and-shards.json',
+      'next-and-decision.json',
+      'parallel-join.json',
+      'sequential-indexed.json',
+      'sequential-rides.json',
+      'sequential.json',
+      'unhandled-failure.json',
+    ]);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {
@@ -28,7 +50,9 @@ describe('replay: committed histories still replay on the current interpreter', 
     const count = (f: string, attr: string) => load(f).events.filter((e) => e[attr]).length;
     expect(count('items-and-retry.json', 'timerStartedEventAttributes')).toBe(4);
     expect(count('items-and-retry-temporal-retries.json', 'timerStartedEventAttributes')).toBe(0);
-    const attempts = load('items-and-retry-temporal-retries.json').events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes.attempt);
+    const attempts = load('items-and-retry-temporal-retries.json')
+      .events.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes.attempt);
     expect(attempts).toEqual([2, 2, 2, 2, 1]);
   });
 
@@ -38,11 +62,16 @@ describe('replay: committed histories still replay on the current interpreter', 
     expect(markers('items-and-retry-rides.json')).toBe(2); // the run's start and end bookkeeping
   });
 
-  it.each([false, true])('an altered history (a different activity where runAction was scheduled) fails replay (SDK payload walks kept: %s)', async (payloadWalks) => {
-    const history = load('items-and-retry.json');
-    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
-    expect(scheduled).toBeDefined();
-    scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
-    await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered', { payloadWalks })).rejects.toThrow(DeterminismViolationError);
-  });
+  it.each([false, true])(
+    'an altered history (a different activity where runAction was scheduled) fails replay (SDK payload walks kept: %s)',
+    async (payloadWalks) => {
+      const history = load('items-and-retry.json');
+      const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
+      expect(scheduled).toBeDefined();
+      scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
+      await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered', { payloadWalks })).rejects.toThrow(
+        DeterminismViolationError,
+      );
+    },
+  );
 });

@@ -20,7 +20,8 @@ async function historyLengths(workflowId: string): Promise<number[]> {
 
 describe('iteration at scale (dev server with suggestContinueAsNew lowered to 200 events)', () => {
   it('a with_items of 10,000 items completes with every result in order, and no run exceeds 10,240 events', async () => {
-    const wf = compile(`
+    const wf = compile(
+      `
 ref: t.big
 version: 1.0.0
 tasks:
@@ -34,11 +35,21 @@ tasks:
     action: core.echo
     input: { message: "{{ task.each.result | length }} / {{ task.each.result | map(attribute='double') | sum }}" }
 output_map: { message: "{{ task.count.result.message }}", last: "{{ task.each.result[-1] }}" }
-`.replace('"{{ range_list }}"', '"{{ parameters.items }}"').replace('tasks:', 'parameters: { items: { type: array } }\ntasks:'), ['shop.item']);
+`
+        .replace('"{{ range_list }}"', '"{{ parameters.items }}"')
+        .replace('tasks:', 'parameters: { items: { type: array } }\ntasks:'),
+      ['shop.item'],
+    );
     const items = Array.from({ length: 10_000 }, (_, i) => i);
     const mocks = { 'shop.item': { result: { double: '{{ input.n * 2 }}' } } };
     const id = `run:test:big-${randomUUID()}`;
-    const s = await h.withWorker(async () => resultOf(await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: { items }, tenant: 'test' }] })), { mocks });
+    const s = await h.withWorker(
+      async () =>
+        resultOf(
+          await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: { items }, tenant: 'test' }] }),
+        ),
+      { mocks },
+    );
     expect(s.status).toBe('succeeded');
     expect(s.output).toEqual({ message: `10000 / ${2 * ((9999 * 10000) / 2)}`, last: { double: 19998 } });
     expect(s.tasks[0]).toMatchObject({ name: 'each', items: { total: 10000, succeeded: 10000, failed: 0 }, result: { truncated: true, total: 10000 } });
@@ -48,7 +59,8 @@ output_map: { message: "{{ task.count.result.message }}", last: "{{ task.each.re
   }, 240_000);
 
   it('continue-as-new keeps a long polling loop going with its variables, counts and audit', async () => {
-    const wf = compile(`
+    const wf = compile(
+      `
 ref: t.poll
 version: 1.0.0
 vars: { n: 0 }
@@ -69,13 +81,23 @@ tasks:
     action: core.echo
     input: { message: "polled {{ vars.n }} times" }
 output_map: { n: "{{ vars.n }}", last: "{{ task.poll.result }}" }
-`, ['shop.status']);
+`,
+      ['shop.status'],
+    );
     const id = `run:test:poll-${randomUUID()}`;
     const mocks = { 'shop.status': { result: { seen: '{{ input.n }}' } } };
-    const s = await h.withWorker(async () => resultOf(await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: 'test' }] })), { mocks });
+    const s = await h.withWorker(
+      async () =>
+        resultOf(await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: 'test' }] })),
+      { mocks },
+    );
     expect(s.status).toBe('succeeded');
     expect(s.output).toEqual({ n: 300, last: { seen: 300 } });
-    expect(s.tasks.map((t) => [t.name, t.runs])).toEqual([['start', 1], ['poll', 301], ['done', 1]]);
+    expect(s.tasks.map((t) => [t.name, t.runs])).toEqual([
+      ['start', 1],
+      ['poll', 301],
+      ['done', 1],
+    ]);
     const lengths = await historyLengths(id);
     expect(lengths.length).toBeGreaterThan(2); // it continued as new, several times
     expect(Math.max(...lengths)).toBeLessThanOrEqual(10_240);

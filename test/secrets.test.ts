@@ -56,7 +56,13 @@ tasks:
 output_map: { seen: "{{ vars.seen }}", error: "{{ vars.error }}" }
 `);
       const s = await h.withWorker(async () => {
-        const started = await startRun(h.client, { workflow: wf, parameters: { api_token: PARAM_SECRET, url: target.url }, tenant, taskQueue: h.taskQueue, storeSecret: secretWriter(h.store.db) });
+        const started = await startRun(h.client, {
+          workflow: wf,
+          parameters: { api_token: PARAM_SECRET, url: target.url },
+          tenant,
+          taskQueue: h.taskQueue,
+          storeSecret: secretWriter(h.store.db),
+        });
         return resultOf(h.client.workflow.getHandle(started.execution_id));
       });
       expect(s.status).toBe('succeeded');
@@ -67,7 +73,10 @@ output_map: { seen: "{{ vars.seen }}", error: "{{ vars.error }}" }
       expect(JSON.parse(call.body)).toEqual({ region: 'eu-central', missing: 'fallback', echo: PARAM_SECRET });
       expect(target.received.find((r) => r.path.startsWith('/fail'))!.path).toBe(`/fail?token=${PARAM_SECRET}`);
       // ...and came back scrubbed
-      expect(s.output).toEqual({ seen: { region: 'eu-central', missing: 'fallback', echo: '***' }, error: expect.stringContaining('/fail?token=*** answered 500') });
+      expect(s.output).toEqual({
+        seen: { region: 'eu-central', missing: 'fallback', echo: '***' },
+        error: expect.stringContaining('/fail?token=*** answered 500'),
+      });
       const history = JSON.stringify(await h.client.workflow.getHandle(s.id).fetchHistory());
       const audit = JSON.stringify(await h.store.db.select().from(auditLog).where(eq(auditLog.executionId, s.id)));
       const summary = JSON.stringify(await h.store.db.select().from(runs).where(eq(runs.executionId, s.id)));

@@ -78,7 +78,9 @@ describe('strategy library', () => {
   });
 
   it('reports a condition that fails to evaluate instead of throwing', () => {
-    const { strategies: s2 } = parseStrategies(`strategies:\n  - id: a.b\n    status: active\n    on: x.y\n    when: ["{{ event.payload.missing.deeper == 1 }}"]\n    workflow: a.b\n`);
+    const { strategies: s2 } = parseStrategies(
+      `strategies:\n  - id: a.b\n    status: active\n    on: x.y\n    when: ["{{ event.payload.missing.deeper == 1 }}"]\n    workflow: a.b\n`,
+    );
     const r = new StrategyIndex(s2).match({ id: 'e', type: 'x.y', tenant: 't', payload: {} });
     expect(r.winner).toBeUndefined();
     expect(r.candidates[0]!.failed[0]!.reason).toMatch(/cannot read 'deeper'/);
@@ -90,7 +92,10 @@ describe('strategy library', () => {
     expect(bad.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual(['6:13: strategies[0].weight: must be <= 100']);
     const bad2 = parseStrategies(`strategies:\n  - id: a.b\n    on: x.y\n    workflow: a.b\n    when: ["plain text", "{{ event.( }}"]\n`);
     expect(bad2.diagnostics.map((d) => d.line)).toEqual([5, 5]);
-    expect(bad2.diagnostics.map((d) => d.message).sort()).toEqual([expect.stringMatching(/when\[0\]: a condition must be a template/), expect.stringMatching(/when\[1\]: template error/)]);
+    expect(bad2.diagnostics.map((d) => d.message).sort()).toEqual([
+      expect.stringMatching(/when\[0\]: a condition must be a template/),
+      expect.stringMatching(/when\[1\]: template error/),
+    ]);
     const dup = parseStrategies(`strategies:\n  - { id: a.b, on: x.y, workflow: a.b }\n  - { id: a.b, on: x.z, workflow: a.b }\n`);
     expect(dup.diagnostics[0]!.message).toMatch(/defined twice/);
   });
@@ -105,7 +110,7 @@ describe('strategy library', () => {
 describe('event envelope', () => {
   it('accepts the documented envelope and rejects bad ones with locations', () => {
     expect(checkEnvelope({ id: 'e', type: 'a.b', tenant: 't', payload: {}, occurred_at: '2026-11-22T10:00:00Z' }).ok).toBe(true);
-    const bad = checkEnvelope({ id: 'e', type: 'a b', tenant: 't', payload: [] , extra: 1 });
+    const bad = checkEnvelope({ id: 'e', type: 'a b', tenant: 't', payload: [], extra: 1 });
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.problems.map((p) => p.location)).toEqual(expect.arrayContaining(['body.type', 'body.payload', 'body']));
   });

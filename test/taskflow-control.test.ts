@@ -45,7 +45,8 @@ tasks:
   });
 
   it('retries only while on_error holds, with error in scope; every attempt is counted', async () => {
-    const wf = compile(`
+    const wf = compile(
+      `
 ref: t.retry
 version: 1.0.0
 tasks:
@@ -55,8 +56,12 @@ tasks:
     on_failure: handled
   - name: handled
     action: core.noop
-`, ['shop.flaky']);
-    const mocks = { 'shop.flaky': [{ when: '{{ attempt < 3 }}', fail: { message: 'try again', type: 'Transient' } }, { fail: { message: 'permanent', type: 'Fatal' } }] };
+`,
+      ['shop.flaky'],
+    );
+    const mocks = {
+      'shop.flaky': [{ when: '{{ attempt < 3 }}', fail: { message: 'try again', type: 'Transient' } }, { fail: { message: 'permanent', type: 'Fatal' } }],
+    };
     const s = await h.withWorker(() => runWorkflow(h, wf), { mocks });
     expect(s.tasks[0]).toMatchObject({ name: 'flaky', status: 'failed', attempts: 3, error: { type: 'Fatal', message: 'permanent' } });
   });
@@ -87,7 +92,10 @@ tasks:
 `);
     const s = await h.withWorker(() => runWorkflow(h, wf));
     expect(s.status).toBe('failed');
-    expect(s.tasks[0]?.error).toEqual({ type: 'TemplateError', message: `task 'a', field 'input': 1:23: cannot read 'deeper' of undefined 'parameters.missing' (in "{{ parameters.missing.deeper }}")` });
+    expect(s.tasks[0]?.error).toEqual({
+      type: 'TemplateError',
+      message: `task 'a', field 'input': 1:23: cannot read 'deeper' of undefined 'parameters.missing' (in "{{ parameters.missing.deeper }}")`,
+    });
   });
 
   it('bounds cycles by limits.max_task_runs', async () => {
@@ -209,7 +217,11 @@ tasks:
     action: core.noop
 `);
     await h.withWorker(async () => {
-      const handle = await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: `run:test:${randomUUID()}`, args: [{ workflow: wf, parameters: {}, tenant: 'test' }] });
+      const handle = await h.client.workflow.start(TASKFLOW, {
+        taskQueue: h.taskQueue,
+        workflowId: `run:test:${randomUUID()}`,
+        args: [{ workflow: wf, parameters: {}, tenant: 'test' }],
+      });
       while ((await handle.query(stateQuery)).tasks.length === 0) await new Promise((r) => setTimeout(r, 50));
       await handle.signal(pauseSignal);
       await new Promise((r) => setTimeout(r, 2000));

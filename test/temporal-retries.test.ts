@@ -19,12 +19,19 @@ async function run(yaml: string, known: string[] = [], opts: Parameters<Harness[
   const workflow = compile(yaml, known);
   const id = `run:test:${randomUUID()}`;
   const input: TaskflowInput = { workflow, parameters: {}, tenant: 'test' };
-  const summary = await h.withWorker(async () => resultOf(await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [input] })), opts);
+  const summary = await h.withWorker(
+    async () => resultOf(await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [input] })),
+    opts,
+  );
   const history = await h.client.workflow.getHandle(id).fetchHistory();
   // the attribute each event carries names its type
   const events = (history.events ?? []).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '');
   const started = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
-  const rows = await h.store.db.select().from(auditLog).where(and(eq(auditLog.executionId, id), eq(auditLog.kind, 'task.attempt'))).orderBy(asc(auditLog.seq));
+  const rows = await h.store.db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.executionId, id), eq(auditLog.kind, 'task.attempt')))
+    .orderBy(asc(auditLog.seq));
   return { summary, events, started, attempts: rows.map((r) => ({ ...(r.detail as Record<string, unknown>), task: r.task }) as Record<string, unknown>) };
 }
 const count = (events: string[], type: string) => events.filter((e) => e === type).length;
@@ -32,7 +39,9 @@ const count = (events: string[], type: string) => events.filter((e) => e === typ
 describe('DSL retries that Temporal runs (constant or exponential backoff, no on_error)', () => {
   it('an HTTP task failing twice then answering is one activity in history, three audited attempts', async () => {
     const at: number[] = [];
-    const target = await startHttpTarget(() => (at.push(Date.now()) <= 2 ? { status: 503, body: { error: 'busy' } } : { status: 200, body: { ok: 'third time' } }));
+    const target = await startHttpTarget(() =>
+      at.push(Date.now()) <= 2 ? { status: 503, body: { error: 'busy' } } : { status: 200, body: { ok: 'third time' } },
+    );
     try {
       const r = await run(`
 ref: t.native
@@ -81,7 +90,11 @@ tasks:
     action: core.noop
 `,
       ['shop.flaky'],
-      { mocks: { 'shop.flaky': [{ when: '{{ attempt < 3 }}', fail: { message: 'try again', type: 'Transient' } }, { fail: { message: 'still down', type: 'Fatal' } }] } },
+      {
+        mocks: {
+          'shop.flaky': [{ when: '{{ attempt < 3 }}', fail: { message: 'try again', type: 'Transient' } }, { fail: { message: 'still down', type: 'Fatal' } }],
+        },
+      },
     );
     expect(r.summary.tasks[0]).toMatchObject({ name: 'flaky', status: 'failed', attempts: 3, error: { type: 'Fatal', message: 'still down' } });
     expect(r.summary.tasks[1]).toMatchObject({ name: 'handled', status: 'succeeded' });
@@ -103,16 +116,35 @@ tasks:
       expect(count(r.events, 'timerStartedEventAttributes')).toBe(1);
       expect(r.attempts.map((a) => a.status)).toEqual(['failed', 'succeeded']);
     }
-    const r = await run(`ref: t.interp2\nversion: 1.0.0\ntasks:\n  - name: flaky\n    action: shop.flaky\n    input: { try: "{{ system.attempt }}" }\n    retry: { count: 1, delay: 1 }\n`, ['shop.flaky'], { mocks });
+    const r = await run(
+      `ref: t.interp2\nversion: 1.0.0\ntasks:\n  - name: flaky\n    action: shop.flaky\n    input: { try: "{{ system.attempt }}" }\n    retry: { count: 1, delay: 1 }\n`,
+      ['shop.flaky'],
+      { mocks },
+    );
     expect(count(r.events, 'activityTaskScheduledEventAttributes')).toBe(2);
   });
 });
 
 describe('dsl/retry.ts: which DSL retries map onto a Temporal retry policy', () => {
   it('maps constant and exponential backoff exactly, with the largest DSL delay as the cap', () => {
-    expect(nativeRetryPolicy({ count: 3, delay: 10, backoff: 'exponential' })).toEqual({ initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '40s', maximumAttempts: 4 });
-    expect(nativeRetryPolicy({ count: 3, delay: 10, backoff: 'exponential', max_delay: 25 })).toEqual({ initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '25s', maximumAttempts: 4 });
-    expect(nativeRetryPolicy({ count: 2, delay: 5, backoff: 'constant', max_delay: 60 })).toEqual({ initialInterval: '5s', backoffCoefficient: 1, maximumInterval: '5s', maximumAttempts: 3 });
+    expect(nativeRetryPolicy({ count: 3, delay: 10, backoff: 'exponential' })).toEqual({
+      initialInterval: '10s',
+      backoffCoefficient: 2,
+      maximumInterval: '40s',
+      maximumAttempts: 4,
+    });
+    expect(nativeRetryPolicy({ count: 3, delay: 10, backoff: 'exponential', max_delay: 25 })).toEqual({
+      initialInterval: '10s',
+      backoffCoefficient: 2,
+      maximumInterval: '25s',
+      maximumAttempts: 4,
+    });
+    expect(nativeRetryPolicy({ count: 2, delay: 5, backoff: 'constant', max_delay: 60 })).toEqual({
+      initialInterval: '5s',
+      backoffCoefficient: 1,
+      maximumInterval: '5s',
+      maximumAttempts: 3,
+    });
   });
   it('leaves to the interpreter what Temporal cannot express', () => {
     expect(nativeRetryPolicy(undefined)).toBeUndefined();

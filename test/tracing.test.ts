@@ -22,7 +22,9 @@ describe('traces: the event trace id flows through the run to HTTP calls and out
     const { worker, connection: native } = await createWorker({ address, namespace: 'default', taskQueue, deps: { store }, tracing });
     const traceId = 'c0ffee00c0ffee00c0ffee00c0ffee01';
     try {
-      const wf = compile(`ref: t.trace\nversion: 1.0.0\ntasks:\n  - name: call\n    action: core.http\n    input: { url: "${service.url}/hook", method: POST, body: { a: 1 } }\n`);
+      const wf = compile(
+        `ref: t.trace\nversion: 1.0.0\ntasks:\n  - name: call\n    action: core.http\n    input: { url: "${service.url}/hook", method: POST, body: { a: 1 } }\n`,
+      );
       const started = await startRun(client, { workflow: wf, parameters: {}, tenant: 'tracing', taskQueue, traceId });
       const summary = await worker.runUntil(() => resultOf(client.workflow.getHandle(started.execution_id)));
       expect(summary.status).toBe('succeeded');
@@ -32,7 +34,11 @@ describe('traces: the event trace id flows through the run to HTTP calls and out
       expect(traceparent.split('-')[2]).not.toBe('0000000000000001');
       await tracing.shutdown(); // flushes the batch processor
       const bodies = collector.received.filter((r) => r.path === '/v1/traces').map((r) => r.body);
-      const spans = bodies.flatMap((b) => (JSON.parse(b) as { resourceSpans: { scopeSpans: { spans: { traceId: string; name: string }[] }[] }[] }).resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+      const spans = bodies.flatMap((b) =>
+        (JSON.parse(b) as { resourceSpans: { scopeSpans: { spans: { traceId: string; name: string }[] }[] }[] }).resourceSpans.flatMap((rs) =>
+          rs.scopeSpans.flatMap((ss) => ss.spans),
+        ),
+      );
       const names = spans.filter((s) => s.traceId === traceId).map((s) => s.name);
       expect(names).toEqual(expect.arrayContaining(['StartWorkflow:taskflow', 'RunWorkflow:taskflow', 'StartActivity:httpRequest', 'RunActivity:httpRequest']));
     } finally {

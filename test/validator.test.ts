@@ -65,7 +65,16 @@ describe('workflow validation', () => {
   });
 
   it('survives hostile YAML: alias bombs, prototype keys, deep nesting, huge files', () => {
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const bomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
     expect(validateWorkflow(bomb).ok).toBe(false);
     const proto = 'ref: a.b\nversion: 1.0.0\n__proto__: { polluted: true }\ntasks:\n  - name: a\n    action: core.noop\n';
     const r = validateWorkflow(proto);
@@ -77,7 +86,9 @@ describe('workflow validation', () => {
   });
 
   it('warns (without failing) when a task has several inbound transitions and no join', () => {
-    const r = validateWorkflow('ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.noop\n    on_success: z\n  - name: y\n    action: core.noop\n    on_success: z\n  - name: z\n    action: core.noop\n');
+    const r = validateWorkflow(
+      'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.noop\n    on_success: z\n  - name: y\n    action: core.noop\n    on_success: z\n  - name: z\n    action: core.noop\n',
+    );
     expect(r.ok).toBe(true);
     expect(r.diagnostics).toHaveLength(1);
     expect(r.diagnostics[0]).toMatchObject({ severity: 'warning', line: 10, col: 5 });
@@ -130,7 +141,10 @@ tasks:
     expect(r.ok).toBe(true);
     const wf = r.workflow!;
     expect(wf.entry).toEqual(['a']);
-    expect(wf.tasks.a!.transitions.map((t) => [t.on, t.do])).toEqual([['succeeded', ['b']], ['failed', ['c']]]);
+    expect(wf.tasks.a!.transitions.map((t) => [t.on, t.do])).toEqual([
+      ['succeeded', ['b']],
+      ['failed', ['c']],
+    ]);
     expect(wf.tasks.a!.decision).toEqual([{ when: '{{ true }}', next: 'b' }, { next: 'c' }]);
     expect(wf.tasks.b!.transitions[0]).toMatchObject({ on: 'any', when: '{{ succeeded() }}', publish: [['x', 1]], do: ['c', 'd'] });
     expect(wf.tasks.c!.inbound.sort()).toEqual(['a', 'b']);
@@ -139,7 +153,9 @@ tasks:
 
 describe('parameters', () => {
   it('validates input, applies defaults and names each bad field', () => {
-    const r = validateWorkflow('ref: a.b\nversion: 1.0.0\nparameters:\n  name: { type: string, required: true }\n  n: { type: integer, default: 3 }\n  token: { type: string, secret: true }\ntasks:\n  - name: x\n    action: core.noop\n');
+    const r = validateWorkflow(
+      'ref: a.b\nversion: 1.0.0\nparameters:\n  name: { type: string, required: true }\n  n: { type: integer, default: 3 }\n  token: { type: string, secret: true }\ntasks:\n  - name: x\n    action: core.noop\n',
+    );
     const wf = r.workflow!;
     expect(wf.secretParameters).toEqual(['token']);
     expect(validateParameters(wf.parameters, { name: 'x' })).toEqual({ name: 'x', n: 3 });

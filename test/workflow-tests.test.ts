@@ -9,7 +9,9 @@ const CONFIG = join(ROOT, 'config');
 const packTests = readdirSync(join(CONFIG, 'packs')).flatMap((pack) => {
   const dir = join(CONFIG, 'packs', pack, 'tests');
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }

@@ -31,7 +31,8 @@ export async function loadStrategyFiles(configDir: string, report: (line: string
 }
 
 type UrlSetting = string | { env: string; default?: string } | null | undefined;
-const urlOf = (v: UrlSetting, env: NodeJS.ProcessEnv): string | undefined => (v == null ? undefined : typeof v === 'string' ? v : env[v.env] || v.default || undefined);
+const urlOf = (v: UrlSetting, env: NodeJS.ProcessEnv): string | undefined =>
+  v == null ? undefined : typeof v === 'string' ? v : env[v.env] || v.default || undefined;
 
 /** config/agent/endpoints.yaml: where Closeloop reports outward (absent file = nowhere). */
 export async function loadEndpoints(configDir: string, env: NodeJS.ProcessEnv = process.env): Promise<Endpoints> {
@@ -45,7 +46,13 @@ export async function loadEndpoints(configDir: string, env: NodeJS.ProcessEnv = 
   if (smtpUrl) {
     // smtp://user:pass@host:port or smtps://...
     const u = new URL(smtpUrl);
-    smtp = { host: u.hostname, port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 25)), secure: u.protocol === 'smtps:', from: u.searchParams.get('from') ?? smtpFrom, ...(u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {}) };
+    smtp = {
+      host: u.hostname,
+      port: Number(u.port || (u.protocol === 'smtps:' ? 465 : 25)),
+      secure: u.protocol === 'smtps:',
+      from: u.searchParams.get('from') ?? smtpFrom,
+      ...(u.username ? { user: decodeURIComponent(u.username), pass: decodeURIComponent(u.password) } : {}),
+    };
   }
   return { ...(manualReview ? { manualReview } : {}), ...(auditReport ? { auditReport } : {}), ...(smtp ? { smtp } : {}) };
 }
@@ -55,7 +62,11 @@ async function readOptional(file: string): Promise<string | null> {
 }
 
 /** config/agent/closure_rules.yaml by id; a bad file is reported with positions and `previous` stays in force. */
-export async function loadClosureRules(configDir: string, report: (line: string) => void = console.error, previous: ReadonlyMap<string, ClosureRule> = new Map()): Promise<ReadonlyMap<string, ClosureRule>> {
+export async function loadClosureRules(
+  configDir: string,
+  report: (line: string) => void = console.error,
+  previous: ReadonlyMap<string, ClosureRule> = new Map(),
+): Promise<ReadonlyMap<string, ClosureRule>> {
   const file = join(configDir, 'agent', 'closure_rules.yaml');
   const text = await readOptional(file);
   if (text === null) return new Map();
@@ -66,7 +77,11 @@ export async function loadClosureRules(configDir: string, report: (line: string)
 }
 
 /** config/agent/escalation.yaml; a bad file is reported and `previous` stays in force. */
-export async function loadEscalation(configDir: string, report: (line: string) => void = console.error, previous: EscalationConfig = EMPTY_ESCALATION): Promise<EscalationConfig> {
+export async function loadEscalation(
+  configDir: string,
+  report: (line: string) => void = console.error,
+  previous: EscalationConfig = EMPTY_ESCALATION,
+): Promise<EscalationConfig> {
   const file = join(configDir, 'agent', 'escalation.yaml');
   const text = await readOptional(file);
   if (text === null) return EMPTY_ESCALATION;

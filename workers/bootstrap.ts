@@ -19,7 +19,7 @@ export async function openDatabase(settings: Settings): Promise<Store> {
 }
 
 /** Registers Closeloop's search attributes on a server that lacks them (an external TEMPORAL_ADDRESS). */
-export async function ensureSearchAttributes(connection: Pick<Connection, "operatorService">, namespace: string): Promise<void> {
+export async function ensureSearchAttributes(connection: Pick<Connection, 'operatorService'>, namespace: string): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = ALL_SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
   if (!missing.length) return;
@@ -47,11 +47,15 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   const repo = new WorkflowRepo(store.db);
   for (const p of packs) {
     const outcome = await repo.register(SHARED_TENANT, p.workflow, p.yaml, 'config');
-    if (outcome === 'conflict') log(`config: ${p.workflow.ref}@${p.workflow.version} changed on disk but that version is already registered: bump its version (the registered one stays in force)`);
+    if (outcome === 'conflict')
+      log(
+        `config: ${p.workflow.ref}@${p.workflow.version} changed on disk but that version is already registered: bump its version (the registered one stays in force)`,
+      );
   }
   const strategies = await loadStrategyFiles(settings.configDir, (line) => log(`config: ${line}`));
   const synced = await new StrategyRepo(store.db).syncFromConfig(strategies);
-  for (const key of synced.changed) log(`config: strategy ${key} changed on disk but that version is already stored: bump its version (the stored one stays in force)`);
+  for (const key of synced.changed)
+    log(`config: strategy ${key} changed on disk but that version is already stored: bump its version (the stored one stays in force)`);
   const endpoints = await loadEndpoints(settings.configDir);
   const closureRules = await loadClosureRules(settings.configDir, (line) => log(`config: ${line}`), previous?.closureRules);
   const escalation = await loadEscalation(settings.configDir, (line) => log(`config: ${line}`), previous?.escalation);

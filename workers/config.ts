@@ -47,7 +47,8 @@ export async function loadTenants(configDir: string, env: NodeJS.ProcessEnv = pr
   for (const [i, t] of (raw?.tenants ?? []).entries()) {
     if (typeof t.id !== 'string') throw new ConfigError(`${file}: tenants[${i}]: 'id' is required`);
     const rl = t.rate_limit as { per_second?: unknown; burst?: unknown } | undefined;
-    if (rl !== undefined && (typeof rl !== 'object' || !(Number(rl.per_second) > 0))) throw new ConfigError(`${file}: tenants[${i}].rate_limit: needs per_second > 0 (and optionally burst)`);
+    if (rl !== undefined && (typeof rl !== 'object' || !(Number(rl.per_second) > 0)))
+      throw new ConfigError(`${file}: tenants[${i}].rate_limit: needs per_second > 0 (and optionally burst)`);
     tenants.set(t.id, {
       id: t.id,
       name: String(t.name ?? t.id),
@@ -59,7 +60,12 @@ export async function loadTenants(configDir: string, env: NodeJS.ProcessEnv = pr
       const plain = resolveSecret(k.key as Secretish, env);
       const hash = typeof k.hash === 'string' ? k.hash : plain ? hashKey(plain) : null;
       if (!hash) throw new ConfigError(`${file}: tenants[${i}].api_keys[${j}]: needs 'hash' or 'key'`);
-      keys.push({ id: String(k.id ?? `key-${j}`), tenant: t.id, hash, roles: ((k.roles as Role[] | undefined) ?? ['viewer']).filter((r) => ['viewer', 'operator', 'approver', 'admin'].includes(r)) });
+      keys.push({
+        id: String(k.id ?? `key-${j}`),
+        tenant: t.id,
+        hash,
+        roles: ((k.roles as Role[] | undefined) ?? ['viewer']).filter((r) => ['viewer', 'operator', 'approver', 'admin'].includes(r)),
+      });
     }
   }
   return { tenants, keys };
@@ -71,7 +77,10 @@ export interface PackContents {
 }
 
 async function yamlFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+  return (await readdir(dir).catch(() => [] as string[]))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Pack actions (`packs/<pack>/actions/*.yaml`) and pack configuration (`packs/<pack>/config.yaml`); bad files reported and skipped. */
@@ -115,7 +124,9 @@ export interface PluginDef {
 /** config/plugins.yaml: the plugin registry (secrets by reference, resolved only in activities). */
 export async function loadPlugins(configDir: string): Promise<Map<string, PluginDef>> {
   const text = await readFile(join(configDir, 'plugins.yaml'), 'utf8').catch(() => null);
-  const list = ((text ? (parse(text) as { plugins?: PluginDef[] } | null) : null)?.plugins ?? []).filter((p) => p && typeof p.id === 'string' && typeof p.base_url === 'string');
+  const list = ((text ? (parse(text) as { plugins?: PluginDef[] } | null) : null)?.plugins ?? []).filter(
+    (p) => p && typeof p.id === 'string' && typeof p.base_url === 'string',
+  );
   return new Map(list.map((p) => [p.id, p]));
 }
 
@@ -126,7 +137,11 @@ export interface PackWorkflow {
 }
 
 /** Validates every config/packs/<pack>/workflows/*.yaml; a bad file is reported and skipped. */
-export async function loadPackWorkflows(configDir: string, actionRefs: ReadonlySet<string>, report: (line: string) => void = console.error): Promise<PackWorkflow[]> {
+export async function loadPackWorkflows(
+  configDir: string,
+  actionRefs: ReadonlySet<string>,
+  report: (line: string) => void = console.error,
+): Promise<PackWorkflow[]> {
   const packsDir = join(configDir, 'packs');
   const out: PackWorkflow[] = [];
   const packs = await readdir(packsDir).catch(() => [] as string[]);

@@ -35,7 +35,11 @@ async function main(): Promise<void> {
       uiUrl = 'http://127.0.0.1:8233';
     } else {
       console.log(`closeloop: starting the embedded Temporal dev server (data in ${join(settings.dataDir, 'temporal.db')})...`);
-      devServer = await startDevServer({ cli: findTemporalCli(settings.temporalCliPath), dbFile: join(settings.dataDir, 'temporal.db'), namespace: settings.namespace });
+      devServer = await startDevServer({
+        cli: findTemporalCli(settings.temporalCliPath),
+        dbFile: join(settings.dataDir, 'temporal.db'),
+        namespace: settings.namespace,
+      });
       uiUrl = devServer.uiUrl;
     }
   }
@@ -50,10 +54,35 @@ async function main(): Promise<void> {
   const library = new StrategyLibrary(new StrategyRepo(store.db));
   const intake = createIntake({ launch, library, tenants: () => config.tenants });
   const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
-  const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => config.plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => config.endpoints, escalation: () => config.escalation, client, taskQueue: TASK_QUEUE, ...(bus ? { publish: bus.publish } : {}) }, ...(tracing ? { tracing } : {}) });
+  const { worker, connection } = await createWorker({
+    address,
+    namespace: settings.namespace,
+    deps: {
+      store,
+      plugins: () => config.plugins,
+      pluginSecret: secretFromEnv(),
+      publicUrl: settings.publicUrl,
+      endpoints: () => config.endpoints,
+      escalation: () => config.escalation,
+      client,
+      taskQueue: TASK_QUEUE,
+      ...(bus ? { publish: bus.publish } : {}),
+    },
+    ...(tracing ? { tracing } : {}),
+  });
   const workerDone = worker.run();
   await ensureAlertSchedule(client, TASK_QUEUE).catch((err: Error) => console.warn(`closeloop: the alert schedule could not be created: ${err.message}`));
-  const app = createApp({ store, client, tenants: () => config.tenants, packs: () => config.packs, taskQueue: TASK_QUEUE, metrics, intake, library, closureRules: () => config.closureRules });
+  const app = createApp({
+    store,
+    client,
+    tenants: () => config.tenants,
+    packs: () => config.packs,
+    taskQueue: TASK_QUEUE,
+    metrics,
+    intake,
+    library,
+    closureRules: () => config.closureRules,
+  });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });

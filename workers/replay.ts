@@ -28,7 +28,11 @@ const Completion = proto.coresdk.workflow_completion.WorkflowActivationCompletio
 class ReplayWorker extends Worker {
   protected readonly skipsPayloadWalks: boolean = true;
 
-  protected static override async createWorkflowCreator(bundle: WorkflowBundleWithSourceMapAndFilename, options: CompiledWorkerOptions, logger: Logger): Promise<WorkflowCreator> {
+  protected static override async createWorkflowCreator(
+    bundle: WorkflowBundleWithSourceMapAndFilename,
+    options: CompiledWorkerOptions,
+    logger: Logger,
+  ): Promise<WorkflowCreator> {
     // marks the hooks as set so the SDK does not set them (a replay process runs no live workflow)
     globalHandlers.installed = true;
     return super.createWorkflowCreator(bundle, { ...options, isolateExecutionTimeoutMs: undefined as unknown as number }, logger);
@@ -38,7 +42,16 @@ class ReplayWorker extends Worker {
     const [workflow, { activation, synthetic }] = args;
     const { payloadCodecs, externalStorage } = this.options.loadedDataConverter;
     // the first activation (which creates the workflow), evictions and anything with codecs take the SDK's path
-    if (!this.skipsPayloadWalks || !workflow || synthetic || payloadCodecs.length > 0 || externalStorage || !activation.jobs.length || activation.jobs.some((j) => j.removeFromCache)) return super.handleActivation(...args);
+    if (
+      !this.skipsPayloadWalks ||
+      !workflow ||
+      synthetic ||
+      payloadCodecs.length > 0 ||
+      externalStorage ||
+      !activation.jobs.length ||
+      activation.jobs.some((j) => j.removeFromCache)
+    )
+      return super.handleActivation(...args);
     let fatal = false;
     try {
       const completion = Completion.encodeDelimited(Completion.fromObject(await workflow.workflow.activate(activation))).finish();
@@ -62,6 +75,11 @@ class ReplayWorkerWithWalks extends ReplayWorker {
 }
 
 /** Replays one history; throws DeterminismViolationError (or ReplayError) as Worker.runReplayHistory does. */
-export function replayHistory(options: ReplayWorkerOptions, history: History | unknown, workflowId?: string, opts: { payloadWalks?: boolean } = {}): Promise<void> {
+export function replayHistory(
+  options: ReplayWorkerOptions,
+  history: History | unknown,
+  workflowId?: string,
+  opts: { payloadWalks?: boolean } = {},
+): Promise<void> {
   return (opts.payloadWalks ? ReplayWorkerWithWalks : ReplayWorker).runReplayHistory(options, history as History, workflowId);
 }

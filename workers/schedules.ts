@@ -7,7 +7,14 @@ export async function ensureAlertSchedule(client: Client, taskQueue: string, eve
     await client.schedule.create({
       scheduleId: ALERTS_SCHEDULE_ID,
       spec: { intervals: [{ every }] },
-      action: { type: 'startWorkflow', workflowType: ALERTS, taskQueue, args: [], workflowId: 'alerts:evaluation', staticSummary: 'Evaluate the alert rules of config/agent/escalation.yaml' },
+      action: {
+        type: 'startWorkflow',
+        workflowType: ALERTS,
+        taskQueue,
+        args: [],
+        workflowId: 'alerts:evaluation',
+        staticSummary: 'Evaluate the alert rules of config/agent/escalation.yaml',
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' },
       memo: { description: 'Closeloop alert rules: a firing alert opens or updates an incident' },
     });

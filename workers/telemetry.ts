@@ -20,7 +20,12 @@ export function installMetrics(opts: { workerMetricsUrl?: string } = {}): Metric
   handler = async (_req, res) => {
     const { resourceMetrics } = await exporter.collect();
     const ours = serializer.serialize(resourceMetrics);
-    const worker = opts.workerMetricsUrl ? await fetch(opts.workerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '') : '';
+    const worker = opts.workerMetricsUrl
+      ? await fetch(opts.workerMetricsUrl, { signal: AbortSignal.timeout(2000) }).then(
+          (r) => r.text(),
+          () => '',
+        )
+      : '';
     res.statusCode = 200;
     res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
     res.end(worker ? `${ours}\n# Temporal worker (Core SDK)\n${worker}` : ours);

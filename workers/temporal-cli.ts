@@ -24,10 +24,32 @@ export interface DevServer {
 }
 
 /** Starts a file-backed dev server (SQLite in WAL mode) with the Web UI and Closeloop's search attributes. */
-export async function startDevServer(opts: { cli: string; dbFile?: string; port?: number; uiPort?: number; namespace?: string; extraArgs?: string[]; quiet?: boolean }): Promise<DevServer> {
+export async function startDevServer(opts: {
+  cli: string;
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  namespace?: string;
+  extraArgs?: string[];
+  quiet?: boolean;
+}): Promise<DevServer> {
   const port = opts.port ?? 7233;
   const uiPort = opts.uiPort ?? 8233;
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--namespace', opts.namespace ?? 'default', '--log-level', 'error', ...SEARCH_ATTRIBUTE_ARGS];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--namespace',
+    opts.namespace ?? 'default',
+    '--log-level',
+    'error',
+    ...SEARCH_ATTRIBUTE_ARGS,
+  ];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   args.push(...(opts.extraArgs ?? []));
   const address = `127.0.0.1:${port}`;

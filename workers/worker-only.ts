@@ -22,7 +22,20 @@ process.on('SIGHUP', () => {
   void loadEndpoints(settings.configDir).then((e) => (endpoints = e));
   void loadEscalation(settings.configDir, console.error, escalation).then((e) => (escalation = e));
 });
-const { worker, connection } = await createWorker({ address, namespace: settings.namespace, deps: { store, plugins: () => plugins, pluginSecret: secretFromEnv(), publicUrl: settings.publicUrl, endpoints: () => endpoints, escalation: () => escalation, client, taskQueue: TASK_QUEUE } });
+const { worker, connection } = await createWorker({
+  address,
+  namespace: settings.namespace,
+  deps: {
+    store,
+    plugins: () => plugins,
+    pluginSecret: secretFromEnv(),
+    publicUrl: settings.publicUrl,
+    endpoints: () => endpoints,
+    escalation: () => escalation,
+    client,
+    taskQueue: TASK_QUEUE,
+  },
+});
 await ensureAlertSchedule(client, TASK_QUEUE).catch((err: Error) => console.warn(`closeloop worker: the alert schedule could not be created: ${err.message}`));
 console.log(`closeloop worker: polling task queue 'closeloop' on ${address} (namespace ${settings.namespace})`);
 const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();

@@ -18,7 +18,8 @@ type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>
 function es2022(config: WebpackConfig): WebpackConfig {
   for (const rule of config.module?.rules ?? []) {
     const use = rule && typeof rule === 'object' && 'use' in rule ? rule.use : undefined;
-    const options = use && typeof use === 'object' && !Array.isArray(use) && 'options' in use ? (use.options as { jsc?: { target?: string } } | undefined) : undefined;
+    const options =
+      use && typeof use === 'object' && !Array.isArray(use) && 'options' in use ? (use.options as { jsc?: { target?: string } } | undefined) : undefined;
     if (options?.jsc?.target) options.jsc.target = 'es2022';
   }
   return config;
@@ -26,7 +27,12 @@ function es2022(config: WebpackConfig): WebpackConfig {
 
 /** How every workflow bundle is built (the worker, the tests, the CLI, the benchmarks). */
 export function bundleOptions(workflowsPath: string, extra: Partial<BundleOptions> = {}): BundleOptions {
-  return { workflowsPath, webpackConfigHook: es2022, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error }, ...extra };
+  return {
+    workflowsPath,
+    webpackConfigHook: es2022,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+    ...extra,
+  };
 }
 
 let stacksDecided = false;
@@ -54,7 +60,14 @@ export function workflowBundle(opts: { tracing?: boolean } = {}): Promise<Workfl
   return b;
 }
 
-export async function createWorker(opts: { address: string; namespace: string; taskQueue?: string; deps: ActivityDeps; maxConcurrentActivityTaskExecutions?: number; tracing?: Tracing }): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createWorker(opts: {
+  address: string;
+  namespace: string;
+  taskQueue?: string;
+  deps: ActivityDeps;
+  maxConcurrentActivityTaskExecutions?: number;
+  tracing?: Tracing;
+}): Promise<{ worker: Worker; connection: NativeConnection }> {
   limitWorkflowStacks();
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({

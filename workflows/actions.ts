@@ -64,14 +64,18 @@ function activities(ctx: AttemptContext): CoreActivities {
 }
 
 /** What a task activity's input carries besides the call (activities/attempts.ts): Temporal-run retries, audit rows to write. */
-export const taskExtras = (ctx: AttemptContext) => ({ ...(ctx.temporalRetry ? { retried_by_temporal: true } : {}), ...(ctx.audit?.length ? { audit: ctx.audit } : {}) });
+export const taskExtras = (ctx: AttemptContext) => ({
+  ...(ctx.temporalRetry ? { retried_by_temporal: true } : {}),
+  ...(ctx.audit?.length ? { audit: ctx.audit } : {}),
+});
 
 export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof TaskFailure) return err;
   if (isCancellation(err)) throw err;
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
-    if (cause instanceof TimeoutFailure) return withReport(new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true), cause.lastHeartbeatDetails);
+    if (cause instanceof TimeoutFailure)
+      return withReport(new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true), cause.lastHeartbeatDetails);
     if (cause instanceof ApplicationFailure) {
       const f = withReport(new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout'), cause.details?.[0]);
       if (detailsSayWritten(cause.details?.[0])) f.auditWritten = true;
@@ -101,7 +105,8 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         throw new TaskFailure({ type: 'Fail', message: String(input.message ?? `task '${ctx.task}' failed (core.fail)`) });
       case 'core.sleep': {
         const seconds = Number(input.seconds ?? 0);
-        if (!Number.isFinite(seconds) || seconds < 0) throw new TaskFailure({ type: 'InputError', message: `core.sleep: 'seconds' must be a number >= 0, got ${JSON.stringify(input.seconds)}` });
+        if (!Number.isFinite(seconds) || seconds < 0)
+          throw new TaskFailure({ type: 'InputError', message: `core.sleep: 'seconds' must be a number >= 0, got ${JSON.stringify(input.seconds)}` });
         if (ctx.timeout !== undefined && seconds > ctx.timeout) {
           await sleep(ctx.timeout * 1000, { summary: `${ctx.label} (timeout)` });
           throw new TaskFailure({ type: 'timeout', message: `timed out after ${ctx.timeout}s` }, true);
@@ -111,7 +116,8 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
       }
       case 'core.reconcile': {
         const tolerance = input.tolerance === undefined ? 0 : Number(input.tolerance);
-        if (!Number.isFinite(tolerance) || tolerance < 0) throw new TaskFailure({ type: 'InputError', message: `core.reconcile: 'tolerance' must be a number >= 0, got ${JSON.stringify(input.tolerance)}` });
+        if (!Number.isFinite(tolerance) || tolerance < 0)
+          throw new TaskFailure({ type: 'InputError', message: `core.reconcile: 'tolerance' must be a number >= 0, got ${JSON.stringify(input.tolerance)}` });
         return reconcile(input.expected, input.observed, tolerance);
       }
       case 'core.notify':
@@ -156,7 +162,11 @@ const CHANNELS = ['email', 'im', 'webhook'] as const;
 /** core.notify: checks input and permission here, sends in the activity; the receipt id is made here (stable across retries). */
 async function notify(ctx: AttemptContext, input: Record<string, unknown>): Promise<unknown> {
   const channel = input.channel as (typeof CHANNELS)[number];
-  if (!CHANNELS.includes(channel)) throw new TaskFailure({ type: 'InputError', message: `core.notify: 'channel' must be one of ${CHANNELS.join(', ')}, got ${JSON.stringify(input.channel)}` });
+  if (!CHANNELS.includes(channel))
+    throw new TaskFailure({
+      type: 'InputError',
+      message: `core.notify: 'channel' must be one of ${CHANNELS.join(', ')}, got ${JSON.stringify(input.channel)}`,
+    });
   const to = (Array.isArray(input.to) ? input.to : [input.to]).filter((x) => x !== undefined && x !== null && x !== '').map(String);
   if (!to.length) throw new TaskFailure({ type: 'InputError', message: "core.notify: 'to' is required (addresses, URLs or role names)" });
   if (input.message === undefined || input.message === null) throw new TaskFailure({ type: 'InputError', message: "core.notify: 'message' is required" });

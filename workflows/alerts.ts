@@ -12,7 +12,11 @@ export async function alerts(): Promise<{ firing: FiringAlert[] }> {
   const firing = await acts.evaluateAlerts();
   setCurrentDetails(firing.length ? `firing: ${firing.map((f) => `${f.tenant}/${f.alert}=${f.value}`).join(', ')}` : 'nothing firing');
   for (const f of firing) {
-    await proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 }, summary: `alert ${f.alert} (${f.tenant})` }).openIncident({
+    await proxyActivities<CoreActivities>({
+      startToCloseTimeout: '60s',
+      retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 },
+      summary: `alert ${f.alert} (${f.tenant})`,
+    }).openIncident({
       tenant: f.tenant,
       source: 'alert',
       source_id: f.alert,

@@ -36,11 +36,24 @@ function planOf(e: Engine, task: CompiledTask): TaskPlan {
 
 /** Audits the attempts before `last` that Temporal ran (reported by the activity, or lost). */
 function recordEarlier(e: Engine, task: CompiledTask, run: number, index: number | undefined, last: number, failed: ReportedAttempt[]): void {
-  for (const a of attemptsUpTo(last - 1, failed)) e.record('task.attempt', task.name, { run, attempt: a.attempt, status: a.status, error: a.error, retried_by: 'temporal', ...(index !== undefined ? { index } : {}) });
+  for (const a of attemptsUpTo(last - 1, failed))
+    e.record('task.attempt', task.name, {
+      run,
+      attempt: a.attempt,
+      status: a.status,
+      error: a.error,
+      retried_by: 'temporal',
+      ...(index !== undefined ? { index } : {}),
+    });
 }
 
 /** One task run (or one item): attempts with the DSL retry policy; every attempt recorded. */
-export async function runAttempts(e: Engine, task: CompiledTask, run: number, it: { item?: unknown; index?: number; total?: number }): Promise<{ result: unknown; attempts: number }> {
+export async function runAttempts(
+  e: Engine,
+  task: CompiledTask,
+  run: number,
+  it: { item?: unknown; index?: number; total?: number },
+): Promise<{ result: unknown; attempts: number }> {
   const retry = task.retry;
   const itemLabel = it.index !== undefined ? ` [item ${it.index + 1}/${it.total}]` : '';
   for (let attempt = 1; ; attempt++) {
@@ -54,13 +67,31 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
       if (e.input.closure && it.index === undefined && e.ctx.task[task.name]) e.ctx.task[task.name]!.input = input;
       const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
       if (task.action === 'core.inquiry') {
-        const answer = await e.inquiries.ask({ task: task.name, run, label, tenant: e.input.tenant, input: (input ?? {}) as Record<string, unknown>, ...(task.timeout !== undefined ? { timeout: task.timeout } : {}), record: (kind, detail) => e.record(kind, task.name, detail), flush: () => e.drainAudit(task.name) });
+        const answer = await e.inquiries.ask({
+          task: task.name,
+          run,
+          label,
+          tenant: e.input.tenant,
+          input: (input ?? {}) as Record<string, unknown>,
+          ...(task.timeout !== undefined ? { timeout: task.timeout } : {}),
+          record: (kind, detail) => e.record(kind, task.name, detail),
+          flush: () => e.drainAudit(task.name),
+        });
         e.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
         return { result: answer, attempts: attempt };
       }
       const child = e.wf.children?.[task.action!];
       if (child) {
-        const output = await runNested({ parent: e.input, child, input, task: task.name, run, attempt, label, ...(it.index !== undefined ? { index: it.index } : {}) });
+        const output = await runNested({
+          parent: e.input,
+          child,
+          input,
+          task: task.name,
+          run,
+          attempt,
+          label,
+          ...(it.index !== undefined ? { index: it.index } : {}),
+        });
         e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', nested: child.ref });
         return { result: output, attempts: attempt };
       }
@@ -95,7 +126,13 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         const last = report?.attempt ?? 1;
         e.ctx.system.attempt = last;
         recordEarlier(e, task, run, it.index, last, report?.failed ?? []);
-        e.record('task.attempt', task.name, { run, attempt: last, status: 'succeeded', ...(last > 1 ? { retried_by: 'temporal' } : {}), ...(it.index !== undefined ? { index: it.index } : {}) });
+        e.record('task.attempt', task.name, {
+          run,
+          attempt: last,
+          status: 'succeeded',
+          ...(last > 1 ? { retried_by: 'temporal' } : {}),
+          ...(it.index !== undefined ? { index: it.index } : {}),
+        });
         return { result, attempts: last };
       }
       e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...(it.index !== undefined ? { index: it.index } : {}) });
@@ -107,11 +144,28 @@ export async function runAttempts(e: Engine, task: CompiledTask, run: number, it
         // Temporal ran every retry; failures raised before the activity (no report) retry below
         const last = err.report.attempt ?? temporalRetry.maximumAttempts;
         recordEarlier(e, task, run, it.index, last, err.report.failed);
-        e.record('task.attempt', task.name, { run, attempt: last, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(last > 1 ? { retried_by: 'temporal' } : {}), ...(it.index !== undefined ? { index: it.index } : {}) });
+        e.record('task.attempt', task.name, {
+          run,
+          attempt: last,
+          status: err.timedOut ? 'timed_out' : 'failed',
+          error: err.error,
+          ...(last > 1 ? { retried_by: 'temporal' } : {}),
+          ...(it.index !== undefined ? { index: it.index } : {}),
+        });
         throw Object.assign(err, { attempts: last });
       }
-      e.record('task.attempt', task.name, { run, attempt, status: err.timedOut ? 'timed_out' : 'failed', error: err.error, ...(it.index !== undefined ? { index: it.index } : {}) });
-      const retryable = err.error.type !== 'TemplateError' && retry && attempt <= retry.count && (retry.on_error === undefined || truthy(e.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
+      e.record('task.attempt', task.name, {
+        run,
+        attempt,
+        status: err.timedOut ? 'timed_out' : 'failed',
+        error: err.error,
+        ...(it.index !== undefined ? { index: it.index } : {}),
+      });
+      const retryable =
+        err.error.type !== 'TemplateError' &&
+        retry &&
+        attempt <= retry.count &&
+        (retry.on_error === undefined || truthy(e.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
       if (!retryable) throw Object.assign(err, { attempts: attempt });
       const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
       const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;

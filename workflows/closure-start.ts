@@ -9,7 +9,13 @@ import type { RunStatus, RunSummary, TaskflowInput } from './summary.js';
  * outlives the run when it must keep supplementing the delivery report (ABANDON), so the verdict
  * comes by signal, or as the child's result.
  */
-export async function runClosure(engine: Engine, input: TaskflowInput, status: RunStatus, masked: Record<string, unknown>, run: RunSummary): Promise<ClosureVerdict> {
+export async function runClosure(
+  engine: Engine,
+  input: TaskflowInput,
+  status: RunStatus,
+  masked: Record<string, unknown>,
+  run: RunSummary,
+): Promise<ClosureVerdict> {
   const rule = input.closure!;
   const id = workflowInfo().workflowId;
   let verdict: ClosureVerdict | null = null;
@@ -21,7 +27,11 @@ export async function runClosure(engine: Engine, input: TaskflowInput, status: R
   for (const name of wanted) {
     const t = input.workflow.tasks[name];
     if (!t?.action) continue;
-    nodes[name] = { action: t.action, ...(t.timeout !== undefined ? { timeout: t.timeout } : {}), idempotency_key: `${id}:${name}:${engine.summaries.get(name)?.runs ?? 1}` };
+    nodes[name] = {
+      action: t.action,
+      ...(t.timeout !== undefined ? { timeout: t.timeout } : {}),
+      idempotency_key: `${id}:${name}:${engine.summaries.get(name)?.runs ?? 1}`,
+    };
   }
   const args: ClosureInput = {
     run_id: id,
@@ -43,21 +53,33 @@ export async function runClosure(engine: Engine, input: TaskflowInput, status: R
     ...(input.workflow.pack_config ? { pack_config: input.workflow.pack_config } : {}),
   };
   if (engine.rides) await engine.drainAudit('closure'); // the run's last rows are written before a closure that may take hours
-  upsertSearchAttributes([{ key: SA.status, value: status }, { key: SA.closure, value: 'validating' }]);
+  upsertSearchAttributes([
+    { key: SA.status, value: status },
+    { key: SA.closure, value: 'validating' },
+  ]);
   setCurrentDetails(`closure validation (${rule.id}): waiting for the verdict of ${closureWorkflowId(id)}`);
   const child = await startChild(CLOSURE, {
     workflowId: closureWorkflowId(id),
     args: [args],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     staticSummary: `closure ${rule.id} of ${input.workflow.ref}`,
-    typedSearchAttributes: [{ key: SA.tenant, value: input.tenant }, { key: SA.workflow, value: input.workflow.ref }],
+    typedSearchAttributes: [
+      { key: SA.tenant, value: input.tenant },
+      { key: SA.workflow, value: input.workflow.ref },
+    ],
   });
   child.result().then(
     (v: ClosureVerdict) => {
       verdict ??= v;
     },
     (err: unknown) => {
-      verdict ??= { rule: rule.id, verdict: 'failed', checks: [{ kind: 'mandatory_nodes', passed: false, remediated: false, severity: 'critical', detail: `the closure workflow failed: ${(err as Error).message}` }] };
+      verdict ??= {
+        rule: rule.id,
+        verdict: 'failed',
+        checks: [
+          { kind: 'mandatory_nodes', passed: false, remediated: false, severity: 'critical', detail: `the closure workflow failed: ${(err as Error).message}` },
+        ],
+      };
     },
   );
   await condition(() => verdict !== null);

@@ -1,4 +1,13 @@
-import { condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import { gradeReconciliation } from '../dsl/reconcile.js';
 import type { FailureKind, Severity } from '../dsl/closure-rules.js';
@@ -11,9 +20,21 @@ import { runAnyAction } from './pack-actions.js';
 
 const acts = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '1s', maximumInterval: '30s' } });
 // database bookkeeping as local activities (a marker each, no task-queue round trip), as the run's own audit
-const book = proxyLocalActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'closure bookkeeping' });
-const reportOnce = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 }, summary: 'delivery report' });
-const reportUntilDone = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m' }, summary: 'delivery report (supplement)' });
+const book = proxyLocalActivities<CoreActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  summary: 'closure bookkeeping',
+});
+const reportOnce = proxyActivities<CoreActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3 },
+  summary: 'delivery report',
+});
+const reportUntilDone = proxyActivities<CoreActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5m' },
+  summary: 'delivery report (supplement)',
+});
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, high: 2, critical: 3 };
 const BAD_RECEIPT = new Set(['failed', 'bounced', 'rejected', 'undeliverable']);
@@ -27,7 +48,7 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   const id = workflowInfo().workflowId;
   const deadlineAt = Date.parse(input.graph_ended_at) + rule.deadline * 1000;
   const remainingMs = () => Math.max(0, deadlineAt - Date.now());
-  const tasks = JSON.parse(JSON.stringify(input.tasks)) as ClosureInput["tasks"];
+  const tasks = JSON.parse(JSON.stringify(input.tasks)) as ClosureInput['tasks'];
   const checks: ClosureCheck[] = [];
   const remediations: RemediationRecord[] = [];
   /** `callback` signals by token: asynchronous plugin results of re-run nodes, and delivery receipts. */
@@ -35,7 +56,8 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   const inquiries = new InquiryBook();
   const audit: AuditRow[] = [];
   let seq = 0;
-  const record = (kind: AuditRow['kind'], task: string | null, detail: Record<string, unknown>) => audit.push({ execution_id: id, tenant: input.tenant, seq: ++seq, kind, task, detail, at: new Date().toISOString() });
+  const record = (kind: AuditRow['kind'], task: string | null, detail: Record<string, unknown>) =>
+    audit.push({ execution_id: id, tenant: input.tenant, seq: ++seq, kind, task, detail, at: new Date().toISOString() });
   const flush = async () => {
     const rows = audit.splice(0);
     if (rows.length) await book.recordAudit(rows);
@@ -46,7 +68,10 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   });
   inquiries.listen((r, problems) => record('inquiry.rejected', null, { inquiry_id: r?.inquiry_id ?? null, problems }));
 
-  upsertSearchAttributes([{ key: SA.tenant, value: input.tenant }, { key: SA.closure, value: 'validating' }]);
+  upsertSearchAttributes([
+    { key: SA.tenant, value: input.tenant },
+    { key: SA.closure, value: 'validating' },
+  ]);
   record('closure.started', null, { rule: rule.id, run_status: input.run_status, deadline: new Date(deadlineAt).toISOString() });
 
   /** Runs an action for the closure, under the run's permissions, with an idempotency key of its own. */
@@ -71,11 +96,25 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   const runNode = async (node: string, nodeInput: unknown, purpose: string): Promise<unknown> => {
     const def = input.nodes[node];
     if (!def) throw new TaskFailure({ type: 'ClosureError', message: `node '${node}' is not a task of ${input.workflow_ref}` });
-    return runAction({ task: node, label: `closure: ${purpose} ${node}`, ref: def.action, input: nodeInput, ...(def.timeout !== undefined ? { timeout: def.timeout } : {}), key: `${input.run_id}:${node}:closure:${purpose}` });
+    return runAction({
+      task: node,
+      label: `closure: ${purpose} ${node}`,
+      ref: def.action,
+      input: nodeInput,
+      ...(def.timeout !== undefined ? { timeout: def.timeout } : {}),
+      key: `${input.run_id}:${node}:closure:${purpose}`,
+    });
   };
 
   /** Runs one remediation step and records when it started relative to when the failure was known. */
-  const remediate = async (on: FailureKind, what: RemediationRecord['do'], node: string | undefined, attempt: number, knownAt: number, act: () => Promise<string | null>): Promise<boolean> => {
+  const remediate = async (
+    on: FailureKind,
+    what: RemediationRecord['do'],
+    node: string | undefined,
+    attempt: number,
+    knownAt: number,
+    act: () => Promise<string | null>,
+  ): Promise<boolean> => {
     const started = Date.now();
     let outcome: RemediationRecord['outcome'] = 'succeeded';
     let detail: string;
@@ -87,14 +126,32 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
       outcome = 'failed';
       detail = asTaskFailure(err).error.message;
     }
-    const rec: RemediationRecord = { on, do: what, ...(node ? { node } : {}), attempt, failure_known_at: new Date(knownAt).toISOString(), started_at: new Date(started).toISOString(), latency_seconds: (started - knownAt) / 1000, outcome, detail };
+    const rec: RemediationRecord = {
+      on,
+      do: what,
+      ...(node ? { node } : {}),
+      attempt,
+      failure_known_at: new Date(knownAt).toISOString(),
+      started_at: new Date(started).toISOString(),
+      latency_seconds: (started - knownAt) / 1000,
+      outcome,
+      detail,
+    };
     remediations.push(rec);
     record('closure.remediation', node ?? null, { ...rec });
     return outcome === 'succeeded';
   };
 
   /** escalate: an incident plus a human inquiry to `assigned_to`; accepted when they answer accept: true in time. */
-  const escalate = async (on: FailureKind, assignedTo: string, severity: Severity, title: string, detail: Record<string, unknown>, knownAt: number, n: number): Promise<boolean> =>
+  const escalate = async (
+    on: FailureKind,
+    assignedTo: string,
+    severity: Severity,
+    title: string,
+    detail: Record<string, unknown>,
+    knownAt: number,
+    n: number,
+  ): Promise<boolean> =>
     remediate(on, 'escalate', typeof detail.node === 'string' ? detail.node : undefined, n, knownAt, async () => {
       await openIncident(severity, title, detail);
       const seconds = Math.floor(remainingMs() / 1000);
@@ -104,7 +161,11 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
         run: n,
         label: `closure: escalate ${on}`,
         tenant: input.tenant,
-        input: { prompt: `${title}. Accept the outcome of run ${input.run_id} as delivered?`, assigned_to: assignedTo, schema: { type: 'object', required: ['accept'], properties: { accept: { type: 'boolean' }, note: { type: 'string' } } } },
+        input: {
+          prompt: `${title}. Accept the outcome of run ${input.run_id} as delivered?`,
+          assigned_to: assignedTo,
+          schema: { type: 'object', required: ['accept'], properties: { accept: { type: 'boolean' }, note: { type: 'string' } } },
+        },
         timeout: seconds,
         record: (kind, d) => record(kind, `closure.${on}`, d),
         flush,
@@ -113,7 +174,22 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
     });
 
   const openIncident = async (severity: Severity, title: string, detail: Record<string, unknown>) => {
-    await acts.openIncident({ tenant: input.tenant, source: 'closure', source_id: input.run_id, severity, title, detail: { ...detail, rule: rule.id }, attribution: { execution_id: input.run_id, workflow_ref: input.workflow_ref, workflow_version: input.workflow_version, strategy: input.strategy, trace_id: input.trace_id, ...(typeof detail.node === 'string' ? { task: detail.node } : {}) } });
+    await acts.openIncident({
+      tenant: input.tenant,
+      source: 'closure',
+      source_id: input.run_id,
+      severity,
+      title,
+      detail: { ...detail, rule: rule.id },
+      attribution: {
+        execution_id: input.run_id,
+        workflow_ref: input.workflow_ref,
+        workflow_version: input.workflow_version,
+        strategy: input.strategy,
+        trace_id: input.trace_id,
+        ...(typeof detail.node === 'string' ? { task: detail.node } : {}),
+      },
+    });
   };
 
   const ladder = (on: FailureKind) => rule.remediation.filter((m) => m.on === on);
@@ -142,7 +218,8 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
             Object.assign(rec, { status: 'succeeded', result, error: null });
             return null;
           });
-        } else if (m.do === 'escalate') passed = await escalate('node_failed', m.assigned_to!, rule.severity.mandatory_nodes, `Mandatory node '${node}' ${why}`, { node }, knownAt, n);
+        } else if (m.do === 'escalate')
+          passed = await escalate('node_failed', m.assigned_to!, rule.severity.mandatory_nodes, `Mandatory node '${node}' ${why}`, { node }, knownAt, n);
       }
       if (passed) break;
     }
@@ -184,7 +261,10 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   for (const r of rule.receipts) {
     setCurrentDetails(`closure ${rule.id}: receipt of '${r.node}'`);
     const rec = tasks[r.node];
-    let problem = rec?.status === 'succeeded' ? await awaitReceipt(r.node, receiptOf(rec.result), r.timeout, statusUrlOf(rec.result)) : `node '${r.node}' ${rec ? rec.status : 'never ran'}`;
+    let problem =
+      rec?.status === 'succeeded'
+        ? await awaitReceipt(r.node, receiptOf(rec.result), r.timeout, statusUrlOf(rec.result))
+        : `node '${r.node}' ${rec ? rec.status : 'never ran'}`;
     const first = problem;
     const knownAt = Date.now();
     for (const m of problem ? ladder('receipt_missing') : []) {
@@ -197,13 +277,28 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
             return problem;
           });
         } else if (m.do === 'escalate') {
-          const ok = await escalate('receipt_missing', m.assigned_to!, rule.severity.receipts, `No delivery receipt for '${r.node}'`, { node: r.node, problem }, knownAt, n);
+          const ok = await escalate(
+            'receipt_missing',
+            m.assigned_to!,
+            rule.severity.receipts,
+            `No delivery receipt for '${r.node}'`,
+            { node: r.node, problem },
+            knownAt,
+            n,
+          );
           if (ok) problem = null;
         }
       }
       if (!problem) break;
     }
-    check({ kind: 'receipts', node: r.node, passed: !problem, remediated: !problem && first !== null, severity: rule.severity.receipts, detail: problem ?? (first ? `${first}; remediated` : confirmedByPoll.has(r.node) ? 'receipt confirmed by polling' : 'receipt confirmed') });
+    check({
+      kind: 'receipts',
+      node: r.node,
+      passed: !problem,
+      remediated: !problem && first !== null,
+      severity: rule.severity.receipts,
+      detail: problem ?? (first ? `${first}; remediated` : confirmedByPoll.has(r.node) ? 'receipt confirmed by polling' : 'receipt confirmed'),
+    });
   }
 
   // 3. reconciliation: the rule's action, graded with its tolerance
@@ -213,8 +308,20 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
     let problem: string | null;
     let detail: Record<string, unknown> = {};
     try {
-      const rendered = renderDeep(rc.input, { parameters: input.parameters, vars: input.vars, task: tasks, run: { id: input.run_id, status: input.run_status, tenant: input.tenant } });
-      const result = await runAction({ task: 'reconciliation', label: `closure: reconcile (${rc.action})`, ref: rc.action, input: rc.action === 'core.reconcile' ? { tolerance: rc.tolerance, ...(rendered as object) } : rendered, ...(rc.timeout ? { timeout: rc.timeout } : {}), key: `${input.run_id}:closure:reconcile` });
+      const rendered = renderDeep(rc.input, {
+        parameters: input.parameters,
+        vars: input.vars,
+        task: tasks,
+        run: { id: input.run_id, status: input.run_status, tenant: input.tenant },
+      });
+      const result = await runAction({
+        task: 'reconciliation',
+        label: `closure: reconcile (${rc.action})`,
+        ref: rc.action,
+        input: rc.action === 'core.reconcile' ? { tolerance: rc.tolerance, ...(rendered as object) } : rendered,
+        ...(rc.timeout ? { timeout: rc.timeout } : {}),
+        key: `${input.run_id}:closure:reconcile`,
+      });
       const graded = gradeReconciliation(result, rc.tolerance);
       detail = { differences: graded.differences };
       problem = graded.matched ? null : `reconciliation mismatch: ${graded.reason}`;
@@ -226,10 +333,27 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
     const knownAt = Date.now();
     for (const m of problem ? ladder('reconciliation_mismatch') : []) {
       if (m.do !== 'escalate') continue;
-      if (await escalate('reconciliation_mismatch', m.assigned_to!, rule.severity.reconciliation, `Reconciliation mismatch for run ${input.run_id}`, { problem, ...detail }, knownAt, 1)) problem = null;
+      if (
+        await escalate(
+          'reconciliation_mismatch',
+          m.assigned_to!,
+          rule.severity.reconciliation,
+          `Reconciliation mismatch for run ${input.run_id}`,
+          { problem, ...detail },
+          knownAt,
+          1,
+        )
+      )
+        problem = null;
       break;
     }
-    check({ kind: 'reconciliation', passed: !problem, remediated: !problem && first !== null, severity: rule.severity.reconciliation, detail: problem ?? (first ? `${first}; accepted by a human` : 'matched') });
+    check({
+      kind: 'reconciliation',
+      passed: !problem,
+      remediated: !problem && first !== null,
+      severity: rule.severity.reconciliation,
+      detail: problem ?? (first ? `${first}; accepted by a human` : 'matched'),
+    });
   }
 
   const failing = checks.filter((c) => !c.passed);
@@ -237,23 +361,48 @@ export async function closure(input: ClosureInput): Promise<ClosureVerdict> {
   if (verdict === 'failed') {
     const severity = failing.map((c) => c.severity).reduce((a, b) => (RANK[b] > RANK[a] ? b : a), 'info' as Severity);
     try {
-      await openIncident(severity, `Closure failed for ${input.workflow_ref} run ${input.run_id}`, { failing: failing.map((c) => `${c.kind}${c.node ? ` ${c.node}` : ''}: ${c.detail}`) });
+      await openIncident(severity, `Closure failed for ${input.workflow_ref} run ${input.run_id}`, {
+        failing: failing.map((c) => `${c.kind}${c.node ? ` ${c.node}` : ''}: ${c.detail}`),
+      });
     } catch (err) {
       record('closure.check', null, { incident: 'could not be opened', error: asTaskFailure(err).error.message });
     }
   }
   const slowest = remediations.length ? Math.max(...remediations.map((r) => r.latency_seconds)) : null;
-  const rec: ClosureRecord = { execution_id: input.run_id, tenant: input.tenant, rule: rule.id, verdict, checks, remediations, graph_ended_at: input.graph_ended_at, verdict_at: new Date().toISOString(), remediation_seconds: slowest, workflow_ref: input.workflow_ref, workflow_version: input.workflow_version, ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.trace_id ? { trace_id: input.trace_id } : {}) };
+  const rec: ClosureRecord = {
+    execution_id: input.run_id,
+    tenant: input.tenant,
+    rule: rule.id,
+    verdict,
+    checks,
+    remediations,
+    graph_ended_at: input.graph_ended_at,
+    verdict_at: new Date().toISOString(),
+    remediation_seconds: slowest,
+    workflow_ref: input.workflow_ref,
+    workflow_version: input.workflow_version,
+    ...(input.strategy ? { strategy: input.strategy } : {}),
+    ...(input.trace_id ? { trace_id: input.trace_id } : {}),
+  };
   record('closure.verdict', null, { verdict, failing: failing.length, remediations: remediations.length });
   await flush();
   await book.recordClosure(rec);
 
   // the delivery report: if it cannot be written or sent now, the verdict is pending_supplement and it is retried until it is
-  const request = { closure: rec, run: input.run, audit: rule.report.audit, notify: rule.report.notify, ...(rule.report.channel ? { channel: rule.report.channel } : {}) };
+  const request = {
+    closure: rec,
+    run: input.run,
+    audit: rule.report.audit,
+    notify: rule.report.notify,
+    ...(rule.report.channel ? { channel: rule.report.channel } : {}),
+  };
   const tell = async (v: Verdict) => {
     upsertSearchAttributes([{ key: SA.closure, value: v }]);
     const parent = workflowInfo().parent;
-    if (parent) await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(closureVerdictSignal, { rule: rule.id, verdict: v, checks }).catch(() => undefined);
+    if (parent)
+      await getExternalWorkflowHandle(parent.workflowId, parent.runId)
+        .signal(closureVerdictSignal, { rule: rule.id, verdict: v, checks })
+        .catch(() => undefined);
   };
   setCurrentDetails(`closure ${rule.id}: ${verdict}; writing the delivery report`);
   try {

@@ -32,7 +32,8 @@ const AUDIT_BATCH = 100;
 const MAX_CONTEXT_BYTES = 10 * 1024 * 1024;
 
 // a local activity: the write is recorded as a marker, without an extra workflow task per task run
-const auditStore = (task: string) => proxyLocalActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
+const auditStore = (task: string) =>
+  proxyLocalActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: `audit: ${task}` });
 
 /** Walks the compiled graph: schedules tasks, evaluates transitions, tracks handled/unhandled failures. */
 export class Engine {
@@ -210,11 +211,18 @@ export class Engine {
    */
   settleJoins(group = ROOT): boolean {
     if (this.stopped() || this.busy(group)) return false;
-    const waiting = [...this.joinArrivals].filter(([t, arrived]) => arrived.size > 0 && this.wf.tasks[t]!.join === 'all' && (this.wf.tasks[t]!.parent ?? ROOT) === group);
+    const waiting = [...this.joinArrivals].filter(
+      ([t, arrived]) => arrived.size > 0 && this.wf.tasks[t]!.join === 'all' && (this.wf.tasks[t]!.parent ?? ROOT) === group,
+    );
     // runs recorded before this rule ended with such a join never run: they replay unchanged
     if (!waiting.length || !patched(JOINS_SETTLE)) return false;
     for (const [target, arrived] of waiting) {
-      this.record('transition', null, { via: 'join settled', to: [target], arrived: [...arrived], can_no_longer_fire: this.wf.tasks[target]!.inbound.filter((i) => !arrived.has(i)) });
+      this.record('transition', null, {
+        via: 'join settled',
+        to: [target],
+        arrived: [...arrived],
+        can_no_longer_fire: this.wf.tasks[target]!.inbound.filter((i) => !arrived.has(i)),
+      });
       this.joinArrivals.set(target, new Set());
       this.start(target);
     }
@@ -228,7 +236,13 @@ export class Engine {
       from: [...this.deferred],
       vars: this.ctx.vars,
       task: this.ctx.task,
-      continued: { started_at: startedAt, summaries: [...this.summaries.values()], seq: this.seq, joins: Object.fromEntries([...this.joinArrivals].map(([k, v]) => [k, [...v]])), paused: this.paused },
+      continued: {
+        started_at: startedAt,
+        summaries: [...this.summaries.values()],
+        seq: this.seq,
+        joins: Object.fromEntries([...this.joinArrivals].map(([k, v]) => [k, [...v]])),
+        paused: this.paused,
+      },
     };
   }
 
@@ -252,7 +266,10 @@ export class Engine {
     summary.runs++;
     summary.status = 'running';
     if (summary.runs > this.wf.limits.max_task_runs) {
-      this.failure = { task: name, error: { type: 'LimitError', message: `task '${name}' ran more than ${this.wf.limits.max_task_runs} times (limits.max_task_runs)` } };
+      this.failure = {
+        task: name,
+        error: { type: 'LimitError', message: `task '${name}' ran more than ${this.wf.limits.max_task_runs} times (limits.max_task_runs)` },
+      };
       summary.status = 'failed';
       summary.error = this.failure.error;
       return;
@@ -260,12 +277,23 @@ export class Engine {
     const startedMs = Date.now();
     const record: TaskRecord = { status: 'running', result: null, error: null, attempts: 0, started_at: new Date(startedMs).toISOString(), ended_at: null };
     this.ctx.task[name] = record;
-    const received = this.firstTaskPending && !this.input.resume && !this.input.shard ? (this.input.event as { received_at?: unknown } | undefined)?.received_at : undefined;
+    const received =
+      this.firstTaskPending && !this.input.resume && !this.input.shard ? (this.input.event as { received_at?: unknown } | undefined)?.received_at : undefined;
     this.firstTaskPending = false;
-    this.record('task.started', name, { run: summary.runs, action: task.action ?? task.type, ...(typeof received === 'string' ? { event_received_at: received } : {}) });
+    this.record('task.started', name, {
+      run: summary.runs,
+      action: task.action ?? task.type,
+      ...(typeof received === 'string' ? { event_received_at: received } : {}),
+    });
 
     const outcome = await this.execute(task, summary.runs);
-    Object.assign(record, { status: outcome.status, result: outcome.result, error: outcome.error, attempts: outcome.attempts, ended_at: new Date().toISOString() });
+    Object.assign(record, {
+      status: outcome.status,
+      result: outcome.result,
+      error: outcome.error,
+      attempts: outcome.attempts,
+      ended_at: new Date().toISOString(),
+    });
     if (outcome.results) Object.assign(record, { results: outcome.results, failed_items: outcome.failed_items });
     Object.assign(summary, { status: outcome.status, result: outcome.result, error: outcome.error });
     summary.attempts += outcome.attempts;
@@ -321,7 +349,11 @@ export class Engine {
       }
       this.ctx.vars[key] = value;
       const size = JSON.stringify(this.ctx.vars).length;
-      if (size > MAX_CONTEXT_BYTES) throw new TaskFailure({ type: 'LimitError', message: `task '${taskName}' ${via} '${key}': workflow variables would be ${size} bytes, over the 10 MB context limit` });
+      if (size > MAX_CONTEXT_BYTES)
+        throw new TaskFailure({
+          type: 'LimitError',
+          message: `task '${taskName}' ${via} '${key}': workflow variables would be ${size} bytes, over the 10 MB context limit`,
+        });
       this.record('var.set', taskName, { name: key, via, value });
     }
   }
@@ -345,19 +377,38 @@ export class Engine {
       if (task.with_items !== undefined) {
         const shard = this.input.shard?.task === task.name ? this.input.shard : undefined;
         const items = shard ? shard.items : this.renderField(task, 'with_items', task.with_items);
-        if (!Array.isArray(items)) throw new TaskFailure({ type: 'InputError', message: `task '${task.name}', field 'with_items': must render to a list, got ${items === null ? 'null' : typeof items}` });
-        if (items.length > this.wf.limits.max_items) throw new TaskFailure({ type: 'LimitError', message: `task '${task.name}': ${items.length} items exceed limits.max_items (${this.wf.limits.max_items})` });
+        if (!Array.isArray(items))
+          throw new TaskFailure({
+            type: 'InputError',
+            message: `task '${task.name}', field 'with_items': must render to a list, got ${items === null ? 'null' : typeof items}`,
+          });
+        if (items.length > this.wf.limits.max_items)
+          throw new TaskFailure({
+            type: 'LimitError',
+            message: `task '${task.name}': ${items.length} items exceed limits.max_items (${this.wf.limits.max_items})`,
+          });
         // large iterations run in child shards so no single history grows past Temporal's limits
         if (!shard && items.length > SHARD_SIZE) return await runShards(this, task, run, items, SHARD_SIZE);
         const offset = shard?.offset ?? 0;
         const total = shard?.total ?? items.length;
-        return await runItems(task, items, this.wf.limits.max_parallel, (item, index) => runAttempts(this, task, run, { item, index: offset + index, total }), shard ? { tolerateAll: true } : {});
+        return await runItems(
+          task,
+          items,
+          this.wf.limits.max_parallel,
+          (item, index) => runAttempts(this, task, run, { item, index: offset + index, total }),
+          shard ? { tolerateAll: true } : {},
+        );
       }
       const r = await runAttempts(this, task, run, {});
       return { status: 'succeeded', result: r.result, error: null, attempts: r.attempts };
     } catch (err) {
       if (!(err instanceof TaskFailure)) throw err;
-      return { status: err.timedOut ? 'timed_out' : 'failed', result: null, error: err.error, attempts: (err as TaskFailure & { attempts?: number }).attempts ?? 1 };
+      return {
+        status: err.timedOut ? 'timed_out' : 'failed',
+        result: null,
+        error: err.error,
+        attempts: (err as TaskFailure & { attempts?: number }).attempts ?? 1,
+      };
     }
   }
 

@@ -49,7 +49,15 @@ export interface IncidentState {
   acknowledged_at: string | null;
   resolved_at: string | null;
   attribution: IncidentInput['attribution'];
-  events: { seq: number; kind: string; from: IncidentStatus | null; to: IncidentStatus | null; by: string | null; detail: Record<string, unknown>; at: string }[];
+  events: {
+    seq: number;
+    kind: string;
+    from: IncidentStatus | null;
+    to: IncidentStatus | null;
+    by: string | null;
+    detail: Record<string, unknown>;
+    at: string;
+  }[];
 }
 
 export const incidentSignals = {

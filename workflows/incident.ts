@@ -1,10 +1,33 @@
-import { ApplicationFailure, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { INCIDENT_ACTIONS, nextStatus, type IncidentAction, type IncidentStatus } from '../dsl/incident-machine.js';
 import type { CoreActivities } from '../activities/types.js';
 import { SA } from './definitions.js';
-import { alertSignal, incidentSignals, incidentStateQuery, incidentUpdates, noteSignal, noteUpdate, type ActionPayload, type IncidentInput, type IncidentState } from './incident-defs.js';
+import {
+  alertSignal,
+  incidentSignals,
+  incidentStateQuery,
+  incidentUpdates,
+  noteSignal,
+  noteUpdate,
+  type ActionPayload,
+  type IncidentInput,
+  type IncidentState,
+} from './incident-defs.js';
 
-const store = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'incident record' });
+const store = proxyActivities<CoreActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+  summary: 'incident record',
+});
 const pager = proxyActivities<CoreActivities>({ startToCloseTimeout: '60s', retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3 } });
 
 /**
@@ -15,24 +38,26 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   const info = workflowInfo();
   const now = () => new Date().toISOString();
   const resumed = input.resume;
-  const s: IncidentState = resumed ? resumed.state : {
-    id: info.workflowId,
-    run_id: info.runId,
-    tenant: input.tenant,
-    source: input.source,
-    source_id: input.source_id,
-    severity: input.severity,
-    status: 'open',
-    title: input.title,
-    root_cause: null,
-    escalation_level: 0,
-    alert_count: 0,
-    opened_at: now(),
-    acknowledged_at: null,
-    resolved_at: null,
-    attribution: input.attribution,
-    events: [],
-  };
+  const s: IncidentState = resumed
+    ? resumed.state
+    : {
+        id: info.workflowId,
+        run_id: info.runId,
+        tenant: input.tenant,
+        source: input.source,
+        source_id: input.source_id,
+        severity: input.severity,
+        status: 'open',
+        title: input.title,
+        root_cause: null,
+        escalation_level: 0,
+        alert_count: 0,
+        opened_at: now(),
+        acknowledged_at: null,
+        resolved_at: null,
+        attribution: input.attribution,
+        events: [],
+      };
   // the incident keeps the run id it opened with (its row), and its event numbering, across continue-as-new
   let written = s.events.length;
   let seq = resumed?.seq ?? 0;
@@ -66,7 +91,11 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
       s.escalation_level++;
       escalatedAt = now();
     }
-    log(action, from, next.to, p.by ?? null, { ...(p.reason ? { reason: p.reason } : {}), ...(p.note ? { note: p.note } : {}), ...(p.root_cause ? { root_cause: p.root_cause } : {}) });
+    log(action, from, next.to, p.by ?? null, {
+      ...(p.reason ? { reason: p.reason } : {}),
+      ...(p.note ? { note: p.note } : {}),
+      ...(p.root_cause ? { root_cause: p.root_cause } : {}),
+    });
     upsertSearchAttributes([{ key: SA.status, value: s.status }]);
     setCurrentDetails(describe());
     persist();
@@ -116,11 +145,15 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   const policy = input.policy;
   const ackSla = policy.ack_sla[s.severity] ?? 0;
   if (!resumed) {
-    upsertSearchAttributes([{ key: SA.status, value: s.status }, { key: SA.tenant, value: s.tenant }]);
+    upsertSearchAttributes([
+      { key: SA.status, value: s.status },
+      { key: SA.tenant, value: s.tenant },
+    ]);
     log('opened', null, 'open', 'system', { severity: s.severity, source: s.source, source_id: s.source_id, ...(input.detail ?? {}) });
     s.alert_count = Math.max(s.alert_count, 1);
     persist();
-    if (s.severity === 'critical' || ackSla === 0) apply('escalate', { by: 'system', reason: s.severity === 'critical' ? 'critical severity: escalated on open' : 'ack SLA is 0' });
+    if (s.severity === 'critical' || ackSla === 0)
+      apply('escalate', { by: 'system', reason: s.severity === 'critical' ? 'critical severity: escalated on open' : 'ack SLA is 0' });
   }
   setCurrentDetails(describe());
   // SLA clocks run from the moment the incident opened, across continue-as-new
@@ -136,7 +169,9 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   const resolveSla = policy.resolve_sla[s.severity];
   void (async () => {
     if (resolveSla === undefined || resolveBreached) return;
-    const done = await condition(() => s.status === 'resolved', Math.max(0, resolveSla * 1000 - sinceOpened()), { summary: `resolve SLA ${resolveSla}s (${s.severity})` });
+    const done = await condition(() => s.status === 'resolved', Math.max(0, resolveSla * 1000 - sinceOpened()), {
+      summary: `resolve SLA ${resolveSla}s (${s.severity})`,
+    });
     if (done) return;
     resolveBreached = true;
     log('sla_breached', null, null, 'system', { sla: 'resolve', seconds: resolveSla });
@@ -172,7 +207,17 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
             const message = `[${s.severity}] ${s.title} — incident ${s.id} is ${s.status} (escalation level ${s.escalation_level}${round ? `, repeat ${round}` : ''}). Acknowledge: POST /v1/incidents/${encodeURIComponent(s.id)}/acknowledge`;
             paging++;
             try {
-              const r = await pager.notify({ channel: n.channel, to: [n.role], subject: `Incident ${s.status}: ${s.title}`, message, tenant: s.tenant, executionId: s.id, task: 'escalation', receiptToken: `${s.run_id}-${epoch}-${round}-${n.role}`.slice(0, 200), idempotencyKey: `${s.id}:${s.run_id}:${epoch}:${round}:${step.after}:${n.role}` });
+              const r = await pager.notify({
+                channel: n.channel,
+                to: [n.role],
+                subject: `Incident ${s.status}: ${s.title}`,
+                message,
+                tenant: s.tenant,
+                executionId: s.id,
+                task: 'escalation',
+                receiptToken: `${s.run_id}-${epoch}-${round}-${n.role}`.slice(0, 200),
+                idempotencyKey: `${s.id}:${s.run_id}:${epoch}:${round}:${step.after}:${n.role}`,
+              });
               log('paged', null, null, 'system', { role: n.role, channel: n.channel, round, to: r.receipt.to });
             } catch (err) {
               log('page_failed', null, null, 'system', { role: n.role, channel: n.channel, round, error: (err as Error).message });
@@ -189,7 +234,10 @@ export async function incident(input: IncidentInput): Promise<IncidentState> {
   // a long-lived incident (repeated alerts) continues as new when Temporal suggests it, once nothing is in flight
   await condition(() => s.status === 'resolved' || (workflowInfo().continueAsNewSuggested && pendingWrites === 0 && paging === 0));
   if (s.status !== 'resolved') {
-    await continueAsNew<typeof incident>({ ...input, resume: { state: { ...s, events: s.events.slice(-50) }, seq, escalated_at: escalatedAt, resolve_breached: resolveBreached } });
+    await continueAsNew<typeof incident>({
+      ...input,
+      resume: { state: { ...s, events: s.events.slice(-50) }, seq, escalated_at: escalatedAt, resolve_breached: resolveBreached },
+    });
   }
   await writes;
   await store.createFeedback({

@@ -21,7 +21,7 @@ export class InquiryBook {
 
   /** Problems with an answer; empty means it would be accepted. Used by the update validator. */
   problems(r: InquiryResponse): string[] {
-    if (!r || typeof r !== 'object' || typeof r.inquiry_id !== 'string') return ["the payload must be { inquiry_id, response, by }"];
+    if (!r || typeof r !== 'object' || typeof r.inquiry_id !== 'string') return ['the payload must be { inquiry_id, response, by }'];
     const inq = this.inquiries.get(r.inquiry_id);
     if (!inq) return [`no inquiry '${r.inquiry_id}' in this run`];
     if (inq.status !== 'pending') return [`inquiry '${r.inquiry_id}' is already ${inq.status}`];
@@ -60,7 +60,16 @@ export class InquiryBook {
   }
 
   /** core.inquiry: store it, wait durably for a valid answer or the deadline. */
-  async ask(opts: { task: string; run: number; label: string; tenant: string; input: Record<string, unknown>; timeout?: number; record: (kind: 'inquiry.created' | 'inquiry.responded' | 'inquiry.timed_out', detail: Record<string, unknown>) => void; flush: () => Promise<void> }): Promise<unknown> {
+  async ask(opts: {
+    task: string;
+    run: number;
+    label: string;
+    tenant: string;
+    input: Record<string, unknown>;
+    timeout?: number;
+    record: (kind: 'inquiry.created' | 'inquiry.responded' | 'inquiry.timed_out', detail: Record<string, unknown>) => void;
+    flush: () => Promise<void>;
+  }): Promise<unknown> {
     const { input } = opts;
     const id = `${workflowInfo().workflowId}:${opts.task}:${opts.run}`;
     const timeout = opts.timeout ?? (typeof input.timeout === 'number' ? input.timeout : undefined);
@@ -69,11 +78,23 @@ export class InquiryBook {
     const inq: Inquiry = { id, task: opts.task, schema, status: 'pending' };
     this.inquiries.set(id, inq);
     const deadline = timeout !== undefined ? new Date(Date.now() + timeout * 1000).toISOString() : null;
-    await store.recordInquiry({ id, tenant: opts.tenant, execution_id: workflowInfo().workflowId, task: opts.task, prompt: String(input.prompt ?? `Answer inquiry for task '${opts.task}'`), schema, assigned_to: assignee, deadline });
+    await store.recordInquiry({
+      id,
+      tenant: opts.tenant,
+      execution_id: workflowInfo().workflowId,
+      task: opts.task,
+      prompt: String(input.prompt ?? `Answer inquiry for task '${opts.task}'`),
+      schema,
+      assigned_to: assignee,
+      deadline,
+    });
     opts.record('inquiry.created', { id, assigned_to: assignee, deadline });
     await opts.flush();
     setCurrentDetails(`waiting for inquiry ${id}${assignee ? ` (assigned to ${assignee})` : ''}${deadline ? `, deadline ${deadline}` : ''}`);
-    const answered = timeout !== undefined ? await condition(() => inq.status === 'responded', timeout * 1000, { summary: `${opts.label}: inquiry deadline` }) : (await condition(() => inq.status === 'responded'), true);
+    const answered =
+      timeout !== undefined
+        ? await condition(() => inq.status === 'responded', timeout * 1000, { summary: `${opts.label}: inquiry deadline` })
+        : (await condition(() => inq.status === 'responded'), true);
     setCurrentDetails('');
     if (!answered) {
       inq.status = 'timed_out';

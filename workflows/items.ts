@@ -12,7 +12,13 @@ export function tolerated(spec: number | string | undefined, total: number): num
 }
 
 /** with_items: consecutive batches, or a sliding window of `concurrency`; results stay in item order. */
-export async function runItems(task: CompiledTask, items: unknown[], maxParallel: number, runOne: RunOne, opts: { tolerateAll?: boolean } = {}): Promise<Outcome> {
+export async function runItems(
+  task: CompiledTask,
+  items: unknown[],
+  maxParallel: number,
+  runOne: RunOne,
+  opts: { tolerateAll?: boolean } = {},
+): Promise<Outcome> {
   const results: unknown[] = new Array(items.length).fill(null);
   const failed: { index: number; item: unknown; error: TaskError }[] = [];
   let attempts = 0;

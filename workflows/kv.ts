@@ -3,7 +3,12 @@ import { kvGetKeys } from '../dsl/expr/kv-keys.js';
 import type { CompiledTask } from '../dsl/types.js';
 import type { CoreActivities } from '../activities/types.js';
 
-const kvStore = (task: string) => proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 }, summary: `kv: ${task}` });
+const kvStore = (task: string) =>
+  proxyActivities<CoreActivities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
+    summary: `kv: ${task}`,
+  });
 
 /** `kv.get` values are read through an activity when the task that needs them starts (keys found once per task). */
 export async function readKv(values: Map<string, unknown>, keysByTask: Map<string, string[]>, task: CompiledTask, tenant: string): Promise<void> {

@@ -6,14 +6,25 @@ import { SA, TASKFLOW } from './definitions.js';
 import type { RunSummary, TaskflowInput } from './summary.js';
 
 /** Runs a pinned workflow as a child `taskflow`; its output is the task result, its failure the task's. */
-export async function runNested(opts: { parent: TaskflowInput; child: CompiledWorkflow; input: unknown; task: string; run: number; attempt: number; index?: number; label: string }): Promise<unknown> {
+export async function runNested(opts: {
+  parent: TaskflowInput;
+  child: CompiledWorkflow;
+  input: unknown;
+  task: string;
+  run: number;
+  attempt: number;
+  index?: number;
+  label: string;
+}): Promise<unknown> {
   const depth = (opts.parent.depth ?? 0) + 1;
   const { limits } = opts.parent.workflow;
-  if (depth > limits.max_depth) throw new TaskFailure({ type: 'LimitError', message: `task '${opts.task}': nested runs deeper than limits.max_depth (${limits.max_depth})` });
+  if (depth > limits.max_depth)
+    throw new TaskFailure({ type: 'LimitError', message: `task '${opts.task}': nested runs deeper than limits.max_depth (${limits.max_depth})` });
   const given = opts.input && typeof opts.input === 'object' && !Array.isArray(opts.input) ? (opts.input as Record<string, unknown>) : {};
   const parameters = applyDefaults(opts.child.parameters, given);
   const problems = checkSchema(opts.child.parameters, parameters, 'input');
-  if (problems.length) throw new TaskFailure({ type: 'InputError', message: `task '${opts.task}': input for nested workflow '${opts.child.ref}': ${problems.join('; ')}` });
+  if (problems.length)
+    throw new TaskFailure({ type: 'InputError', message: `task '${opts.task}': input for nested workflow '${opts.child.ref}': ${problems.join('; ')}` });
   const childInput: TaskflowInput = {
     // the child shares the root's pinned children, actions and pack configuration
     workflow: {
@@ -45,7 +56,10 @@ export async function runNested(opts: { parent: TaskflowInput; child: CompiledWo
     if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure) {
       const summary = err.cause.details?.[0] as RunSummary | undefined;
       const inner = summary?.error ?? { type: err.cause.type ?? 'Error', message: err.cause.message };
-      throw new TaskFailure({ type: inner.type, message: `nested run ${opts.child.ref} ${summary?.status ?? 'failed'}: ${inner.message}` }, summary?.status === 'timed_out');
+      throw new TaskFailure(
+        { type: inner.type, message: `nested run ${opts.child.ref} ${summary?.status ?? 'failed'}: ${inner.message}` },
+        summary?.status === 'timed_out',
+      );
     }
     throw err;
   }

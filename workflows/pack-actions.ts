@@ -12,17 +12,41 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
   if (def.runner === 'http') {
     let request: Record<string, unknown>;
     try {
-      request = renderDeep({ method: def.method ?? 'POST', url: def.url, headers: def.headers ?? {}, ...(def.body !== undefined ? { body: def.body } : {}) }, { input: ctx.input, pack: { config: packConfig } }) as Record<string, unknown>;
+      request = renderDeep(
+        { method: def.method ?? 'POST', url: def.url, headers: def.headers ?? {}, ...(def.body !== undefined ? { body: def.body } : {}) },
+        { input: ctx.input, pack: { config: packConfig } },
+      ) as Record<string, unknown>;
     } catch (err) {
       if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `action '${def.ref}' (${ctx.task}): ${err.describe()}` });
       throw err;
     }
-    return runAttempt({ ...ctx, ref: 'core.http', input: { ...request, ...(def.expected_status !== undefined ? { expected_status: def.expected_status } : {}), ...(def.timeout ? { timeout: def.timeout } : {}) } });
+    return runAttempt({
+      ...ctx,
+      ref: 'core.http',
+      input: {
+        ...request,
+        ...(def.expected_status !== undefined ? { expected_status: def.expected_status } : {}),
+        ...(def.timeout ? { timeout: def.timeout } : {}),
+      },
+    });
   }
   requirePermission(ctx, `plugin:${def.plugin}`);
   const limit = ctx.timeout ?? def.timeout ?? 30;
-  const acts = proxyActivities<CoreActivities>({ summary: ctx.label, startToCloseTimeout: `${limit + 5}s`, retry: ctx.temporalRetry ?? { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 } });
-  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, timeout: limit, ...(ctx.traceId ? { traceId: ctx.traceId } : {}), ...taskExtras(ctx) };
+  const acts = proxyActivities<CoreActivities>({
+    summary: ctx.label,
+    startToCloseTimeout: `${limit + 5}s`,
+    retry: ctx.temporalRetry ?? { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
+  });
+  const call = {
+    plugin: def.plugin!,
+    operation: def.operation!,
+    input: ctx.input,
+    idempotencyKey: ctx.idempotencyKey,
+    tenant: ctx.tenant,
+    timeout: limit,
+    ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
+    ...taskExtras(ctx),
+  };
   try {
     if (def.mode !== 'async') return await acts.callPlugin(call);
     // asynchronous: the plugin answers 202 now and posts the result to our callback URL later
@@ -34,10 +58,17 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
     setCurrentDetails('');
     const outcome = arrived
       ? (callbacks.get(token) as { status?: string; result?: unknown; error?: { message?: string; type?: string } })
-      : await acts.pollPlugin({ plugin: def.plugin!, idempotencyKey: ctx.idempotencyKey, tenant: ctx.tenant, ...(typeof accepted?.status_url === 'string' ? { statusUrl: accepted.status_url } : {}) });
+      : await acts.pollPlugin({
+          plugin: def.plugin!,
+          idempotencyKey: ctx.idempotencyKey,
+          tenant: ctx.tenant,
+          ...(typeof accepted?.status_url === 'string' ? { statusUrl: accepted.status_url } : {}),
+        });
     callbacks.delete(token);
-    if (outcome?.status === 'failed') throw new TaskFailure({ type: outcome.error?.type ?? 'PluginError', message: outcome.error?.message ?? `plugin '${def.plugin}' reported a failure` });
-    if (!arrived && outcome?.status !== 'succeeded') throw new TaskFailure({ type: 'timeout', message: `no callback from plugin '${def.plugin}' within ${wait}s and its status is still running` }, true);
+    if (outcome?.status === 'failed')
+      throw new TaskFailure({ type: outcome.error?.type ?? 'PluginError', message: outcome.error?.message ?? `plugin '${def.plugin}' reported a failure` });
+    if (!arrived && outcome?.status !== 'succeeded')
+      throw new TaskFailure({ type: 'timeout', message: `no callback from plugin '${def.plugin}' within ${wait}s and its status is still running` }, true);
     return outcome && 'result' in outcome ? outcome.result : outcome;
   } catch (err) {
     throw asTaskFailure(err);
@@ -45,7 +76,12 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
 }
 
 /** Runs one attempt of any action: a pinned pack action through its runner, anything else as a built-in. */
-export function runAnyAction(ctx: AttemptContext, actions: Record<string, ActionDef> | undefined, packConfigs: Record<string, Record<string, unknown>> | undefined, callbacks: CallbackBox): Promise<unknown> {
+export function runAnyAction(
+  ctx: AttemptContext,
+  actions: Record<string, ActionDef> | undefined,
+  packConfigs: Record<string, Record<string, unknown>> | undefined,
+  callbacks: CallbackBox,
+): Promise<unknown> {
   const def = actions?.[ctx.ref];
   return def ? runPackAction(def, ctx, packConfigs?.[def.ref.split('.')[0]!] ?? {}, callbacks) : runAttempt(ctx);
 }

@@ -26,7 +26,12 @@ export const INDEX_WITH_AUDIT = 'closeloop.index-with-audit';
 const bookkeeping = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '30s' }, summary: 'audit' });
 
 const compactRecords = (tasks: Record<string, TaskRecord>) =>
-  Object.fromEntries(Object.entries(tasks).map(([k, r]) => [k, { ...r, result: compact(r.result), ...(r.results ? { results: compact(r.results), failed_items: compact(r.failed_items) } : {}) }]));
+  Object.fromEntries(
+    Object.entries(tasks).map(([k, r]) => [
+      k,
+      { ...r, result: compact(r.result), ...(r.results ? { results: compact(r.results), failed_items: compact(r.failed_items) } : {}) },
+    ]),
+  );
 
 /** The interpreter: walks a compiled workflow graph durably. */
 export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
@@ -128,14 +133,19 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     } else if (input.shard) {
       const rec = engine.ctx.task[input.shard.task];
       const offset = input.shard.offset;
-      output = { results: rec?.results ?? [], failed_items: (rec?.failed_items ?? []).map((f) => ({ ...f, index: f.index + offset })), attempts: rec?.attempts ?? 0 };
+      output = {
+        results: rec?.results ?? [],
+        failed_items: (rec?.failed_items ?? []).map((f) => ({ ...f, index: f.index + offset })),
+        attempts: rec?.attempts ?? 0,
+      };
       engine.summaries.forEach((t) => (t.result = null)); // the results travel once, in the output
       status = 'succeeded';
     } else {
       output = engine.renderOutput();
       if (input.workflow.output) {
         const problems = await bookkeeping.checkOutput({ schema: input.workflow.output, output });
-        if (problems.length) throw new TaskFailure({ type: 'OutputError', message: `output does not match the workflow's output schema: ${problems.join('; ')}` });
+        if (problems.length)
+          throw new TaskFailure({ type: 'OutputError', message: `output does not match the workflow's output schema: ${problems.join('; ')}` });
       }
       status = 'succeeded';
     }
@@ -158,7 +168,14 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     await flush(true);
   });
   const result = summary();
-  if (status === 'cancelled') throw ApplicationFailure.create({ type: 'RunCancelled', message: 'the run was cancelled', nonRetryable: true, details: [result] });
-  if (status !== 'succeeded') throw ApplicationFailure.create({ type: status === 'timed_out' ? 'RunTimedOut' : 'RunFailed', message: error?.message ?? status, nonRetryable: true, details: [result] });
+  if (status === 'cancelled')
+    throw ApplicationFailure.create({ type: 'RunCancelled', message: 'the run was cancelled', nonRetryable: true, details: [result] });
+  if (status !== 'succeeded')
+    throw ApplicationFailure.create({
+      type: status === 'timed_out' ? 'RunTimedOut' : 'RunFailed',
+      message: error?.message ?? status,
+      nonRetryable: true,
+      details: [result],
+    });
   return result;
 }

@@ -41,7 +41,12 @@ function matches(tr: Transition, status: TaskStatus, hasTimeoutHandler: boolean)
  * The transitions that fire for a finished task run, in order. `applyPublish` is called for each
  * firing entry before the next entry's `when` is evaluated, so publishes are visible in order.
  */
-export function evaluateTransitions(task: CompiledTask, status: TaskStatus, scope: () => Scope, applyPublish: (p: [string, unknown][], via: string) => void): Firing[] {
+export function evaluateTransitions(
+  task: CompiledTask,
+  status: TaskStatus,
+  scope: () => Scope,
+  applyPublish: (p: [string, unknown][], via: string) => void,
+): Firing[] {
   const fired: Firing[] = [];
   const hasTimeoutHandler = task.transitions.some((t) => t.on === 'timed_out');
   if (status === 'succeeded' && task.decision) {
@@ -50,7 +55,10 @@ export function evaluateTransitions(task: CompiledTask, status: TaskStatus, scop
   }
   task.transitions.forEach((tr, i) => {
     if (!matches(tr, status, hasTimeoutHandler)) return;
-    const via = tr.on === 'any' ? `next[${i - task.transitions.findIndex((t) => t.on === 'any')}]` : `on_${tr.on === 'succeeded' ? 'success' : tr.on === 'failed' ? 'failure' : tr.on === 'timed_out' ? 'timeout' : 'complete'}`;
+    const via =
+      tr.on === 'any'
+        ? `next[${i - task.transitions.findIndex((t) => t.on === 'any')}]`
+        : `on_${tr.on === 'succeeded' ? 'success' : tr.on === 'failed' ? 'failure' : tr.on === 'timed_out' ? 'timeout' : 'complete'}`;
     if (!evalWhen(tr.when, scope, `task '${task.name}' ${via}.when`)) return;
     if (tr.publish.length) applyPublish(tr.publish, via);
     fired.push({ via, targets: tr.do, publish: tr.publish });

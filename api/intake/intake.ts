@@ -66,7 +66,8 @@ export class Intake {
     if (!tenant) throw refused(401, 'unknown_tenant', `tenant '${event.tenant}' is not known here`);
     if (tenant.status !== 'active') throw refused(403, 'tenant_disabled', `tenant '${event.tenant}' is disabled`);
     if (!trusted) {
-      if (!tenant.signingSecret) throw refused(401, 'unsigned_tenant', `tenant '${event.tenant}' has no signing secret configured, so its events cannot be verified`);
+      if (!tenant.signingSecret)
+        throw refused(401, 'unsigned_tenant', `tenant '${event.tenant}' has no signing secret configured, so its events cannot be verified`);
       const check = verify(tenant.signingSecret, raw, signature);
       if (!check.ok) throw refused(401, 'bad_signature', check.reason);
     }
@@ -99,17 +100,35 @@ export class Intake {
         startedBy: `strategy:${strategy}`,
         traceId: event.trace_id ?? randomBytes(16).toString('hex'),
         strategy,
-        event: { id: event.id, type: event.type, tenant, occurred_at: event.occurred_at ?? null, received_at: new Date(receivedAt).toISOString(), payload: event.payload },
+        event: {
+          id: event.id,
+          type: event.type,
+          tenant,
+          occurred_at: event.occurred_at ?? null,
+          received_at: new Date(receivedAt).toISOString(),
+          payload: event.payload,
+        },
         ...(winner.permissions ? { permissions: winner.permissions } : {}),
       });
     } catch (err) {
       // a strategy pointing at a missing workflow or rendering bad parameters is a library defect: people decide
-      if (err instanceof ApiError && err.status < 500) return this.review(event, key, 'strategy_error', { strategy, error: err.message, details: err.details ?? [] });
+      if (err instanceof ApiError && err.status < 500)
+        return this.review(event, key, 'strategy_error', { strategy, error: err.message, details: err.details ?? [] });
       await this.deps.events.settle(tenant, key, { status: 'failed', strategyId: winner.id, strategyVersion: winner.version, error: (err as Error).message });
-      throw refused(503, 'start_failed', `event ${event.id} is stored but its run could not be started (${(err as Error).message}); send it again or run 'closeloop events replay ${event.id}'`);
+      throw refused(
+        503,
+        'start_failed',
+        `event ${event.id} is stored but its run could not be started (${(err as Error).message}); send it again or run 'closeloop events replay ${event.id}'`,
+      );
     }
-    await this.deps.events.settle(tenant, key, { status: 'started', strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
-    if (started.status === 'duplicate') return this.duplicate({ ...row, strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
+    await this.deps.events.settle(tenant, key, {
+      status: 'started',
+      strategyId: winner.id,
+      strategyVersion: winner.version,
+      executionId: started.execution_id,
+    });
+    if (started.status === 'duplicate')
+      return this.duplicate({ ...row, strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
     intakeMetrics.ingested.add(1, { status: 'started' });
     intakeMetrics.generated.add(1, { tenant, strategy: winner.id });
     return { event_id: event.id, status: 'started', strategy, execution_id: started.execution_id };

@@ -15,7 +15,10 @@ export interface ManualReviewRequest {
 }
 
 /** Stores a manual-review item and starts its delivery to the ops endpoint; returns false when it existed. */
-export async function openManualReview(deps: { db: Db; client: Client; taskQueue: string }, req: ManualReviewRequest): Promise<{ id: string; created: boolean }> {
+export async function openManualReview(
+  deps: { db: Db; client: Client; taskQueue: string },
+  req: ManualReviewRequest,
+): Promise<{ id: string; created: boolean }> {
   const id = `review:${req.tenant}:${req.key}`;
   const [row] = await deps.db
     .insert(manualReviews)

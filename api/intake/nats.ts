@@ -31,7 +31,10 @@ export interface EventBus {
 const ns = (s: number) => s * 1_000_000_000;
 
 /** Streams and the durable consumer, created when missing (idempotent). */
-async function ensureTopology(nc: NatsConnection, o: Required<Pick<EventBusOptions, 'stream' | 'deadLetterStream' | 'durable' | 'ackWait' | 'maxDeliver' | 'eventsRoot' | 'deadLetterRoot'>>) {
+async function ensureTopology(
+  nc: NatsConnection,
+  o: Required<Pick<EventBusOptions, 'stream' | 'deadLetterStream' | 'durable' | 'ackWait' | 'maxDeliver' | 'eventsRoot' | 'deadLetterRoot'>>,
+) {
   const jsm = await jetstreamManager(nc);
   const ensureStream = async (name: string, subjects: string[]) => {
     try {
@@ -42,7 +45,14 @@ async function ensureTopology(nc: NatsConnection, o: Required<Pick<EventBusOptio
   };
   await ensureStream(o.stream, [`${o.eventsRoot}.>`]);
   await ensureStream(o.deadLetterStream, [`${o.deadLetterRoot}.>`]);
-  const config = { durable_name: o.durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: `${o.eventsRoot}.>`, ack_wait: ns(o.ackWait), max_deliver: o.maxDeliver };
+  const config = {
+    durable_name: o.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: `${o.eventsRoot}.>`,
+    ack_wait: ns(o.ackWait),
+    max_deliver: o.maxDeliver,
+  };
   try {
     await jsm.consumers.info(o.stream, o.durable);
     await jsm.consumers.update(o.stream, o.durable, { ack_wait: config.ack_wait, max_deliver: config.max_deliver });
@@ -57,7 +67,16 @@ async function ensureTopology(nc: NatsConnection, o: Required<Pick<EventBusOptio
  * redeliver on failure, and dead-letters what keeps failing (or can never succeed) intact.
  */
 export async function startEventBus(opts: EventBusOptions): Promise<EventBus> {
-  const o = { stream: 'CLOSELOOP_EVENTS', deadLetterStream: 'CLOSELOOP_DEADLETTER', eventsRoot: 'events', deadLetterRoot: 'deadletter', durable: 'closeloop-intake', ackWait: 30, maxDeliver: 5, ...opts };
+  const o = {
+    stream: 'CLOSELOOP_EVENTS',
+    deadLetterStream: 'CLOSELOOP_DEADLETTER',
+    eventsRoot: 'events',
+    deadLetterRoot: 'deadletter',
+    durable: 'closeloop-intake',
+    ackWait: 30,
+    maxDeliver: 5,
+    ...opts,
+  };
   const log = opts.log ?? ((l: string) => console.log(l));
   const nc = await connect({ servers: o.url, name: 'closeloop' });
   await ensureTopology(nc, o);

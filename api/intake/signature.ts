@@ -18,7 +18,8 @@ export function verify(secret: string, body: Buffer, header: string | undefined,
   const t = Number(parts.find(([k]) => k === 't')?.[1]);
   const macs = parts.filter(([k, v]) => k === 'v1' && v).map(([, v]) => v!);
   if (!Number.isInteger(t) || !macs.length) return { ok: false, reason: `malformed ${SIGNATURE_HEADER} header: expected t=<unix seconds>,v1=<hex>` };
-  if (Math.abs(now - t) > MAX_SKEW_SECONDS) return { ok: false, reason: `signature timestamp is ${Math.abs(now - t)} s away from now (limit ${MAX_SKEW_SECONDS} s)` };
+  if (Math.abs(now - t) > MAX_SKEW_SECONDS)
+    return { ok: false, reason: `signature timestamp is ${Math.abs(now - t)} s away from now (limit ${MAX_SKEW_SECONDS} s)` };
   const expected = createHmac('sha256', secret).update(`${t}.`).update(body).digest();
   const good = macs.some((m) => {
     const given = Buffer.from(m, 'hex');

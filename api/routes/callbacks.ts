@@ -25,14 +25,21 @@ export function callbackRoutes(deps: { db: Db; client: Client }): Router {
     const result = req.body ?? null;
     if (cb.kind === 'receipt') {
       const receivedAt = new Date();
-      const [won] = await deps.db.update(callbacks).set({ receivedAt: receivedAt.toISOString(), result }).where(and(eq(callbacks.token, token), isNull(callbacks.receivedAt))).returning({ token: callbacks.token });
+      const [won] = await deps.db
+        .update(callbacks)
+        .set({ receivedAt: receivedAt.toISOString(), result })
+        .where(and(eq(callbacks.token, token), isNull(callbacks.receivedAt)))
+        .returning({ token: callbacks.token });
       if (!won) throw new ApiError(409, 'already_received', 'this callback was already delivered');
       closureMetrics.callbackLatency(cb.tenant, (receivedAt.getTime() - Date.parse(cb.createdAt)) / 1000);
       const closureId = cb.executionId.startsWith('closure:') ? cb.executionId : closureWorkflowId(cb.executionId);
       // no closure running (yet, or any more) is fine: the receipt is stored and read from the database
-      await deps.client.workflow.getHandle(closureId).signal(callbackSignal, { token, result }).catch((err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      });
+      await deps.client.workflow
+        .getHandle(closureId)
+        .signal(callbackSignal, { token, result })
+        .catch((err: unknown) => {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
       res.status(202).json({ token, execution_id: cb.executionId, status: 'recorded' });
       return;
     }

@@ -59,12 +59,15 @@ export function controlRoutes(deps: ControlDeps): Router {
   /** A new run on the pinned version, starting from the failed tasks (or `from`), with the old variables and results. */
   r.post('/v1/executions/:id/retry', requireRole('operator'), async (req, res) => {
     const row = await runOf(req);
-    if (!row.endedAt || row.status === 'succeeded') throw new ApiError(409, 'not_retryable', `execution '${row.executionId}' is ${row.status}: only failed, timed out or cancelled runs can be retried`);
+    if (!row.endedAt || row.status === 'succeeded')
+      throw new ApiError(409, 'not_retryable', `execution '${row.executionId}' is ${row.status}: only failed, timed out or cancelled runs can be retried`);
     const original = await originalInput(deps.client, row.executionId);
     const summary = row.summary as RunSummary;
     const context = (row.context ?? { vars: {}, task: {} }) as { vars: Record<string, unknown>; task: NonNullable<TaskflowInput['resume']>['task'] };
     const body = (req.body ?? {}) as { from?: unknown };
-    const from = Array.isArray(body.from) ? body.from.map(String) : summary.tasks.filter((t) => ['failed', 'timed_out', 'cancelled'].includes(t.status)).map((t) => t.name);
+    const from = Array.isArray(body.from)
+      ? body.from.map(String)
+      : summary.tasks.filter((t) => ['failed', 'timed_out', 'cancelled'].includes(t.status)).map((t) => t.name);
     const unknown = from.filter((t) => !original.workflow.tasks[t]);
     if (unknown.length) throw new ApiError(400, 'bad_request', `unknown task(s) in 'from': ${unknown.join(', ')}`, [{ location: 'body.from' }]);
     if (!from.length) throw new ApiError(400, 'bad_request', "no failed task to retry from: pass 'from'", [{ location: 'body.from' }]);
@@ -83,16 +86,28 @@ export function controlRoutes(deps: ControlDeps): Router {
 
   r.get('/v1/executions/:id/tasks', requireRole('viewer'), async (req, res) => {
     const row = await runOf(req);
-    const rows = await deps.db.select().from(auditLog).where(and(eq(auditLog.executionId, row.executionId), eq(auditLog.tenant, row.tenant))).orderBy(asc(auditLog.seq));
+    const rows = await deps.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.executionId, row.executionId), eq(auditLog.tenant, row.tenant)))
+      .orderBy(asc(auditLog.seq));
     const runs = new Map<string, Record<string, unknown>>();
     for (const a of rows) {
       if (!a.task) continue;
       const d = a.detail as Record<string, unknown>;
       const key = `${a.task}#${String(d.run ?? '')}`;
-      if (a.kind === 'task.started') runs.set(key, { task: a.task, run: d.run, action: d.action, status: 'running', attempts: [], started_at: a.at, ended_at: null, error: null });
+      if (a.kind === 'task.started')
+        runs.set(key, { task: a.task, run: d.run, action: d.action, status: 'running', attempts: [], started_at: a.at, ended_at: null, error: null });
       const entry = runs.get(key);
       if (!entry) continue;
-      if (a.kind === 'task.attempt') (entry.attempts as unknown[]).push({ attempt: d.attempt, status: d.status, ...(d.index !== undefined ? { index: d.index } : {}), ...(d.error ? { error: d.error } : {}), at: a.at });
+      if (a.kind === 'task.attempt')
+        (entry.attempts as unknown[]).push({
+          attempt: d.attempt,
+          status: d.status,
+          ...(d.index !== undefined ? { index: d.index } : {}),
+          ...(d.error ? { error: d.error } : {}),
+          at: a.at,
+        });
       if (a.kind === 'task.completed') Object.assign(entry, { status: d.status, ended_at: a.at, error: d.error ?? null });
     }
     res.json({ execution_id: row.executionId, task_runs: [...runs.values()] });
@@ -104,7 +119,18 @@ export function controlRoutes(deps: ControlDeps): Router {
     const summary = row.summary as RunSummary | null;
     const status = Object.fromEntries((summary?.tasks ?? []).map((t) => [t.name, t.status]));
     if (req.query.format === 'mermaid') res.type('text/plain').send(toMermaid(workflow, status));
-    else res.json({ workflow: workflow.ref, version: workflow.version, entry: workflow.entry, tasks: Object.values(workflow.tasks).map((t) => ({ name: t.name, action: t.action ?? t.type, status: status[t.name] ?? 'not_run', next: [...t.transitions.flatMap((x) => x.do), ...(t.decision ?? []).map((d) => d.next)] })) });
+    else
+      res.json({
+        workflow: workflow.ref,
+        version: workflow.version,
+        entry: workflow.entry,
+        tasks: Object.values(workflow.tasks).map((t) => ({
+          name: t.name,
+          action: t.action ?? t.type,
+          status: status[t.name] ?? 'not_run',
+          next: [...t.transitions.flatMap((x) => x.do), ...(t.decision ?? []).map((d) => d.next)],
+        })),
+      });
   });
 
   r.get('/v1/executions/:id/context', requireRole('viewer'), async (req, res) => {
@@ -119,7 +145,10 @@ export function controlRoutes(deps: ControlDeps): Router {
       }
     }
     const ctx = (row.context ?? {}) as { vars?: unknown; parameters?: Record<string, unknown> };
-    res.json({ vars: ctx.vars ?? {}, parameters: Object.fromEntries(Object.entries(ctx.parameters ?? {}).map(([k, v]) => [k, secrets.includes(k) ? SECRET_MASK : v])) });
+    res.json({
+      vars: ctx.vars ?? {},
+      parameters: Object.fromEntries(Object.entries(ctx.parameters ?? {}).map(([k, v]) => [k, secrets.includes(k) ? SECRET_MASK : v])),
+    });
   });
 
   r.get('/v1/executions/:id/history', requireRole('viewer'), async (req, res) => {

@@ -29,7 +29,12 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
       return;
     }
     const limit = Math.min(Number(q.limit ?? 50) || 50, 500);
-    const rows = await deps.runs.list(req.principal!.tenant, { ...(q.status ? { status: q.status } : {}), ...(q.workflow ? { workflow: q.workflow } : {}), ...(q.cursor ? { before: Buffer.from(q.cursor, 'base64url').toString() } : {}), limit });
+    const rows = await deps.runs.list(req.principal!.tenant, {
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.workflow ? { workflow: q.workflow } : {}),
+      ...(q.cursor ? { before: Buffer.from(q.cursor, 'base64url').toString() } : {}),
+      limit,
+    });
     const last = rows.length === limit ? rows.at(-1) : undefined;
     res.json({ executions: rows, next_cursor: last ? Buffer.from(String(last.started_at)).toString('base64url') : null });
   });
@@ -53,7 +58,19 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
       if (err instanceof ApiError) throw err;
       if (err instanceof WorkflowNotFoundError || !row) throw notFound(`execution '${id}'`);
       // no worker to answer the query: the index still knows the basics
-      res.json({ id, workflow: row.workflowRef, version: row.workflowVersion, status: row.status, tenant, started_at: row.startedAt, ended_at: row.endedAt, output: null, error: null, tasks: [], closure: null });
+      res.json({
+        id,
+        workflow: row.workflowRef,
+        version: row.workflowVersion,
+        status: row.status,
+        tenant,
+        started_at: row.startedAt,
+        ended_at: row.endedAt,
+        output: null,
+        error: null,
+        tasks: [],
+        closure: null,
+      });
     }
   });
   return r;

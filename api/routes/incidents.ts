@@ -31,14 +31,28 @@ const view = (i: Row) => ({
 /** Incidents (interfaces.md): list, one with its event log, and the state-machine actions (as Temporal updates). */
 export function incidentRoutes(deps: { db: Db; client: Client }): Router {
   const r = Router();
-  const latest = async (tenant: string, id: string) => (await deps.db.select().from(incidents).where(and(eq(incidents.tenant, tenant), eq(incidents.id, id))).orderBy(desc(incidents.openedAt)).limit(1))[0];
+  const latest = async (tenant: string, id: string) =>
+    (
+      await deps.db
+        .select()
+        .from(incidents)
+        .where(and(eq(incidents.tenant, tenant), eq(incidents.id, id)))
+        .orderBy(desc(incidents.openedAt))
+        .limit(1)
+    )[0];
 
   r.get('/v1/incidents', requireRole('viewer'), async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const rows = await deps.db
       .select()
       .from(incidents)
-      .where(and(eq(incidents.tenant, req.principal!.tenant), typeof q.status === 'string' ? eq(incidents.status, q.status) : undefined, typeof q.severity === 'string' ? eq(incidents.severity, q.severity) : undefined))
+      .where(
+        and(
+          eq(incidents.tenant, req.principal!.tenant),
+          typeof q.status === 'string' ? eq(incidents.status, q.status) : undefined,
+          typeof q.severity === 'string' ? eq(incidents.severity, q.severity) : undefined,
+        ),
+      )
       .orderBy(desc(incidents.openedAt))
       .limit(500);
     res.json({ incidents: rows.map(view) });
@@ -47,14 +61,27 @@ export function incidentRoutes(deps: { db: Db; client: Client }): Router {
   /** Feedback items: one per resolved incident, attributed to the workflow, strategy, task and trace. */
   r.get('/v1/feedback', requireRole('viewer'), async (req, res) => {
     const rows = await deps.db.select().from(feedback).where(eq(feedback.tenant, req.principal!.tenant)).orderBy(desc(feedback.createdAt)).limit(500);
-    res.json({ feedback: rows.map((f) => ({ id: f.id, source_id: f.sourceId, category: f.category, sentiment: f.sentiment, summary: f.summary, attribution: f.attribution, created_at: iso(f.createdAt) })) });
+    res.json({
+      feedback: rows.map((f) => ({
+        id: f.id,
+        source_id: f.sourceId,
+        category: f.category,
+        sentiment: f.sentiment,
+        summary: f.summary,
+        attribution: f.attribution,
+        created_at: iso(f.createdAt),
+      })),
+    });
   });
 
   r.get('/v1/incidents/:id', requireRole('viewer'), async (req, res) => {
     const row = await latest(req.principal!.tenant, String(req.params.id));
     if (!row) throw notFound(`incident '${req.params.id}'`);
     const events = await deps.db.select().from(incidentEvents).where(eq(incidentEvents.runId, row.runId)).orderBy(incidentEvents.seq);
-    res.json({ ...view(row), events: events.map((e) => ({ seq: e.seq, kind: e.kind, from: e.fromStatus, to: e.toStatus, by: e.by, detail: e.detail, at: iso(e.at) })) });
+    res.json({
+      ...view(row),
+      events: events.map((e) => ({ seq: e.seq, kind: e.kind, from: e.fromStatus, to: e.toStatus, by: e.by, detail: e.detail, at: iso(e.at) })),
+    });
   });
 
   r.post('/v1/incidents/:id/:action', requireRole('operator'), async (req, res) => {
@@ -63,19 +90,38 @@ export function incidentRoutes(deps: { db: Db; client: Client }): Router {
     const row = await latest(req.principal!.tenant, String(req.params.id));
     if (!row) throw notFound(`incident '${req.params.id}'`);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const payload = { by: req.principal!.keyId, ...(typeof body.root_cause === 'string' ? { root_cause: body.root_cause } : {}), ...(typeof body.note === 'string' ? { note: body.note } : {}), ...(typeof body.reason === 'string' ? { reason: body.reason } : {}) };
+    const payload = {
+      by: req.principal!.keyId,
+      ...(typeof body.root_cause === 'string' ? { root_cause: body.root_cause } : {}),
+      ...(typeof body.note === 'string' ? { note: body.note } : {}),
+      ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
+    };
     if (action === 'note' && !payload.note?.trim()) throw new ApiError(400, 'bad_request', 'send { "note": "..." }', [{ location: 'body.note' }]);
     if (row.status === 'resolved') {
       if (action !== 'note') throw new ApiError(409, 'incident_resolved', 'the incident is resolved: it is immutable except for appended notes');
       // post-mortem notes append to the closed incident's log
-      const [{ last } = { last: 0 }] = await deps.db.select({ last: max(incidentEvents.seq) }).from(incidentEvents).where(eq(incidentEvents.runId, row.runId));
-      await deps.db.insert(incidentEvents).values({ runId: row.runId, seq: (last ?? 0) + 1, tenant: row.tenant, kind: 'note', by: payload.by, detail: { note: payload.note, post_mortem: true }, at: new Date().toISOString() });
+      const [{ last } = { last: 0 }] = await deps.db
+        .select({ last: max(incidentEvents.seq) })
+        .from(incidentEvents)
+        .where(eq(incidentEvents.runId, row.runId));
+      await deps.db.insert(incidentEvents).values({
+        runId: row.runId,
+        seq: (last ?? 0) + 1,
+        tenant: row.tenant,
+        kind: 'note',
+        by: payload.by,
+        detail: { note: payload.note, post_mortem: true },
+        at: new Date().toISOString(),
+      });
       res.json({ ...view(row), appended: 'note' });
       return;
     }
     const handle = deps.client.workflow.getHandle(row.id); // the running incident (it may have continued as new)
     try {
-      const state = action === 'note' ? await handle.executeUpdate(noteUpdate, { args: [payload] }) : await handle.executeUpdate(incidentUpdates[action as IncidentAction], { args: [payload] });
+      const state =
+        action === 'note'
+          ? await handle.executeUpdate(noteUpdate, { args: [payload] })
+          : await handle.executeUpdate(incidentUpdates[action as IncidentAction], { args: [payload] });
       const { events: _e, ...rest } = state;
       res.json(rest);
     } catch (err) {

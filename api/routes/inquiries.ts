@@ -23,26 +23,48 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
       .orderBy(asc(inquiries.createdAt))
       .limit(500);
     res.json({
-      inquiries: rows.map((i) => ({ id: i.id, execution_id: i.executionId, task: i.task, prompt: i.prompt, schema: i.schema, assigned_to: i.assignedTo, status: i.status, deadline: iso(i.deadline), response: i.response, responded_by: i.respondedBy, created_at: iso(i.createdAt) })),
+      inquiries: rows.map((i) => ({
+        id: i.id,
+        execution_id: i.executionId,
+        task: i.task,
+        prompt: i.prompt,
+        schema: i.schema,
+        assigned_to: i.assignedTo,
+        status: i.status,
+        deadline: iso(i.deadline),
+        response: i.response,
+        responded_by: i.respondedBy,
+        created_at: iso(i.createdAt),
+      })),
     });
   });
 
   /** Validates against the inquiry's schema (422), then answers through the run's `inquiry.respond` update. */
   r.post('/v1/inquiries/:id/respond', requireRole('approver'), async (req, res) => {
     const id = String(req.params.id);
-    const [inq] = await deps.db.select().from(inquiries).where(and(eq(inquiries.id, id), eq(inquiries.tenant, req.principal!.tenant)));
+    const [inq] = await deps.db
+      .select()
+      .from(inquiries)
+      .where(and(eq(inquiries.id, id), eq(inquiries.tenant, req.principal!.tenant)));
     if (!inq) throw notFound(`inquiry '${id}'`);
     if (inq.status !== 'pending') throw new ApiError(409, 'not_pending', `inquiry '${id}' is already ${inq.status}`);
     const body = (req.body ?? {}) as { response?: unknown };
-    if (!('response' in body)) throw new ApiError(400, 'bad_request', "send { \"response\": ... }", [{ location: 'body.response' }]);
+    if (!('response' in body)) throw new ApiError(400, 'bad_request', 'send { "response": ... }', [{ location: 'body.response' }]);
     if (inq.schema) {
       const validate = ajv.compile(inq.schema as object);
       if (!validate(body.response)) {
-        throw new ApiError(422, 'invalid_response', 'the response does not match the inquiry schema', (validate.errors ?? []).map((e) => ({ location: `response${e.instancePath.replace(/\//g, '.')}`, message: e.message })));
+        throw new ApiError(
+          422,
+          'invalid_response',
+          'the response does not match the inquiry schema',
+          (validate.errors ?? []).map((e) => ({ location: `response${e.instancePath.replace(/\//g, '.')}`, message: e.message })),
+        );
       }
     }
     try {
-      const accepted = await deps.client.workflow.getHandle(inq.executionId).executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: id, response: body.response, by: req.principal!.keyId }] });
+      const accepted = await deps.client.workflow
+        .getHandle(inq.executionId)
+        .executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: id, response: body.response, by: req.principal!.keyId }] });
       res.json({ id, status: 'responded', response: accepted });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);

@@ -15,7 +15,8 @@ export function kvRoutes(deps: { db: Db }): Router {
   });
   r.put('/v1/kv/:key', requireRole('admin'), async (req, res) => {
     const key = String(req.params.key);
-    if (!KEY.test(key)) throw new ApiError(400, 'bad_request', "a key is 1-200 characters of letters, digits, '_', '.', '-' or '/'", [{ location: 'path.key' }]);
+    if (!KEY.test(key))
+      throw new ApiError(400, 'bad_request', "a key is 1-200 characters of letters, digits, '_', '.', '-' or '/'", [{ location: 'path.key' }]);
     const body = (req.body ?? {}) as { value?: unknown; secret?: unknown };
     if (!('value' in body)) throw new ApiError(400, 'bad_request', 'send { "value": ..., "secret": false }', [{ location: 'body.value' }]);
     await repo.put(req.principal!.tenant, key, body.value, body.secret === true);

@@ -11,12 +11,20 @@ export function reportRoutes(deps: { db: Db }): Router {
   r.get('/v1/reports/:id', requireRole('viewer'), async (req, res) => {
     const id = String(req.params.id);
     const tenant = req.principal!.tenant;
-    const [row] = await deps.db.select().from(reports).where(and(eq(reports.executionId, id), eq(reports.tenant, tenant)));
+    const [row] = await deps.db
+      .select()
+      .from(reports)
+      .where(and(eq(reports.executionId, id), eq(reports.tenant, tenant)));
     if (!row) {
       // the verdict and the raw closure data exist before the report does (pending_supplement)
-      const [c] = await deps.db.select().from(closures).where(and(eq(closures.executionId, id), eq(closures.tenant, tenant)));
+      const [c] = await deps.db
+        .select()
+        .from(closures)
+        .where(and(eq(closures.executionId, id), eq(closures.tenant, tenant)));
       if (!c) throw notFound(`report for '${id}'`);
-      res.status(202).json({ execution_id: id, status: 'pending', closure: { rule: c.rule, verdict: c.verdict, checks: c.checks, remediations: c.remediations } });
+      res
+        .status(202)
+        .json({ execution_id: id, status: 'pending', closure: { rule: c.rule, verdict: c.verdict, checks: c.checks, remediations: c.remediations } });
       return;
     }
     if (req.accepts(['application/json', 'text/markdown']) === 'text/markdown') {

@@ -43,7 +43,8 @@ function sourceOf(req: Request): string {
 const versionOf = (req: Request): number => {
   const v = (req.body as { version?: unknown } | undefined)?.version ?? req.query.version;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new ApiError(400, 'bad_request', "give the strategy 'version' to act on (JSON body {\"version\": N})", [{ location: 'body.version' }]);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ApiError(400, 'bad_request', 'give the strategy \'version\' to act on (JSON body {"version": N})', [{ location: 'body.version' }]);
   return n;
 };
 
@@ -51,7 +52,8 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof StrategyConflict) throw new ApiError(err.status, err.status === 404 ? 'not_found' : err.status === 403 ? 'forbidden' : 'conflict', err.message);
+    if (err instanceof StrategyConflict)
+      throw new ApiError(err.status, err.status === 404 ? 'not_found' : err.status === 403 ? 'forbidden' : 'conflict', err.message);
     throw err;
   }
 }
@@ -70,7 +72,13 @@ export function strategyRoutes(deps: { repo: StrategyRepo; library: StrategyLibr
   r.post('/v1/strategies', requireRole('operator'), async (req, res) => {
     const parsed = parseStrategies(sourceOf(req), { single: true });
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
-    if (errors.length) throw new ApiError(422, 'invalid_strategy', errors.map((d) => formatDiagnostic('strategy', d)).join('\n'), errors.map((d) => ({ location: d.path, line: d.line, col: d.col, message: d.message })));
+    if (errors.length)
+      throw new ApiError(
+        422,
+        'invalid_strategy',
+        errors.map((d) => formatDiagnostic('strategy', d)).join('\n'),
+        errors.map((d) => ({ location: d.path, line: d.line, col: d.col, message: d.message })),
+      );
     const row = await guarded(() => deps.repo.createDraft(req.principal!.tenant, parsed.strategies[0]!, req.principal!.keyId));
     res.status(201).json(view(row));
   });

@@ -13,15 +13,22 @@ export function triggerRoutes(deps: LaunchDeps): Router {
     const body = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
     const problems: { location: string; message: string }[] = [];
     if (typeof body.workflow !== 'string' || !body.workflow) problems.push({ location: 'body.workflow', message: 'a workflow ref is required' });
-    if (body.parameters !== undefined && (typeof body.parameters !== 'object' || body.parameters === null || Array.isArray(body.parameters))) problems.push({ location: 'body.parameters', message: 'must be an object' });
-    if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !KEY.test(body.idempotency_key))) problems.push({ location: 'body.idempotency_key', message: "1-200 characters of letters, digits, '_', '.', ':' or '-'" });
+    if (body.parameters !== undefined && (typeof body.parameters !== 'object' || body.parameters === null || Array.isArray(body.parameters)))
+      problems.push({ location: 'body.parameters', message: 'must be an object' });
+    if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !KEY.test(body.idempotency_key)))
+      problems.push({ location: 'body.idempotency_key', message: "1-200 characters of letters, digits, '_', '.', ':' or '-'" });
     const policies = (body.policies ?? {}) as { permissions?: unknown };
-    if (typeof policies !== 'object' || Array.isArray(policies) || (policies.permissions !== undefined && (!Array.isArray(policies.permissions) || !policies.permissions.every((p) => typeof p === 'string')))) {
+    if (
+      typeof policies !== 'object' ||
+      Array.isArray(policies) ||
+      (policies.permissions !== undefined && (!Array.isArray(policies.permissions) || !policies.permissions.every((p) => typeof p === 'string')))
+    ) {
       problems.push({ location: 'body.policies', message: "must be an object; 'permissions' a list of strings" });
     }
     if (problems.length) throw new ApiError(400, 'bad_request', 'invalid trigger request', problems);
     const tenant = req.principal!.tenant;
-    if (body.tenant !== undefined && body.tenant !== tenant) throw new ApiError(403, 'forbidden', `this key belongs to tenant '${tenant}', not '${String(body.tenant)}'`);
+    if (body.tenant !== undefined && body.tenant !== tenant)
+      throw new ApiError(403, 'forbidden', `this key belongs to tenant '${tenant}', not '${String(body.tenant)}'`);
     const started = await launchWorkflow(deps, {
       tenant,
       workflow: body.workflow as string,

@@ -37,21 +37,46 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
 
   r.post('/v1/workflows/validate', requireRole('viewer'), async (req, res) => {
     const { result, diagnostics } = await validate(req);
-    res.status(result.ok ? 200 : 422).json(result.ok ? { valid: true, warnings: diagnostics } : { error: { code: 'invalid_workflow', message: `${diagnostics.filter((d) => d.severity === 'error').length} problem(s) in the workflow`, details: diagnostics } });
+    res.status(result.ok ? 200 : 422).json(
+      result.ok
+        ? { valid: true, warnings: diagnostics }
+        : {
+            error: {
+              code: 'invalid_workflow',
+              message: `${diagnostics.filter((d) => d.severity === 'error').length} problem(s) in the workflow`,
+              details: diagnostics,
+            },
+          },
+    );
   });
   r.post('/v1/workflows/:ref/validate', requireRole('viewer'), async (req, res) => {
     const { result, diagnostics } = await validate(req);
-    if (result.workflow && result.workflow.ref !== splitRef(String(req.params.ref)).ref) throw new ApiError(422, 'ref_mismatch', `the file's ref '${result.workflow.ref}' differs from '${String(req.params.ref)}'`);
-    res.status(result.ok ? 200 : 422).json(result.ok ? { valid: true, warnings: diagnostics } : { error: { code: 'invalid_workflow', message: 'the workflow is invalid', details: diagnostics } });
+    if (result.workflow && result.workflow.ref !== splitRef(String(req.params.ref)).ref)
+      throw new ApiError(422, 'ref_mismatch', `the file's ref '${result.workflow.ref}' differs from '${String(req.params.ref)}'`);
+    res
+      .status(result.ok ? 200 : 422)
+      .json(
+        result.ok ? { valid: true, warnings: diagnostics } : { error: { code: 'invalid_workflow', message: 'the workflow is invalid', details: diagnostics } },
+      );
   });
 
   const register = async (req: Request, expectedRef?: string) => {
     const { result, diagnostics } = await validate(req);
-    if (!result.workflow) throw new ApiError(422, 'invalid_workflow', `${diagnostics.filter((d) => d.severity === 'error').length} problem(s) in the workflow`, diagnostics);
-    if (expectedRef && result.workflow.ref !== expectedRef) throw new ApiError(422, 'ref_mismatch', `the file's ref '${result.workflow.ref}' differs from '${expectedRef}'`);
+    if (!result.workflow)
+      throw new ApiError(422, 'invalid_workflow', `${diagnostics.filter((d) => d.severity === 'error').length} problem(s) in the workflow`, diagnostics);
+    if (expectedRef && result.workflow.ref !== expectedRef)
+      throw new ApiError(422, 'ref_mismatch', `the file's ref '${result.workflow.ref}' differs from '${expectedRef}'`);
     const outcome = await deps.repo.register(req.principal!.tenant, result.workflow, yamlOf(req), req.principal!.keyId);
-    if (outcome === 'conflict') throw new ApiError(409, 'version_exists', `${result.workflow.ref}@${result.workflow.version} is already registered with different content: bump 'version'`);
-    return { status: outcome === 'created' ? 201 : 200, body: { ref: result.workflow.ref, version: result.workflow.version, created: outcome === 'created', warnings: diagnostics } };
+    if (outcome === 'conflict')
+      throw new ApiError(
+        409,
+        'version_exists',
+        `${result.workflow.ref}@${result.workflow.version} is already registered with different content: bump 'version'`,
+      );
+    return {
+      status: outcome === 'created' ? 201 : 200,
+      body: { ref: result.workflow.ref, version: result.workflow.version, created: outcome === 'created', warnings: diagnostics },
+    };
   };
   r.post('/v1/workflows', requireRole('operator'), async (req, res) => {
     const { status, body } = await register(req);
@@ -70,7 +95,15 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     const wf = await deps.repo.get(req.principal!.tenant, ref, version);
     if (!wf) throw notFound(`workflow '${String(req.params.ref)}'`);
     const versions = await deps.repo.versions(req.principal!.tenant, ref);
-    res.json({ ref: wf.ref, version: wf.version, label: wf.compiled.label ?? null, shared: wf.tenant === '*', versions: versions.map((v) => ({ version: v.version, created_at: v.createdAt })), yaml: wf.yaml, graph: wf.compiled });
+    res.json({
+      ref: wf.ref,
+      version: wf.version,
+      label: wf.compiled.label ?? null,
+      shared: wf.tenant === '*',
+      versions: versions.map((v) => ({ version: v.version, created_at: v.createdAt })),
+      yaml: wf.yaml,
+      graph: wf.compiled,
+    });
   });
   r.delete('/v1/workflows/:ref', requireRole('operator'), async (req, res) => {
     const n = await deps.repo.remove(req.principal!.tenant, String(req.params.ref));
@@ -81,7 +114,9 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
   r.post('/v1/workflows/:ref/executions', requireRole('operator'), async (req, res) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as { parameters?: unknown; idempotency_key?: unknown };
     if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !/^[A-Za-z0-9_.:-]{1,200}$/.test(body.idempotency_key))) {
-      throw new ApiError(400, 'bad_request', "'idempotency_key' must be 1-200 characters of letters, digits, '_', '.', ':' or '-'", [{ location: 'body.idempotency_key' }]);
+      throw new ApiError(400, 'bad_request', "'idempotency_key' must be 1-200 characters of letters, digits, '_', '.', ':' or '-'", [
+        { location: 'body.idempotency_key' },
+      ]);
     }
     if (body.parameters !== undefined && (typeof body.parameters !== 'object' || body.parameters === null || Array.isArray(body.parameters))) {
       throw new ApiError(400, 'bad_request', "'parameters' must be an object", [{ location: 'body.parameters' }]);

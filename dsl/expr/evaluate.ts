@@ -56,7 +56,8 @@ class Evaluator {
         const out: Record<string, Value> = {};
         for (const [k, v] of node.entries) {
           const key = this.eval(k);
-          if (typeof key !== 'string' && typeof key !== 'number') throw new ExpressionError(`a map key must be a string or number, got ${typeName(key)}`, k.pos);
+          if (typeof key !== 'string' && typeof key !== 'number')
+            throw new ExpressionError(`a map key must be a string or number, got ${typeName(key)}`, k.pos);
           if (key === '__proto__') throw new ExpressionError(`access to '__proto__' is not allowed`, k.pos);
           out[String(key)] = this.eval(v);
         }
@@ -71,7 +72,10 @@ class Evaluator {
         if (!(fn instanceof HostFunction)) throw new ExpressionError(`${describe(node.fn)} is not a function`, node.pos);
         const kwargs = Object.fromEntries(node.kwargs.map(([k, v]) => [k, this.eval(v)]));
         try {
-          return fn.fn(node.args.map((a) => this.eval(a)), kwargs);
+          return fn.fn(
+            node.args.map((a) => this.eval(a)),
+            kwargs,
+          );
         } catch (err) {
           if (err instanceof ExpressionError) throw err;
           throw new ExpressionError(`${fn.name}(): ${(err as Error).message}`, node.pos);

@@ -61,9 +61,15 @@ export const FILTERS: Record<string, Filter> = {
     const s = str(v, 'capitalize', c.pos);
     return s.charAt(0).toUpperCase() + s.slice(1).toLowerCase();
   },
-  replace: (v, c) => str(v, 'replace', c.pos).split(str(arg(c, 0, 'old'), 'replace', c.pos)).join(str(arg(c, 1, 'new', ''), 'replace', c.pos)),
+  replace: (v, c) =>
+    str(v, 'replace', c.pos)
+      .split(str(arg(c, 0, 'old'), 'replace', c.pos))
+      .join(str(arg(c, 1, 'new', ''), 'replace', c.pos)),
   split: (v, c) => str(v, 'split', c.pos).split(str(arg(c, 0, 'sep', ' '), 'split', c.pos)),
-  join: (v, c) => list(v, 'join', c.pos).map(toText).join(str(arg(c, 0, 'sep', ''), 'join', c.pos)),
+  join: (v, c) =>
+    list(v, 'join', c.pos)
+      .map(toText)
+      .join(str(arg(c, 0, 'sep', ''), 'join', c.pos)),
   first: (v, c) => list(v, 'first', c.pos)[0] ?? UNDEFINED,
   last: (v, c) => list(v, 'last', c.pos).at(-1) ?? UNDEFINED,
   length: (v, c) => (isPlainObject(v) ? Object.keys(v).length : list(v, 'length', c.pos).length),
@@ -72,7 +78,8 @@ export const FILTERS: Record<string, Filter> = {
     const attr = arg(c, 0, 'attribute');
     if (attr === undefined) throw new ExpressionError(`filter 'map' needs attribute=`, c.pos);
     const items = list(v, 'map', c.pos);
-    if (!('attribute' in c.kwargs) && typeof attr === 'string' && Object.prototype.hasOwnProperty.call(FILTERS, attr)) return items.map((x) => FILTERS[attr]!(x, { args: c.args.slice(1), kwargs: {}, pos: c.pos }));
+    if (!('attribute' in c.kwargs) && typeof attr === 'string' && Object.prototype.hasOwnProperty.call(FILTERS, attr))
+      return items.map((x) => FILTERS[attr]!(x, { args: c.args.slice(1), kwargs: {}, pos: c.pos }));
     return items.map((x) => attrOf(x, attr, c.pos));
   },
   select: (v, c) => list(v, 'select', c.pos).filter(matcher(c)),
@@ -105,7 +112,10 @@ export const FILTERS: Record<string, Filter> = {
   },
   sum: (v, c) => {
     const attr = arg(c, 0, 'attribute');
-    return list(v, 'sum', c.pos).reduce<number>((acc, x) => acc + toNumber(attr === undefined ? x : attrOf(x, attr, c.pos), 'sum', c.pos), toNumber(arg(c, 1, 'start', 0), 'sum', c.pos));
+    return list(v, 'sum', c.pos).reduce<number>(
+      (acc, x) => acc + toNumber(attr === undefined ? x : attrOf(x, attr, c.pos), 'sum', c.pos),
+      toNumber(arg(c, 1, 'start', 0), 'sum', c.pos),
+    );
   },
   min: (v, c) => list(v, 'min', c.pos).reduce((a, b) => (a === UNDEFINED || compare(b, a, c.pos) < 0 ? b : a), UNDEFINED),
   max: (v, c) => list(v, 'max', c.pos).reduce((a, b) => (a === UNDEFINED || compare(b, a, c.pos) > 0 ? b : a), UNDEFINED),

@@ -4,7 +4,15 @@ import { parseTemplate } from './template.js';
 function walk(node: Node, out: Set<string>): void {
   switch (node.t) {
     case 'call':
-      if (node.fn.t === 'attr' && node.fn.name === 'get' && node.fn.obj.t === 'name' && node.fn.obj.name === 'kv' && node.args[0]?.t === 'lit' && typeof node.args[0].v === 'string') out.add(node.args[0].v);
+      if (
+        node.fn.t === 'attr' &&
+        node.fn.name === 'get' &&
+        node.fn.obj.t === 'name' &&
+        node.fn.obj.name === 'kv' &&
+        node.args[0]?.t === 'lit' &&
+        typeof node.args[0].v === 'string'
+      )
+        out.add(node.args[0].v);
       walk(node.fn, out);
       node.args.forEach((a) => walk(a, out));
       node.kwargs.forEach(([, v]) => walk(v, out));

@@ -6,7 +6,15 @@ import { tokenize, type Token } from './lexer.js';
 const MAX_DEPTH = 64;
 const MAX_EXPRESSION_LENGTH = 16_384;
 const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
-const LITERALS: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, { true: true, false: false, True: true, False: false, none: null, null: null, None: null });
+const LITERALS: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, {
+  true: true,
+  false: false,
+  True: true,
+  False: false,
+  none: null,
+  null: null,
+  None: null,
+});
 
 /** Parses one expression (the text between `{{` and `}}`); `base` is its offset in the template. */
 export function parseExpression(src: string, base = 0): Node {
@@ -42,7 +50,8 @@ class Parser {
   }
   private expect(v: string): Token {
     const t = this.next();
-    if (t.kind !== 'op' || t.value !== v) throw new ExpressionError(`expected '${v}' but found ${t.kind === 'eof' ? 'end of expression' : `'${t.value}'`}`, t.pos);
+    if (t.kind !== 'op' || t.value !== v)
+      throw new ExpressionError(`expected '${v}' but found ${t.kind === 'eof' ? 'end of expression' : `'${t.value}'`}`, t.pos);
     return t;
   }
 
@@ -185,9 +194,10 @@ class Parser {
         this.next();
         const name = this.next();
         if (name.kind !== 'ident' && name.kind !== 'num') throw new ExpressionError(`expected a name after '.'`, name.pos);
-        node = name.kind === 'num'
-          ? { t: 'index', obj: node, index: { t: 'lit', v: name.num, pos: name.pos }, pos: name.pos }
-          : { t: 'attr', obj: node, name: name.value, pos: name.pos };
+        node =
+          name.kind === 'num'
+            ? { t: 'index', obj: node, index: { t: 'lit', v: name.num, pos: name.pos }, pos: name.pos }
+            : { t: 'attr', obj: node, name: name.value, pos: name.pos };
       } else if (t.value === '[') {
         this.next();
         const index = this.expr();

@@ -39,7 +39,11 @@ export function parseTemplate(source: string): Template {
     i = close + 2;
   }
   const trimmed = source.trim();
-  const single = parts.filter((p) => 'node' in p).length === 1 && trimmed.startsWith('{{') && trimmed.endsWith('}}') && parts.every((p) => 'node' in p || p.text.trim() === '');
+  const single =
+    parts.filter((p) => 'node' in p).length === 1 &&
+    trimmed.startsWith('{{') &&
+    trimmed.endsWith('}}') &&
+    parts.every((p) => 'node' in p || p.text.trim() === '');
   return { source, parts, single };
 }
 
