@@ -4,6 +4,7 @@ import { auditLog, inquiries, runs } from '../store/schema.js';
 import { createAjv, describeAjvError, validatorCache } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
+import { toStorable } from '../dsl/text.js';
 import { workerMetrics } from './metrics.js';
 import { emitEvents, type OutEvent, type Publisher } from './events-out.js';
 
@@ -17,7 +18,17 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
       if (!rows.length) return;
       const written = await store.db
         .insert(auditLog)
-        .values(rows.map((r) => ({ executionId: r.execution_id, tenant: r.tenant, seq: r.seq, kind: r.kind, task: r.task, detail: r.detail, at: r.at })))
+        .values(
+          rows.map((r) => ({
+            executionId: r.execution_id,
+            tenant: r.tenant,
+            seq: r.seq,
+            kind: r.kind,
+            task: r.task,
+            detail: toStorable(r.detail) as Record<string, unknown>,
+            at: r.at,
+          })),
+        )
         .onConflictDoNothing()
         .returning({ seq: auditLog.seq });
       // metrics only for rows written now: a retried write is not counted twice
@@ -58,8 +69,8 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
         status: row.status,
         startedAt: row.started_at,
         endedAt: row.ended_at,
-        summary: row.summary,
-        context: row.context ?? null,
+        summary: toStorable(row.summary),
+        context: toStorable(row.context ?? null),
       };
       await store.db
         .insert(runs)
@@ -107,7 +118,7 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
     async resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void> {
       await store.db
         .update(inquiries)
-        .set({ status: input.status, response: input.response ?? null, respondedBy: input.by ?? null, updatedAt: sql`now()` })
+        .set({ status: input.status, response: toStorable(input.response ?? null), respondedBy: input.by ?? null, updatedAt: sql`now()` })
         .where(eq(inquiries.id, input.id));
     },
     async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {

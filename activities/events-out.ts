@@ -1,3 +1,4 @@
+import { toStorable } from '../dsl/text.js';
 import { inArray, sql } from 'drizzle-orm';
 import type { Store } from '../store/db.js';
 import { eventsOut } from '../store/schema.js';
@@ -18,7 +19,7 @@ export async function emitEvents(store: Store, publish: Publisher | undefined, l
   if (!list.length) return;
   const fresh = await store.db
     .insert(eventsOut)
-    .values(list.map((e) => ({ key: e.key, tenant: e.tenant, type: e.type, payload: e.payload })))
+    .values(list.map((e) => ({ key: toStorable(e.key) as string, tenant: e.tenant, type: e.type, payload: toStorable(e.payload) as Record<string, unknown> })))
     .onConflictDoNothing()
     .returning({ id: eventsOut.id, key: eventsOut.key, createdAt: eventsOut.createdAt });
   if (!publish || !fresh.length) return;

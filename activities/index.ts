@@ -16,6 +16,7 @@ import { carryingAudit, retriedByTemporal } from './attempts.js';
 import { closureActivities } from './closure.js';
 import { incidentActivities } from './incidents.js';
 import { alertActivities } from './alerts.js';
+import { withPermanentStorageErrors } from './storage-errors.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -39,6 +40,10 @@ export interface ActivityDeps {
 
 /** Builds the activities from their dependencies, so tests hand in real or fake ones. */
 export function createActivities(deps: ActivityDeps): CoreActivities {
+  return withPermanentStorageErrors(buildActivities(deps));
+}
+
+function buildActivities(deps: ActivityDeps): CoreActivities {
   const actions = actionActivities({ ...(deps.mocks ? { mocks: deps.mocks } : {}) });
   const plugins = pluginActivities({
     plugins: deps.plugins ?? (() => new Map()),

@@ -19,6 +19,7 @@ import { triggerRoutes } from './routes/trigger.js';
 import { reportRoutes } from './routes/reports.js';
 import { incidentRoutes } from './routes/incidents.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
+import type { Limits } from '../dsl/types.js';
 import { createIntake, type Intake } from './intake/index.js';
 import { StrategyLibrary } from './strategy-library.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   metrics?: MetricsHandler;
   /** config/agent/closure_rules.yaml by id. */
   closureRules?: () => ReadonlyMap<string, ClosureRule>;
+  /** config/limits.yaml: what workflows may ask for. */
+  limits?: () => Limits;
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -61,6 +64,7 @@ export function createApp(deps: ApiDeps): Express {
     taskQueue: deps.taskQueue,
     packs,
     ...(deps.closureRules ? { closureRules: deps.closureRules } : {}),
+    ...(deps.limits ? { limits: deps.limits } : {}),
   };
   const intake = deps.intake ?? createIntake({ launch, library, tenants: deps.tenants });
   // before the JSON parser: intake verifies the signature over the raw bytes

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { ClosureRule } from '../dsl/closure-rules.js';
 import { NestingError, pinActions, pinNested } from '../dsl/nested.js';
+import { clampLimits } from '../dsl/limits.js';
+import type { Limits } from '../dsl/types.js';
 import type { Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
 import type { WorkflowRepo } from '../store/workflows-repo.js';
@@ -16,6 +18,8 @@ export interface LaunchDeps {
   packs: () => PackContents;
   /** config/agent/closure_rules.yaml by id (absent = no closure rules). */
   closureRules?: () => ReadonlyMap<string, ClosureRule>;
+  /** config/limits.yaml (absent = the defaults of dsl.md). */
+  limits?: () => Limits;
 }
 
 export interface LaunchRequest {
@@ -73,6 +77,8 @@ export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Prom
       };
     }
   }
+  // a limit the operator lowered since the workflow was registered applies to this run
+  if (deps.limits) pinned = { ...pinned, limits: clampLimits(pinned.limits, deps.limits()) };
   return startRun(deps.client, {
     ...(closure ? { closure } : {}),
     workflow: pinned,

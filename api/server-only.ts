@@ -1,7 +1,6 @@
 // `npm run api`: only the HTTP API, for scaling out. Needs TEMPORAL_ADDRESS (default 127.0.0.1:7233) and a shared DATABASE_URL.
 import { connectClient, loadConfig, openDatabase } from '../workers/bootstrap.js';
 import { readSettings } from '../workers/settings.js';
-import { TASK_QUEUE } from '../workflows/definitions.js';
 import { createApp } from './app.js';
 
 const settings = readSettings();
@@ -14,8 +13,9 @@ const app = createApp({
   client,
   tenants: () => config.tenants,
   packs: () => config.packs,
-  taskQueue: TASK_QUEUE,
+  taskQueue: settings.taskQueue,
   closureRules: () => config.closureRules,
+  limits: () => config.limits,
 });
 const server = app.listen(settings.port, '0.0.0.0', () => console.log(`closeloop api: http://127.0.0.1:${settings.port} (Temporal ${address})`));
 process.on('SIGHUP', () => {

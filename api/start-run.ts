@@ -7,6 +7,7 @@ import { SA, TASKFLOW, TASK_QUEUE } from '../workflows/definitions.js';
 import type { TaskflowInput } from '../workflows/summary.js';
 import { isSecretMarker, secretMarker } from '../dsl/secrets.js';
 import { ApiError } from './errors.js';
+import { SAFE_KEY, SAFE_KEY_RULE, findTextProblem } from '../dsl/text.js';
 
 export type SecretWriter = (tenant: string, key: string, value: unknown) => Promise<void>;
 
@@ -38,6 +39,17 @@ export async function startRun(
     closure?: TaskflowInput['closure'];
   },
 ): Promise<StartedRun> {
+  const key = opts.idempotencyKey;
+  if (key !== undefined && !SAFE_KEY.test(key))
+    throw new ApiError(400, 'invalid_idempotency_key', `the idempotency key ${JSON.stringify(key.slice(0, 80))} is not allowed: ${SAFE_KEY_RULE}`, [
+      { location: 'idempotency_key' },
+    ]);
+  // before any recursive walk (schema validation): text the database cannot hold, and hostile nesting
+  const problem = findTextProblem(opts.parameters);
+  if (problem) {
+    const location = `parameters${problem.path ? (problem.path.startsWith('[') ? '' : '.') + problem.path : ''}`;
+    throw new ApiError(400, 'invalid_parameters', `${location}: ${problem.message}`, [{ location, message: problem.message }]);
+  }
   let parameters: Record<string, unknown>;
   try {
     parameters = validateParameters(opts.workflow.parameters, opts.parameters ?? {});

@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { parseMocks, type Mocks } from '../dsl/mocks.js';
 import { loadPackContents, loadPackWorkflows, type PackContents } from '../workers/config.js';
-import { validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
+import { validateWorkflow, type CompiledWorkflow, type Limits } from '../dsl/index.js';
+import { loadLimits } from '../workers/agent-config.js';
 import { pinActions, pinNested } from '../dsl/nested.js';
 
 export class CliError extends Error {
@@ -49,6 +50,8 @@ export async function readInput(value: string | undefined): Promise<Record<strin
 export interface PackIndex {
   workflows: Map<string, { file: string; yaml: string }>;
   contents: PackContents;
+  /** config/limits.yaml: what a workflow file may ask for. */
+  limits: Limits;
   /** Known action refs: pack workflows, pack actions and the given mocked refs. */
   known(mocked: ReadonlySet<string>): (ref: string) => boolean;
   /** Nested workflows and pack actions pinned into a run; mocked refs stay with the worker's mocks. */
@@ -57,19 +60,21 @@ export interface PackIndex {
 
 export async function loadPackIndex(configDir: string): Promise<PackIndex> {
   const contents = await loadPackContents(configDir, () => {});
+  const limits = await loadLimits(configDir);
   const workflows = new Map(
-    (await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {})).map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]),
+    (await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {}, limits)).map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]),
   );
   const known = (mocked: ReadonlySet<string>) => (ref: string) => workflows.has(ref) || contents.actions.has(ref) || mocked.has(ref);
   return {
     workflows,
     contents,
+    limits,
     known,
     async pin(wf, mocked) {
       const nested = await pinNested(wf, async (ref) => {
         if (mocked.has(ref)) return null;
         const p = workflows.get(ref);
-        return p ? (validateWorkflow(p.yaml, { isKnownAction: known(mocked) }).workflow ?? null) : null;
+        return p ? (validateWorkflow(p.yaml, { isKnownAction: known(mocked), limits }).workflow ?? null) : null;
       });
       return pinActions(nested, contents.actions, contents.config, mocked);
     },

@@ -14,10 +14,11 @@ program
   .description('validate workflow files; prints file:line:col: message and exits 1 on any error')
   .action(async (files: string[], opts: { mock?: string; allowUnknownActions?: boolean }) => {
     const mocks = await readMocks(opts.mock);
-    const known = (await loadPackIndex(readSettings().configDir)).known(new Set(Object.keys(mocks ?? {})));
+    const packs = await loadPackIndex(readSettings().configDir);
+    const known = packs.known(new Set(Object.keys(mocks ?? {})));
     let failed = false;
     for (const file of files) {
-      const r = validateWorkflow(await readText(file), { isKnownAction: known, allowUnknownActions: !!opts.allowUnknownActions });
+      const r = validateWorkflow(await readText(file), { isKnownAction: known, allowUnknownActions: !!opts.allowUnknownActions, limits: packs.limits });
       for (const d of r.diagnostics) console.log(formatDiagnostic(file, d));
       if (!r.ok) failed = true;
     }

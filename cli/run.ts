@@ -27,7 +27,7 @@ async function compileTarget(target: string, configDir: string, mockRefs: string
   const fromPack = packs.workflows.get(target);
   const file = fromPack?.file ?? target;
   const yaml = fromPack?.yaml ?? (await readText(target));
-  const r = validateWorkflow(yaml, { isKnownAction: packs.known(mocked) });
+  const r = validateWorkflow(yaml, { isKnownAction: packs.known(mocked), limits: packs.limits });
   for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
   if (!r.workflow) throw new CliError(`${file}: invalid workflow`, 1);
   return packs.pin(r.workflow, mocked);

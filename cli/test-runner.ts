@@ -72,7 +72,7 @@ async function compileFor(file: string, t: TestFile, packs: PackIndex): Promise<
   const path = resolve(dirname(file), t.workflow);
   const source = packs.workflows.get(t.workflow) ?? (existsSync(path) ? { file: path, yaml: await readText(path) } : null);
   if (!source) throw new CliError(`${file}: workflow '${t.workflow}' is neither a file next to the test nor a pack workflow ref`, 1);
-  const r = validateWorkflow(source.yaml, { isKnownAction: packs.known(mocked) });
+  const r = validateWorkflow(source.yaml, { isKnownAction: packs.known(mocked), limits: packs.limits });
   if (!r.workflow) throw new CliError(r.diagnostics.map((d) => formatDiagnostic(relative(process.cwd(), source.file), d)).join('\n'), 1);
   return packs.pin(r.workflow, mocked);
 }

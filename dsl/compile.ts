@@ -1,6 +1,7 @@
 import { normaliseParameters } from './parameters.js';
 import { formatPath, type PathPart, type YamlSource } from './source.js';
-import { DEFAULT_WORKFLOW_LIMITS, ENGINE_COMMANDS, type CompiledTask, type CompiledWorkflow, type Diagnostic, type Transition } from './types.js';
+import { DEFAULT_WORKFLOW_LIMITS, ENGINE_COMMANDS, type CompiledTask, type CompiledWorkflow, type Diagnostic, type Limits, type Transition } from './types.js';
+import { clampLimits, limitsAboveOperator } from './limits.js';
 
 type RawTask = Record<string, unknown> & { name: string; tasks?: RawTask[] };
 type RawWorkflow = Record<string, unknown> & { tasks: RawTask[] };
@@ -36,7 +37,7 @@ function varsOf(v: unknown): Record<string, unknown> {
 }
 
 /** Normalises legacy and canonical transitions into one graph; reports graph problems. */
-export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[]): CompiledWorkflow {
+export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[], operatorLimits: Limits = DEFAULT_WORKFLOW_LIMITS): CompiledWorkflow {
   const tasks: Record<string, CompiledTask> = {};
   const order: string[] = [];
   const err = (path: PathPart[], message: string, severity: Diagnostic['severity'] = 'error') => {
@@ -172,7 +173,9 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
   }
   if (entry.length) for (const name of order) if (!seen.has(name)) err(taskPath(name), `task '${name}' can never be reached`);
 
-  const limits = { ...DEFAULT_WORKFLOW_LIMITS, ...((raw.limits as object | undefined) ?? {}) };
+  const fileLimits = (raw.limits as Partial<Limits> | undefined) ?? {};
+  for (const { key, message } of limitsAboveOperator(fileLimits, operatorLimits)) err(['limits', key], message);
+  const limits = clampLimits({ ...operatorLimits, ...fileLimits }, operatorLimits);
   if (order.length > limits.max_tasks) err(['tasks'], `${order.length} tasks exceed the limit of ${limits.max_tasks} (limits.max_tasks)`);
   for (const t of Object.values(tasks)) {
     const p = taskPath(t.name);

@@ -4,13 +4,15 @@ import { PLANNED_ACTIONS, isBuiltin } from './builtins.js';
 import { compileGraph } from './compile.js';
 import { formatPath, parseYamlSource, type PathPart } from './source.js';
 import { checkTemplates } from './templates-check.js';
-import type { CompiledWorkflow, Diagnostic } from './types.js';
+import type { CompiledWorkflow, Diagnostic, Limits } from './types.js';
 
 export interface ValidateOptions {
   /** Refs known besides the built-ins: pack actions, registered workflows, mocks. */
   isKnownAction?: (ref: string) => boolean;
   /** Turn unknown action refs into warnings. */
   allowUnknownActions?: boolean;
+  /** The operator's limits (config/limits.yaml): a file may lower them, never raise them. */
+  limits?: Limits;
 }
 
 export interface ValidationResult {
@@ -55,7 +57,7 @@ export function validateWorkflow(text: string, options: ValidateOptions = {}): V
   }
 
   const raw = src.value as Parameters<typeof compileGraph>[0];
-  const workflow = compileGraph(raw, src, diagnostics);
+  const workflow = compileGraph(raw, src, diagnostics, options.limits);
   checkTemplates(raw.output_map, ['output_map'], src, diagnostics);
   checkTemplates(raw.vars, ['vars'], src, diagnostics);
   const walk = (tasks: Record<string, unknown>[], base: PathPart[]) =>

@@ -13,6 +13,11 @@ export interface Store {
   exec(sqlText: string): Promise<void>;
   close(): Promise<void>;
   kind: 'postgres' | 'pglite';
+  /**
+   * Embedded PGlite only: one raw statement with parameters, rows as arrays or objects. The worker
+   * process of `npm start` reaches the embedded database through this (store/ipc-store.ts).
+   */
+  query?(sqlText: string, params: unknown[], rowMode: 'array' | 'object'): Promise<unknown[]>;
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
@@ -26,13 +31,21 @@ export async function openStore(opts: { databaseUrl?: string; pgliteDir?: string
     const db = drizzle(client, { schema }) as unknown as Db;
     return { db, kind: 'postgres', exec: async (text) => void (await client.begin((tx) => tx.unsafe(text))), close: () => client.end({ timeout: 5 }) };
   }
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGlite, types } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const dir = opts.pgliteDir ?? 'memory://';
   if (!dir.startsWith('memory://')) await mkdir(dir, { recursive: true });
   const client = new PGlite(dir);
   const db = drizzle(client, { schema }) as unknown as Db;
-  return { db, kind: 'pglite', exec: async (text) => void (await client.transaction((tx) => tx.exec(text))), close: () => client.close() };
+  // timestamps, dates and intervals stay text, as drizzle's own PGlite session reads them
+  const asText = Object.fromEntries([types.TIMESTAMP, types.TIMESTAMPTZ, types.INTERVAL, types.DATE].map((t) => [t, (v: string) => v]));
+  return {
+    db,
+    kind: 'pglite',
+    exec: async (text) => void (await client.transaction((tx) => tx.exec(text))),
+    close: () => client.close(),
+    query: async (text, params, rowMode) => (await client.query(text, params, { rowMode, parsers: asText })).rows,
+  };
 }
 
 /** Applies migrations/*.sql in name order, once each, forward only. Returns the names applied now. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpressionError, HostFunction, describeError, parseTemplate, render } from '../dsl/expr/index.js';
+import { DEFAULT_LIMITS, ExpressionError, HostFunction, describeError, parseTemplate, render } from '../dsl/expr/index.js';
 
 const scope = {
   parameters: { env: 'prod', regions: ['eu', 'us'], n: 7 },
@@ -166,11 +166,30 @@ describe('expression language', () => {
     expect(() => r(`{{ ${'not '.repeat(500)}true }}`)).toThrow(/nested deeper/);
     expect(() => r(`{{ ${'['.repeat(200)}${']'.repeat(200)} }}`)).toThrow(/nested deeper/);
     expect(() => r("{{ 'x' * 100000000 }}")).toThrow(/larger than/);
-    expect(() => r(`{{ ${Array.from({ length: 3000 }, () => 'vars.xs').join(' + ')} }}`)).toThrow(/longer than|larger than|steps/);
+    expect(() => r(`{{ ${Array.from({ length: 3000 }, () => 'vars.xs').join(' + ')} }}`)).toThrow(/longer than|larger than|cost budget/);
     expect(() => render(`{{ ${'1 + '.repeat(60_000)}1 }}`, scope)).toThrow(ExpressionError);
     const big = Array.from({ length: 200_000 }, (_, i) => i);
-    expect(() => render('{{ xs + xs + xs + xs + xs + xs }}', { xs: big }, { maxSteps: 100_000, maxSize: 1_000_000 })).toThrow(/larger than/);
-    expect(() => render('{{ xs | sort | sort | sort }}', { xs: big }, { maxSteps: 300_000, maxSize: 1_000_000 })).toThrow(/steps/);
+    expect(() => render('{{ xs + xs + xs + xs + xs + xs }}', { xs: big }, { maxSteps: 100_000, maxSize: 1_000_000 })).toThrow(/larger than|cost budget/);
+    expect(() => render('{{ xs | sort | sort | sort }}', { xs: big }, { maxSteps: 300_000, maxSize: 1_000_000 })).toThrow(/cost budget/);
+  });
+
+  it('charges filter work against the cost budget: unique is linear, a huge sort is refused at once', () => {
+    // 12,000 distinct characters: quadratic `unique` held the workflow thread for seconds (issue #12)
+    const distinct = Array.from({ length: 12_000 }, (_, i) => String.fromCharCode(0x4e00 + i)).join('');
+    const meter = { used: 0 };
+    expect(render(`{{ ('${distinct}' | list | unique) | length }}`, {}, { ...DEFAULT_LIMITS, meter })).toBe(12_000);
+    expect(meter.used).toBeGreaterThan(36_000); // the list, the keys and the result were paid for
+    expect(meter.used).toBeLessThan(DEFAULT_LIMITS.maxSteps / 5);
+    // equal values collapse whatever their key order; values of different kinds stay apart
+    expect(render(`{{ [{'a': 1, 'b': 2}, {'b': 2, 'a': 1}, [1], '[1]', 1, '1', none] | unique | length }}`, {})).toBe(6);
+    expect(() => render(`{{ ('x' * 999999) | list | sort | length }}`, {})).toThrow(/cost budget of 1000000 units/);
+    expect(() => render(`{{ xs | sort | unique | sort }}`, { xs: Array.from({ length: 300_000 }, (_, i) => -i) })).toThrow(/cost budget/);
+    expect(() => render(`{{ ('ab' * 400000) | replace('a', 'xyz') | length }}`, {})).toThrow(/cost budget/);
+    // comparing nested values pays per value visited
+    const nested = Array.from({ length: 300 }, () => Array.from({ length: 300 }, () => [1, 2, 3]));
+    const m2 = { used: 0 };
+    expect(render('{{ xs == ys }}', { xs: nested, ys: nested.map((x) => x.map((y) => [...y])) }, { ...DEFAULT_LIMITS, meter: m2 })).toBe(true);
+    expect(m2.used).toBeGreaterThan(300 * 300 * 4);
   });
 
   it('parses templates once into parts', () => {

@@ -2,7 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPackIndex } from '../cli/files.js';
-import { formatDiagnostic, validateParameters, validateWorkflow, ParameterError } from '../dsl/index.js';
+import { DEFAULT_WORKFLOW_LIMITS, formatDiagnostic, validateParameters, validateWorkflow, ParameterError } from '../dsl/index.js';
+import { clampLimits } from '../dsl/limits.js';
+import { parseLimits } from '../dsl/limits-file.js';
+import { loadLimits } from '../workers/agent-config.js';
 
 const errorsOf = (yaml: string, opts = {}) =>
   validateWorkflow(yaml, opts)
@@ -103,6 +106,27 @@ describe('workflow validation', () => {
     ]);
     const many = `ref: a.b\nversion: 1.0.0\nlimits: { max_tasks: 2 }\ntasks:\n${[1, 2, 3].map((i) => `  - name: t${i}\n    action: core.noop\n`).join('')}`;
     expect(errorsOf(many).some((e) => e.includes('3 tasks exceed the limit of 2'))).toBe(true);
+  });
+
+  it("refuses a file's limits above the operator's; the operator's limits apply where the file says nothing", async () => {
+    const loop = (limits: string) =>
+      `ref: a.b\nversion: 1.0.0\nlimits: { ${limits} }\ntasks:\n  - name: s\n    action: core.noop\n    on_success: x\n  - name: x\n    action: core.noop\n    on_success: x\n`;
+    expect(errorsOf(loop('max_task_runs: 1000000000'))).toEqual([
+      "3:26: limits.max_task_runs: 1000000000 is above the operator's limit of 1000: a workflow may only lower a limit (an operator raises it in config/limits.yaml)",
+    ]);
+    const operator = { ...DEFAULT_WORKFLOW_LIMITS, max_task_runs: 5000 };
+    expect(errorsOf(loop('max_task_runs: 2000'), { limits: operator })).toEqual([]);
+    expect(validateWorkflow(loop('max_task_runs: 2000'), { limits: operator }).workflow!.limits.max_task_runs).toBe(2000);
+    expect(validateWorkflow(loop('max_items: 5'), { limits: operator }).workflow!.limits).toMatchObject({ max_task_runs: 5000, max_items: 5 });
+    expect(errorsOf(loop('max_task_runs: 5001, max_parallel: 101'), { limits: operator })).toHaveLength(2);
+    // config/limits.yaml: checked against its schema, which caps what an operator may allow
+    expect(parseLimits('limits: { max_task_runs: 20000 }\n').limits).toMatchObject({ max_task_runs: 20000, max_items: 10000 });
+    expect(parseLimits('limits: { max_task_runs: 1000000000 }\n').diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual([
+      '1:26: limits.max_task_runs: must be <= 100000',
+    ]);
+    expect(clampLimits({ ...DEFAULT_WORKFLOW_LIMITS, max_parallel: 100 }, { ...DEFAULT_WORKFLOW_LIMITS, max_parallel: 10 }).max_parallel).toBe(10);
+    const shipped = await loadLimits(join(import.meta.dirname, '..', 'config'));
+    expect(shipped).toEqual(DEFAULT_WORKFLOW_LIMITS);
   });
 
   it('treats mocked or allowed unknown actions as known', () => {

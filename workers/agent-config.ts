@@ -6,6 +6,8 @@ import { parseStrategies, type Strategy } from '../dsl/strategy.js';
 import type { Endpoints } from '../activities/reviews.js';
 import { parseClosureRules, type ClosureRule } from '../dsl/closure-rules.js';
 import { EMPTY_ESCALATION, parseEscalation, type EscalationConfig } from '../dsl/escalation.js';
+import { parseLimits } from '../dsl/limits-file.js';
+import { DEFAULT_WORKFLOW_LIMITS, type Limits } from '../dsl/types.js';
 
 /** config/agent/strategies/*.yaml; a bad file is reported with positions and skipped whole. */
 export async function loadStrategyFiles(configDir: string, report: (line: string) => void = console.error): Promise<Strategy[]> {
@@ -59,6 +61,20 @@ export async function loadEndpoints(configDir: string, env: NodeJS.ProcessEnv = 
 
 async function readOptional(file: string): Promise<string | null> {
   return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+}
+
+/** config/limits.yaml (absent = dsl.md's defaults); a bad file is reported and `previous` stays in force. */
+export async function loadLimits(
+  configDir: string,
+  report: (line: string) => void = console.error,
+  previous: Limits = DEFAULT_WORKFLOW_LIMITS,
+): Promise<Limits> {
+  const file = join(configDir, 'limits.yaml');
+  const text = await readOptional(file);
+  if (text === null) return DEFAULT_WORKFLOW_LIMITS;
+  const parsed = parseLimits(text);
+  for (const d of parsed.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
+  return parsed.limits ?? previous;
 }
 
 /** config/agent/closure_rules.yaml by id; a bad file is reported with positions and `previous` stays in force. */

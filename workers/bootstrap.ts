@@ -5,7 +5,8 @@ import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
 import { loadPackContents, loadPackWorkflows, loadPlugins, loadTenants, type PackContents, type PluginDef, type TenantConfig } from './config.js';
 import type { Settings } from './settings.js';
-import { loadClosureRules, loadEndpoints, loadEscalation, loadStrategyFiles } from './agent-config.js';
+import { loadClosureRules, loadEndpoints, loadEscalation, loadLimits, loadStrategyFiles } from './agent-config.js';
+import type { Limits } from '../dsl/types.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
 import type { EscalationConfig } from '../dsl/escalation.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
@@ -36,6 +37,8 @@ export interface LoadedConfig {
   strategies: number;
   closureRules: ReadonlyMap<string, ClosureRule>;
   escalation: EscalationConfig;
+  /** config/limits.yaml: what a workflow file may ask for. */
+  limits: Limits;
 }
 
 /** Loads tenants and registers pack workflows for every tenant (idempotent across restarts). */
@@ -43,7 +46,8 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   const tenants = await loadTenants(settings.configDir);
   const packContents = await loadPackContents(settings.configDir, (line) => log(`config: ${line}`));
   const plugins = await loadPlugins(settings.configDir);
-  const packs = await loadPackWorkflows(settings.configDir, new Set(packContents.actions.keys()), (line) => log(`config: ${line}`));
+  const limits = await loadLimits(settings.configDir, (line) => log(`config: ${line}`), previous?.limits);
+  const packs = await loadPackWorkflows(settings.configDir, new Set(packContents.actions.keys()), (line) => log(`config: ${line}`), limits);
   const repo = new WorkflowRepo(store.db);
   for (const p of packs) {
     const outcome = await repo.register(SHARED_TENANT, p.workflow, p.yaml, 'config');
@@ -59,7 +63,7 @@ export async function loadConfig(settings: Settings, store: Store, log: (s: stri
   const endpoints = await loadEndpoints(settings.configDir);
   const closureRules = await loadClosureRules(settings.configDir, (line) => log(`config: ${line}`), previous?.closureRules);
   const escalation = await loadEscalation(settings.configDir, (line) => log(`config: ${line}`), previous?.escalation);
-  return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length, closureRules, escalation };
+  return { tenants, packWorkflows: packs.length, packs: packContents, plugins, endpoints, strategies: strategies.length, closureRules, escalation, limits };
 }
 
 export async function connectClient(address: string, namespace: string, interceptors: WorkflowClientInterceptor[] = []): Promise<Client> {

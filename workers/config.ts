@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { formatDiagnostic, validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
+import { formatDiagnostic, validateWorkflow, type CompiledWorkflow, type Limits } from '../dsl/index.js';
 import { parseActionDef, type ActionDef } from '../dsl/actions.js';
 
 export type Role = 'viewer' | 'operator' | 'approver' | 'admin';
@@ -141,6 +141,7 @@ export async function loadPackWorkflows(
   configDir: string,
   actionRefs: ReadonlySet<string>,
   report: (line: string) => void = console.error,
+  limits?: Limits,
 ): Promise<PackWorkflow[]> {
   const packsDir = join(configDir, 'packs');
   const out: PackWorkflow[] = [];
@@ -158,7 +159,7 @@ export async function loadPackWorkflows(
   }
   files.forEach((file, i) => {
     const yaml = texts[i]!;
-    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref) });
+    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref), ...(limits ? { limits } : {}) });
     for (const d of r.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
     if (r.workflow) out.push({ file, yaml, workflow: r.workflow });
   });

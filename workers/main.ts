@@ -1,103 +1,92 @@
-// `npm start`: the main job — Temporal (embedded dev server unless TEMPORAL_ADDRESS), database, migrations, worker and API in one process.
+// `npm start`: the main job — Temporal (embedded dev server unless TEMPORAL_ADDRESS), database, migrations and
+// the API in this process; the worker in a supervised child process (workers/supervisor.ts).
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
-import { TASK_QUEUE } from '../workflows/definitions.js';
-import { connectClient, ensureSearchAttributes, loadConfig, openDatabase } from './bootstrap.js';
-import { readSettings } from './settings.js';
-import { secretFromEnv } from './config.js';
+import { connectClient, ensureSearchAttributes, loadConfig, openDatabase, type LoadedConfig } from './bootstrap.js';
+import { readSettings, type Settings } from './settings.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from './temporal-cli.js';
-import { createWorker, installWorkerRuntime } from './worker.js';
 import { ensureAlertSchedule } from './schedules.js';
-import { installMetrics } from './telemetry.js';
+import { fetchedMetrics, installMetrics } from './telemetry.js';
 import { installTracing } from './tracing.js';
 import { createIntake } from '../api/intake/index.js';
-import { startEventBus } from '../api/intake/nats.js';
+import { startEventBus, type EventBus } from '../api/intake/nats.js';
 import { StrategyLibrary } from '../api/strategy-library.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import { WorkflowRepo } from '../store/workflows-repo.js';
+import { startWorkerProcess } from './worker-host.js';
+
+/** The Temporal server to use: TEMPORAL_ADDRESS, one already on 7233, or the embedded dev server (persistent under .data/). */
+async function temporal(settings: Settings): Promise<{ address: string; uiUrl: string; devServer?: DevServer }> {
+  if (settings.temporalAddress) return { address: settings.temporalAddress, uiUrl: 'your Temporal UI' };
+  const address = '127.0.0.1:7233';
+  if (await temporalAnswers(address)) {
+    console.log(`closeloop: a Temporal server already answers on ${address}; using it`);
+    return { address, uiUrl: 'http://127.0.0.1:8233' };
+  }
+  console.log(`closeloop: starting the embedded Temporal dev server (data in ${join(settings.dataDir, 'temporal.db')})...`);
+  const devServer = await startDevServer({
+    cli: findTemporalCli(settings.temporalCliPath),
+    dbFile: join(settings.dataDir, 'temporal.db'),
+    namespace: settings.namespace,
+  });
+  return { address, uiUrl: devServer.uiUrl, devServer };
+}
+
+function banner(s: Settings, t: { address: string; uiUrl: string }, config: LoadedConfig, extra: { bus: boolean; tracing: boolean; pglite: boolean }): string {
+  return `
+Closeloop is running.
+  API         http://127.0.0.1:${s.port}   (try: curl -H 'Authorization: Bearer ${s.devApiKey}' http://127.0.0.1:${s.port}/v1/workflows)
+  Web UI      ${t.uiUrl}/namespaces/${s.namespace}/workflows
+  Temporal    ${t.address} (namespace ${s.namespace}, task queue ${s.taskQueue})
+  Worker      a supervised child process (restarted with backoff if it stops)
+  Event bus   ${extra.bus ? `${s.natsUrl} (JetStream: events.> → intake, dead letters on deadletter.>)` : 'off (set NATS_URL to take events from JetStream)'}
+  Metrics     http://127.0.0.1:${s.port}/metrics   (traces: ${extra.tracing ? `OTLP to ${s.otlpEndpoint}` : 'off, set OTEL_EXPORTER_OTLP_ENDPOINT'})
+  Database    ${extra.pglite ? `embedded PGlite in ${join(s.dataDir, 'pglite')}` : 'PostgreSQL (DATABASE_URL)'}
+  Config      ${s.configDir} (${config.packWorkflows} pack workflow(s) registered, ${config.strategies} strategies)
+  Dev tenant  'default': API key '${s.devApiKey}', signing secret '${s.devSigningSecret}'
+Press Ctrl-C to stop.`;
+}
 
 async function main(): Promise<void> {
   const settings = readSettings();
-  // Runtime.install must come before any Temporal connection: it carries the worker's Prometheus endpoint
-  const workerMetricsUrl = await installWorkerRuntime(settings.workerMetricsAddress);
-  const metrics = installMetrics(workerMetricsUrl ? { workerMetricsUrl } : {});
   await mkdir(settings.dataDir, { recursive: true });
-  let devServer: DevServer | undefined;
-  let address = settings.temporalAddress;
-  let uiUrl = 'your Temporal UI';
-  if (!address) {
-    address = '127.0.0.1:7233';
-    if (await temporalAnswers(address)) {
-      console.log(`closeloop: a Temporal server already answers on ${address}; using it`);
-      uiUrl = 'http://127.0.0.1:8233';
-    } else {
-      console.log(`closeloop: starting the embedded Temporal dev server (data in ${join(settings.dataDir, 'temporal.db')})...`);
-      devServer = await startDevServer({
-        cli: findTemporalCli(settings.temporalCliPath),
-        dbFile: join(settings.dataDir, 'temporal.db'),
-        namespace: settings.namespace,
-      });
-      uiUrl = devServer.uiUrl;
-    }
-  }
+  const t = await temporal(settings);
   const store = await openDatabase(settings);
   const tracing = installTracing(settings.otlpEndpoint);
-  const client = await connectClient(address, settings.namespace, tracing?.clientInterceptors);
+  const client = await connectClient(t.address, settings.namespace, tracing?.clientInterceptors);
   await ensureSearchAttributes(client.connection as Connection, settings.namespace);
   let config = await loadConfig(settings, store);
+  const worker = await startWorkerProcess(settings, { address: t.address, store, client });
+  const metrics = installMetrics({
+    sources: [
+      { label: 'Closeloop worker process', text: () => worker.metrics() },
+      ...(settings.workerMetricsAddress ? [fetchedMetrics('Temporal worker (Core SDK)', `http://${settings.workerMetricsAddress}/metrics`)] : []),
+    ],
+  });
 
   // one intake and strategy library shared by HTTP and the event bus
-  const launch = { repo: new WorkflowRepo(store.db), store, client, taskQueue: TASK_QUEUE, packs: () => config.packs, closureRules: () => config.closureRules };
-  const library = new StrategyLibrary(new StrategyRepo(store.db));
-  const intake = createIntake({ launch, library, tenants: () => config.tenants });
-  const bus = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
-  const { worker, connection } = await createWorker({
-    address,
-    namespace: settings.namespace,
-    deps: {
-      store,
-      plugins: () => config.plugins,
-      pluginSecret: secretFromEnv(),
-      publicUrl: settings.publicUrl,
-      endpoints: () => config.endpoints,
-      escalation: () => config.escalation,
-      client,
-      taskQueue: TASK_QUEUE,
-      ...(bus ? { publish: bus.publish } : {}),
-    },
-    ...(tracing ? { tracing } : {}),
-  });
-  const workerDone = worker.run();
-  await ensureAlertSchedule(client, TASK_QUEUE).catch((err: Error) => console.warn(`closeloop: the alert schedule could not be created: ${err.message}`));
-  const app = createApp({
+  const { taskQueue } = settings;
+  const launch = {
+    repo: new WorkflowRepo(store.db),
     store,
     client,
-    tenants: () => config.tenants,
+    taskQueue,
     packs: () => config.packs,
-    taskQueue: TASK_QUEUE,
-    metrics,
-    intake,
-    library,
     closureRules: () => config.closureRules,
-  });
+    limits: () => config.limits,
+  };
+  const library = new StrategyLibrary(new StrategyRepo(store.db));
+  const intake = createIntake({ launch, library, tenants: () => config.tenants });
+  const bus: EventBus | undefined = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
+  await ensureAlertSchedule(client, taskQueue).catch((err: Error) => console.warn(`closeloop: the alert schedule could not be created: ${err.message}`));
+  const app = createApp({ ...launch, tenants: () => config.tenants, metrics, intake, library });
   const server: Server = await new Promise((res) => {
     const s = app.listen(settings.port, '0.0.0.0', () => res(s));
   });
-
-  console.log(`
-Closeloop is running.
-  API         http://127.0.0.1:${settings.port}   (try: curl -H 'Authorization: Bearer ${settings.devApiKey}' http://127.0.0.1:${settings.port}/v1/workflows)
-  Web UI      ${uiUrl}/namespaces/${settings.namespace}/workflows
-  Temporal    ${address} (namespace ${settings.namespace}, task queue ${TASK_QUEUE})
-  Event bus   ${bus ? `${settings.natsUrl} (JetStream: events.> → intake, dead letters on deadletter.>)` : 'off (set NATS_URL to take events from JetStream)'}
-  Metrics     http://127.0.0.1:${settings.port}/metrics   (traces: ${tracing ? `OTLP to ${settings.otlpEndpoint}` : 'off, set OTEL_EXPORTER_OTLP_ENDPOINT'})
-  Database    ${store.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${join(settings.dataDir, 'pglite')}`}
-  Config      ${settings.configDir} (${config.packWorkflows} pack workflow(s) registered, ${config.strategies} strategies)
-  Dev tenant  'default': API key '${settings.devApiKey}', signing secret '${settings.devSigningSecret}'
-Press Ctrl-C to stop.`);
+  console.log(banner(settings, t, config, { bus: Boolean(bus), tracing: Boolean(tracing), pglite: store.kind === 'pglite' }));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -106,20 +95,18 @@ Press Ctrl-C to stop.`);
     console.log(`\ncloseloop: ${signal} received, stopping...`);
     server.close();
     await bus?.stop();
-    // the Temporal Runtime's own SIGINT handler may have begun the shutdown already
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await workerDone.catch(() => {});
-    await connection.close();
+    await worker.stop();
     await client.connection.close();
     await store.close();
     await tracing?.shutdown();
-    await devServer?.stop();
+    await t.devServer?.stop();
     console.log('closeloop: stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGHUP', () => {
+    worker.reload();
     loadConfig(settings, store, console.log, config).then(
       (c) => {
         config = c;

@@ -24,6 +24,10 @@ export interface Settings {
   natsTrusted: boolean;
   /** OTLP/HTTP collector; traces are exported only when set. */
   otlpEndpoint: string | undefined;
+  /** The Temporal task queue runs are started on and workers poll (`closeloop`). */
+  taskQueue: string;
+  /** A prebuilt workflow bundle (`npm run build:bundle`); built at start when unset. */
+  workflowBundle: string | undefined;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -42,5 +46,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     natsUrl: env.NATS_URL || undefined,
     natsTrusted: env.CLOSELOOP_NATS_TRUSTED === '1' || env.CLOSELOOP_NATS_TRUSTED === 'true',
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    taskQueue: env.CLOSELOOP_TASK_QUEUE || 'closeloop',
+    workflowBundle: env.CLOSELOOP_WORKFLOW_BUNDLE || undefined,
   };
 }

@@ -6,6 +6,7 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { TASK_QUEUE } from '../workflows/definitions.js';
 import { PROJECT_ROOT } from './settings.js';
 import { OTEL_WORKFLOW_INTERCEPTORS, type Tracing } from './tracing.js';
+import { ReportingWorker } from './reporting-worker.js';
 
 export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
 
@@ -67,14 +68,17 @@ export async function createWorker(opts: {
   deps: ActivityDeps;
   maxConcurrentActivityTaskExecutions?: number;
   tracing?: Tracing;
+  /** A prebuilt workflow bundle (the supervisor builds it once, so a restarted worker starts at once). */
+  bundlePath?: string;
 }): Promise<{ worker: Worker; connection: NativeConnection }> {
   limitWorkflowStacks();
   const connection = await NativeConnection.connect({ address: opts.address });
-  const worker = await Worker.create({
+  // tells a supervising process which runs are on a workflow thread (workers/supervisor.ts)
+  const worker = await ReportingWorker.create({
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
-    workflowBundle: await workflowBundle({ tracing: Boolean(opts.tracing) }),
+    workflowBundle: opts.bundlePath ? { codePath: opts.bundlePath } : await workflowBundle({ tracing: Boolean(opts.tracing) }),
     activities: createActivities(opts.deps),
     ...(opts.tracing ? { interceptors: opts.tracing.workerInterceptors, sinks: opts.tracing.sinks } : {}),
     ...(opts.maxConcurrentActivityTaskExecutions ? { maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions } : {}),

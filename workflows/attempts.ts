@@ -57,6 +57,8 @@ export async function runAttempts(
   const retry = task.retry;
   const itemLabel = it.index !== undefined ? ` [item ${it.index + 1}/${it.total}]` : '';
   for (let attempt = 1; ; attempt++) {
+    const pause = e.pacer.step();
+    if (pause) await pause;
     e.ctx.system.attempt = attempt;
     const extra = it.index !== undefined ? { item: it.item, index: it.index } : {};
     let temporalRetry: NativeRetryPolicy | undefined;

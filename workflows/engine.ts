@@ -12,6 +12,7 @@ import { InquiryBook } from './inquiries.js';
 import { runAttempts } from './attempts.js';
 import { readKv } from './kv.js';
 import { SHARD_SIZE, runShards } from './shards.js';
+import { Pacer } from './pacing.js';
 
 export interface Outcome {
   status: TaskStatus;
@@ -43,6 +44,8 @@ export class Engine {
   readonly audit: AuditRow[] = [];
   paused = false;
   readonly inquiries = new InquiryBook();
+  /** Bounds the inline work of one workflow task (workflows/pacing.ts). */
+  readonly pacer = new Pacer(() => auditStore('pacing').recordAudit(this.audit.splice(0)));
   /** Callback results by token (the `callback` signal), awaited by asynchronous plugin actions. */
   readonly callbacks = new Map<string, unknown>();
   /** The first unhandled failure of the run (or of the engine command `fail`). */
@@ -260,6 +263,8 @@ export class Engine {
       setCurrentDetails(`paused: '${name}' waits for resume`);
       await condition(() => !this.paused);
     }
+    const pause = this.pacer.step();
+    if (pause) await pause;
     if (this.stopped()) return;
     const summary = this.summaries.get(name) ?? { name, status: 'running', runs: 0, attempts: 0, result: null, error: null };
     this.summaries.set(name, summary);
@@ -328,7 +333,7 @@ export class Engine {
     const scope = () => this.scope({ current: this.ctx.task[task.name]! });
     try {
       if (outcome.status === 'succeeded') this.publish(task.name, task.publish, 'publish');
-      const fired = evaluateTransitions(task, outcome.status, scope, (p, via) => this.publish(task.name, p, via));
+      const fired = evaluateTransitions(task, outcome.status, scope, (p, via) => this.publish(task.name, p, via), this.pacer.limits);
       for (const f of fired) this.record('transition', task.name, { via: f.via, to: f.targets });
       return fired;
     } catch (err) {
@@ -342,7 +347,7 @@ export class Engine {
     for (const [key, tmpl] of entries) {
       let value: unknown;
       try {
-        value = renderDeep(tmpl, this.scope({ current: this.ctx.task[taskName]! }));
+        value = renderDeep(tmpl, this.scope({ current: this.ctx.task[taskName]! }), this.pacer.limits);
       } catch (err) {
         if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${taskName}' ${via} '${key}': ${err.describe()}` });
         throw err;
@@ -360,7 +365,7 @@ export class Engine {
 
   renderField(task: CompiledTask, field: string, value: unknown, extra: Parameters<typeof scopeFor>[1] = {}): unknown {
     try {
-      return renderDeep(value, this.scope(extra));
+      return renderDeep(value, this.scope(extra), this.pacer.limits);
     } catch (err) {
       if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${task.name}', field '${field}': ${err.describe()}` });
       throw err;
@@ -429,7 +434,7 @@ export class Engine {
   renderOutput(): unknown {
     if (this.wf.output_map === undefined) return {};
     try {
-      return renderDeep(this.wf.output_map, this.scope());
+      return renderDeep(this.wf.output_map, this.scope(), this.pacer.limits);
     } catch (err) {
       if (err instanceof ExpressionError) throw new TaskFailure({ type: 'OutputError', message: `output_map: ${err.describe()}` });
       throw err;

@@ -1,4 +1,4 @@
-import { ExpressionError, render, truthy, type Scope } from '../dsl/expr/index.js';
+import { ExpressionError, render, truthy, type Limits, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, Transition } from '../dsl/types.js';
 import type { TaskStatus } from './summary.js';
 
@@ -12,10 +12,10 @@ export interface Firing {
 /** Thrown for a template error in a transition: names the task and field. */
 export class TransitionError extends Error {}
 
-function evalWhen(when: string | undefined, scope: () => Scope, where: string): boolean {
+function evalWhen(when: string | undefined, scope: () => Scope, where: string, limits?: Limits): boolean {
   if (when === undefined) return true;
   try {
-    return truthy(render(when, scope()));
+    return truthy(render(when, scope(), limits));
   } catch (err) {
     if (err instanceof ExpressionError) throw new TransitionError(`${where}: ${err.describe()}`);
     throw err;
@@ -46,11 +46,12 @@ export function evaluateTransitions(
   status: TaskStatus,
   scope: () => Scope,
   applyPublish: (p: [string, unknown][], via: string) => void,
+  limits?: Limits,
 ): Firing[] {
   const fired: Firing[] = [];
   const hasTimeoutHandler = task.transitions.some((t) => t.on === 'timed_out');
   if (status === 'succeeded' && task.decision) {
-    const branch = task.decision.find((d, i) => evalWhen(d.when, scope, `task '${task.name}' decision[${i}].when`));
+    const branch = task.decision.find((d, i) => evalWhen(d.when, scope, `task '${task.name}' decision[${i}].when`, limits));
     if (branch) fired.push({ via: branch.when ? `decision: ${branch.when}` : 'decision: default', targets: [branch.next], publish: [] });
   }
   task.transitions.forEach((tr, i) => {
@@ -59,7 +60,7 @@ export function evaluateTransitions(
       tr.on === 'any'
         ? `next[${i - task.transitions.findIndex((t) => t.on === 'any')}]`
         : `on_${tr.on === 'succeeded' ? 'success' : tr.on === 'failed' ? 'failure' : tr.on === 'timed_out' ? 'timeout' : 'complete'}`;
-    if (!evalWhen(tr.when, scope, `task '${task.name}' ${via}.when`)) return;
+    if (!evalWhen(tr.when, scope, `task '${task.name}' ${via}.when`, limits)) return;
     if (tr.publish.length) applyPublish(tr.publish, via);
     fired.push({ via, targets: tr.do, publish: tr.publish });
   });

@@ -8,7 +8,7 @@ import { toMermaid } from '../../dsl/index.js';
 import type { Db } from '../../store/db.js';
 import type { RunRepo } from '../../store/runs-repo.js';
 import { auditLog } from '../../store/schema.js';
-import { contextQuery, pauseSignal, resumeSignal } from '../../workflows/definitions.js';
+import { SA, contextQuery, pauseSignal, resumeSignal } from '../../workflows/definitions.js';
 import type { RunSummary, TaskflowInput } from '../../workflows/summary.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
@@ -41,8 +41,29 @@ export function controlRoutes(deps: ControlDeps): Router {
     if (!row) throw notFound(`execution '${id}'`);
     return row;
   };
+  /**
+   * For control: the indexed run, or else a run Temporal knows that the index never saw (its first
+   * bookkeeping write failed): every run can be paused, resumed and cancelled, indexed or not.
+   */
+  const controllable = async (req: Request): Promise<{ executionId: string; endedAt: string | null; status: string }> => {
+    const id = String(req.params.id);
+    const tenant = req.principal!.tenant;
+    const row = await deps.runs.get(tenant, id);
+    if (row) return { executionId: row.executionId, endedAt: row.endedAt, status: row.status };
+    if (!id.startsWith(`run:${tenant}:`)) throw notFound(`execution '${id}'`);
+    const described = await deps.client.workflow
+      .getHandle(id)
+      .describe()
+      .catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      });
+    if (!described || described.typedSearchAttributes.get(SA.tenant) !== tenant) throw notFound(`execution '${id}'`);
+    const running = described.status.name === 'RUNNING';
+    return { executionId: id, endedAt: running ? null : (described.closeTime?.toISOString() ?? 'ended'), status: described.status.name.toLowerCase() };
+  };
   const signal = (name: 'pause' | 'resume') => async (req: Request, res: import('express').Response) => {
-    const row = await runOf(req);
+    const row = await controllable(req);
     if (row.endedAt) throw new ApiError(409, 'not_running', `execution '${row.executionId}' has already ended (${row.status})`);
     await deps.client.workflow.getHandle(row.executionId).signal(name === 'pause' ? pauseSignal : resumeSignal);
     res.status(202).json({ execution_id: row.executionId, requested: name });
@@ -50,7 +71,7 @@ export function controlRoutes(deps: ControlDeps): Router {
   r.post('/v1/executions/:id/pause', requireRole('operator'), signal('pause'));
   r.post('/v1/executions/:id/resume', requireRole('operator'), signal('resume'));
   r.post('/v1/executions/:id/cancel', requireRole('operator'), async (req, res) => {
-    const row = await runOf(req);
+    const row = await controllable(req);
     if (row.endedAt) throw new ApiError(409, 'not_running', `execution '${row.executionId}' has already ended (${row.status})`);
     await deps.client.workflow.getHandle(row.executionId).cancel();
     res.status(202).json({ execution_id: row.executionId, requested: 'cancel' });

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RunRepo } from '../../store/runs-repo.js';
-import { stateQuery } from '../../workflows/definitions.js';
+import { SA, stateQuery } from '../../workflows/definitions.js';
 import type { RunSummary } from '../../workflows/summary.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
@@ -51,27 +51,40 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
     }
     if (!row && !id.startsWith(`run:${tenant}:`)) throw notFound(`execution '${id}'`);
     try {
-      const summary = (await deps.client.workflow.getHandle(id).query(stateQuery)) as RunSummary;
+      // a query waits for a worker: without one it would hang, so it gets two seconds
+      const summary = (await deps.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+        deps.client.workflow.getHandle(id).query(stateQuery),
+      )) as RunSummary;
       if (summary.tenant !== tenant) throw notFound(`execution '${id}'`);
       res.json(summary);
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      if (err instanceof WorkflowNotFoundError || !row) throw notFound(`execution '${id}'`);
-      // no worker to answer the query: the index still knows the basics
-      res.json({
-        id,
-        workflow: row.workflowRef,
-        version: row.workflowVersion,
-        status: row.status,
-        tenant,
-        started_at: row.startedAt,
-        ended_at: row.endedAt,
-        output: null,
-        error: null,
-        tasks: [],
-        closure: null,
-      });
+      if (err instanceof WorkflowNotFoundError) throw notFound(`execution '${id}'`);
+      // no worker answered: what the index, or else Temporal, knows of the run
+      const basics = row
+        ? { workflow: row.workflowRef, version: row.workflowVersion, status: row.status, started_at: row.startedAt, ended_at: row.endedAt }
+        : await describedBasics(deps.client, id, tenant);
+      if (!basics) throw notFound(`execution '${id}'`);
+      res.json({ id, ...basics, tenant, output: null, error: null, tasks: [], closure: null });
     }
   });
   return r;
+}
+
+const QUERY_DEADLINE_MS = 2000;
+
+/** A run the index never saw (its first write failed or no worker ever took it), as Temporal describes it. */
+async function describedBasics(client: Client, id: string, tenant: string) {
+  const d = await client.workflow
+    .getHandle(id)
+    .describe()
+    .catch(() => null);
+  if (!d || d.typedSearchAttributes.get(SA.tenant) !== tenant) return null;
+  return {
+    workflow: d.typedSearchAttributes.get(SA.workflow) ?? null,
+    version: null,
+    status: d.status.name === 'RUNNING' ? 'running' : d.status.name.toLowerCase(),
+    started_at: d.startTime.toISOString(),
+    ended_at: d.closeTime?.toISOString() ?? null,
+  };
 }

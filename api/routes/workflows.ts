@@ -1,11 +1,12 @@
 import { Router, type Request } from 'express';
-import { validateWorkflow } from '../../dsl/index.js';
+import { validateWorkflow, type Limits } from '../../dsl/index.js';
 import type { PackContents } from '../../workers/config.js';
 import type { Store } from '../../store/db.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
+import { SAFE_KEY, SAFE_KEY_RULE } from '../../dsl/text.js';
 import { launchWorkflow, splitRef } from '../launch.js';
 
 export interface WorkflowRoutesDeps {
@@ -15,6 +16,8 @@ export interface WorkflowRoutesDeps {
   taskQueue: string;
   /** Pack actions and pack configuration from config/packs. */
   packs: () => PackContents;
+  /** config/limits.yaml: the ceilings of a workflow's `limits`. */
+  limits?: () => Limits;
 }
 
 /** The YAML of a request: a YAML/text body, or JSON `{ "yaml": "..." }`. */
@@ -30,7 +33,10 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     const tenant = req.principal!.tenant;
     const known = await deps.repo.knownRefs(tenant);
     const { actions } = deps.packs();
-    const result = validateWorkflow(yamlOf(req), { isKnownAction: (ref) => known.has(ref) || actions.has(ref) });
+    const result = validateWorkflow(yamlOf(req), {
+      isKnownAction: (ref) => known.has(ref) || actions.has(ref),
+      ...(deps.limits ? { limits: deps.limits() } : {}),
+    });
     const diagnostics = result.diagnostics.map((d) => ({ severity: d.severity, line: d.line, col: d.col, path: d.path, message: d.message }));
     return { result, diagnostics };
   };
@@ -113,10 +119,8 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
 
   r.post('/v1/workflows/:ref/executions', requireRole('operator'), async (req, res) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as { parameters?: unknown; idempotency_key?: unknown };
-    if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !/^[A-Za-z0-9_.:-]{1,200}$/.test(body.idempotency_key))) {
-      throw new ApiError(400, 'bad_request', "'idempotency_key' must be 1-200 characters of letters, digits, '_', '.', ':' or '-'", [
-        { location: 'body.idempotency_key' },
-      ]);
+    if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !SAFE_KEY.test(body.idempotency_key))) {
+      throw new ApiError(400, 'bad_request', `'idempotency_key': ${SAFE_KEY_RULE}`, [{ location: 'body.idempotency_key' }]);
     }
     if (body.parameters !== undefined && (typeof body.parameters !== 'object' || body.parameters === null || Array.isArray(body.parameters))) {
       throw new ApiError(400, 'bad_request', "'parameters' must be an object", [{ location: 'body.parameters' }]);

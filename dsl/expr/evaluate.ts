@@ -4,12 +4,19 @@ import { FILTERS } from './filters.js';
 import { HostFunction, UNDEFINED, compare, deepEqual, getKey, isPlainObject, toText, truthy, typeName, type Value } from './values.js';
 
 export interface Limits {
-  /** Evaluation steps per template (each node visited counts one). */
+  /**
+   * The cost budget of one template, in units of work: each node visited costs one, each filter
+   * costs the size of its input and output plus what it does beyond that (a sort pays per
+   * comparison), each comparison of nested values pays per value visited. A million units take
+   * well under a tenth of a second, so no template can hold a workflow task (dsl.md "Limits").
+   */
   maxSteps: number;
   /** Largest string or list a template may build. */
   maxSize: number;
+  /** Accumulates the units every evaluation spent, so the interpreter can pace a long activation. */
+  meter?: { used: number };
 }
-export const DEFAULT_LIMITS: Limits = { maxSteps: 100_000, maxSize: 1_000_000 };
+export const DEFAULT_LIMITS: Limits = { maxSteps: 1_000_000, maxSize: 1_000_000 };
 
 export type Scope = Record<string, Value>;
 
@@ -19,11 +26,17 @@ interface Budget {
 }
 
 export function evaluateNode(node: Node, scope: Scope, limits: Limits = DEFAULT_LIMITS): Value {
-  return new Evaluator(scope, { steps: 0, limits }).eval(node);
+  const budget = { steps: 0, limits };
+  try {
+    return new Evaluator(scope, budget).eval(node);
+  } finally {
+    if (limits.meter) limits.meter.used += budget.steps;
+  }
 }
 
 function sizeOf(v: Value): number {
-  return typeof v === 'string' || Array.isArray(v) ? v.length : 0;
+  if (typeof v === 'string' || Array.isArray(v)) return v.length;
+  return isPlainObject(v) ? Object.keys(v).length : 0;
 }
 
 class Evaluator {
@@ -32,15 +45,26 @@ class Evaluator {
     private readonly budget: Budget,
   ) {}
 
+  /** A value the expression built: its size is checked and paid for. */
+  private built(v: Value, pos: number): Value {
+    this.charge(sizeOf(v), pos);
+    return this.checkSize(v, pos);
+  }
+
   private checkSize(v: Value, pos: number): Value {
     if (sizeOf(v) > this.budget.limits.maxSize) throw new ExpressionError(`value larger than ${this.budget.limits.maxSize} elements`, pos);
     return v;
   }
 
-  /** Counts work against the step budget (filters over lists pay per element). */
-  private charge(steps: number, pos: number): void {
-    this.budget.steps += steps;
-    if (this.budget.steps > this.budget.limits.maxSteps) throw new ExpressionError(`expression exceeded ${this.budget.limits.maxSteps} evaluation steps`, pos);
+  /** Counts work against the cost budget. */
+  private charge(units: number, pos: number): void {
+    this.budget.steps += units;
+    if (this.budget.steps > this.budget.limits.maxSteps)
+      throw new ExpressionError(`expression exceeded its cost budget of ${this.budget.limits.maxSteps} units (dsl.md "Limits"): it does too much work`, pos);
+  }
+
+  private meter(pos: number): (units: number) => void {
+    return (units) => this.charge(units, pos);
   }
 
   eval(node: Node): Value {
@@ -72,10 +96,12 @@ class Evaluator {
         if (!(fn instanceof HostFunction)) throw new ExpressionError(`${describe(node.fn)} is not a function`, node.pos);
         const kwargs = Object.fromEntries(node.kwargs.map(([k, v]) => [k, this.eval(v)]));
         try {
-          return fn.fn(
+          const out = fn.fn(
             node.args.map((a) => this.eval(a)),
             kwargs,
           );
+          this.charge(sizeOf(out), node.pos);
+          return this.checkSize(out, node.pos);
         } catch (err) {
           if (err instanceof ExpressionError) throw err;
           throw new ExpressionError(`${fn.name}(): ${(err as Error).message}`, node.pos);
@@ -88,7 +114,9 @@ class Evaluator {
         const args = node.args.map((a) => this.eval(a));
         const kwargs = Object.fromEntries(node.kwargs.map(([k, v]) => [k, this.eval(v)]));
         this.charge(sizeOf(value), node.pos);
-        return this.checkSize(filter(value, { args, kwargs, pos: node.pos }), node.pos);
+        const out = this.checkSize(filter(value, { args, kwargs, pos: node.pos, charge: this.meter(node.pos) }), node.pos);
+        this.charge(sizeOf(out), node.pos);
+        return out;
       }
       case 'unary': {
         const v = this.eval(node.arg);
@@ -119,34 +147,38 @@ class Evaluator {
     const r = this.eval(node.right);
     switch (node.op) {
       case '==':
-        return deepEqual(l, r);
+        return deepEqual(l, r, this.meter(node.pos));
       case '!=':
-        return !deepEqual(l, r);
+        return !deepEqual(l, r, this.meter(node.pos));
       case '<':
-        return compare(l, r, node.pos) < 0;
+        return compare(l, r, node.pos, this.meter(node.pos)) < 0;
       case '>':
-        return compare(l, r, node.pos) > 0;
+        return compare(l, r, node.pos, this.meter(node.pos)) > 0;
       case '<=':
-        return compare(l, r, node.pos) <= 0;
+        return compare(l, r, node.pos, this.meter(node.pos)) <= 0;
       case '>=':
-        return compare(l, r, node.pos) >= 0;
+        return compare(l, r, node.pos, this.meter(node.pos)) >= 0;
       case 'in':
+        this.charge(sizeOf(r), node.pos);
         if (typeof r === 'string') return typeof l === 'string' && r.includes(l);
-        if (Array.isArray(r)) return r.some((x) => deepEqual(x, l));
+        if (Array.isArray(r)) return r.some((x) => deepEqual(x, l, this.meter(node.pos)));
         if (isPlainObject(r)) return typeof l === 'string' && Object.prototype.hasOwnProperty.call(r, l);
         throw new ExpressionError(`'in' needs a list, map or string on the right, got ${typeName(r)}`, node.pos);
       case '~':
-        return this.checkSize(toText(l) + toText(r), node.pos);
+        return this.built(toText(l) + toText(r), node.pos);
       case '+':
         if (typeof l === 'number' && typeof r === 'number') return l + r;
-        if (typeof l === 'string' && typeof r === 'string') return this.checkSize(l + r, node.pos);
-        if (Array.isArray(l) && Array.isArray(r)) return this.checkSize([...l, ...r], node.pos);
+        if (typeof l === 'string' && typeof r === 'string') return this.built(l + r, node.pos);
+        if (Array.isArray(l) && Array.isArray(r)) {
+          if (l.length + r.length > this.budget.limits.maxSize) throw new ExpressionError(`value larger than ${this.budget.limits.maxSize} elements`, node.pos);
+          return this.built([...l, ...r], node.pos);
+        }
         break;
       default:
         if (typeof l === 'number' && typeof r === 'number') return arithmetic(node.op, l, r, node.pos);
         if (node.op === '*' && typeof l === 'string' && typeof r === 'number') {
           if (l.length * r > this.budget.limits.maxSize) throw new ExpressionError(`value larger than ${this.budget.limits.maxSize} elements`, node.pos);
-          return l.repeat(Math.max(0, Math.trunc(r)));
+          return this.built(l.repeat(Math.max(0, Math.trunc(r))), node.pos);
         }
     }
     throw new ExpressionError(`cannot apply '${node.op}' to ${typeName(l)} and ${typeName(r)}`, node.pos);

@@ -1,10 +1,15 @@
 import { ExpressionError } from './errors.js';
-import { UNDEFINED, compare, deepEqual, getKey, isPlainObject, toPlain, toText, truthy, typeName, type Value } from './values.js';
+import { UNDEFINED, compare, deepEqual, equalityKey, getKey, isPlainObject, toPlain, toText, truthy, typeName, type Meter, type Value } from './values.js';
 
+/**
+ * A filter call. The evaluator charges every filter for the size of its input and output; a filter
+ * whose work grows faster than that (sorting, comparing nested values) charges the rest itself.
+ */
 export interface FilterCall {
   args: Value[];
   kwargs: Record<string, Value>;
   pos: number;
+  charge: Meter;
 }
 type Filter = (v: Value, call: FilterCall) => Value;
 
@@ -42,9 +47,9 @@ function matcher(c: FilterCall): (item: Value) => boolean {
   if (entries.length === 0 && c.args.length === 0) return truthy;
   if (entries.length === 0) {
     const [attr, expected] = c.args;
-    return (item) => (c.args.length > 1 ? deepEqual(attrOf(item, attr, c.pos), expected) : truthy(attrOf(item, attr, c.pos)));
+    return (item) => (c.args.length > 1 ? deepEqual(attrOf(item, attr, c.pos), expected, c.charge) : truthy(attrOf(item, attr, c.pos)));
   }
-  return (item) => entries.every(([k, expected]) => isPlainObject(item) && deepEqual(getKey(item, k, c.pos, ''), expected));
+  return (item) => entries.every(([k, expected]) => isPlainObject(item) && deepEqual(getKey(item, k, c.pos, ''), expected, c.charge));
 }
 function toNumber(v: Value, name: string, pos: number): number {
   if (typeof v === 'number') return v;
@@ -79,7 +84,7 @@ export const FILTERS: Record<string, Filter> = {
     if (attr === undefined) throw new ExpressionError(`filter 'map' needs attribute=`, c.pos);
     const items = list(v, 'map', c.pos);
     if (!('attribute' in c.kwargs) && typeof attr === 'string' && Object.prototype.hasOwnProperty.call(FILTERS, attr))
-      return items.map((x) => FILTERS[attr]!(x, { args: c.args.slice(1), kwargs: {}, pos: c.pos }));
+      return items.map((x) => FILTERS[attr]!(x, { args: c.args.slice(1), kwargs: {}, pos: c.pos, charge: c.charge }));
     return items.map((x) => attrOf(x, attr, c.pos));
   },
   select: (v, c) => list(v, 'select', c.pos).filter(matcher(c)),
@@ -91,10 +96,16 @@ export const FILTERS: Record<string, Filter> = {
   sort: (v, c) => {
     const attr = arg(c, 1, 'attribute');
     const key = (x: Value): Value => (attr === undefined ? x : attrOf(x, attr, c.pos));
-    const sorted = [...list(v, 'sort', c.pos)].sort((a, b) => compare(key(a), key(b), c.pos));
+    const sorted = [...list(v, 'sort', c.pos)].sort((a, b) => compare(key(a), key(b), c.pos, c.charge));
     return truthy(arg(c, 0, 'reverse', false)) ? sorted.reverse() : sorted;
   },
-  unique: (v, c) => list(v, 'unique', c.pos).filter((x, i, all) => all.findIndex((y) => deepEqual(x, y)) === i),
+  unique: (v, c) => {
+    const seen = new Set<string>();
+    return list(v, 'unique', c.pos).filter((x) => {
+      const key = equalityKey(x, c.charge);
+      return !seen.has(key) && Boolean(seen.add(key));
+    });
+  },
   reverse: (v, c) => (typeof v === 'string' ? [...v].reverse().join('') : [...list(v, 'reverse', c.pos)].reverse()),
   slice: (v, c) => {
     const start = arg(c, 0, 'start', 0);
@@ -117,8 +128,8 @@ export const FILTERS: Record<string, Filter> = {
       toNumber(arg(c, 1, 'start', 0), 'sum', c.pos),
     );
   },
-  min: (v, c) => list(v, 'min', c.pos).reduce((a, b) => (a === UNDEFINED || compare(b, a, c.pos) < 0 ? b : a), UNDEFINED),
-  max: (v, c) => list(v, 'max', c.pos).reduce((a, b) => (a === UNDEFINED || compare(b, a, c.pos) > 0 ? b : a), UNDEFINED),
+  min: (v, c) => list(v, 'min', c.pos).reduce((a, b) => (a === UNDEFINED || compare(b, a, c.pos, c.charge) < 0 ? b : a), UNDEFINED),
+  max: (v, c) => list(v, 'max', c.pos).reduce((a, b) => (a === UNDEFINED || compare(b, a, c.pos, c.charge) > 0 ? b : a), UNDEFINED),
   round: (v, c) => {
     const p = int(arg(c, 0, 'precision', 0), 'round', c.pos);
     const f = 10 ** p;

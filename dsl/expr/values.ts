@@ -57,16 +57,45 @@ export function truthy(v: Value): boolean {
   return true;
 }
 
-export function deepEqual(a: Value, b: Value): boolean {
+/** Charges work against the expression's cost budget (dsl.md "Limits"); throws when it is spent. */
+export type Meter = (units: number) => void;
+const free: Meter = () => {};
+
+/** Structural equality; `charge` pays one unit per value visited. */
+export function deepEqual(a: Value, b: Value, charge: Meter = free): boolean {
+  charge(1);
   if (a === UNDEFINED) a = null;
   if (b === UNDEFINED) b = null;
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i], charge));
   if (isPlainObject(a) && isPlainObject(b)) {
     const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k], charge));
   }
   return false;
+}
+
+/**
+ * A string that is equal for exactly the values `deepEqual` calls equal (map keys sorted), so
+ * `unique` runs in linear time instead of comparing every pair. Its length is charged.
+ */
+export function equalityKey(v: Value, charge: Meter = free): string {
+  const key = JSON.stringify(canonical(v === UNDEFINED ? null : v));
+  charge(key.length);
+  return key;
+}
+// lists and maps are tagged ('l', 'm') and strings prefixed ('s'), so no two kinds of value share a key
+function canonical(v: Value): Value {
+  if (v === UNDEFINED || v === undefined) return null;
+  if (Array.isArray(v)) return ['l', ...v.map(canonical)];
+  if (isPlainObject(v))
+    return [
+      'm',
+      ...Object.keys(v)
+        .sort()
+        .flatMap((k) => [k, canonical(v[k])]),
+    ];
+  return typeof v === 'string' ? `s${v}` : v;
 }
 
 /** Converts a value to plain JSON data: UNDEFINED → null, functions refused. */
@@ -90,12 +119,13 @@ export function toText(v: Value): string {
   return JSON.stringify(toPlain(v));
 }
 
-export function compare(a: Value, b: Value, pos: number): number {
+export function compare(a: Value, b: Value, pos: number, charge: Meter = free): number {
+  charge(1);
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (Array.isArray(a) && Array.isArray(b)) {
     for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      const c = compare(a[i], b[i], pos);
+      const c = compare(a[i], b[i], pos, charge);
       if (c) return c;
     }
     return a.length - b.length;
