@@ -36,12 +36,39 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['workflows/**/*.ts', 'dsl/**/*.ts'],
+    files: ['workflows/**/*.ts', 'dsl/**/*.ts', 'conductor/**/*.ts', 'contracts/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: forbidden.filter((m) => !m.includes('*')), patterns: forbidden.filter((m) => m.includes('*')) }],
       'no-restricted-globals': ['error', 'process', 'setTimeout', 'setInterval', 'fetch', 'require'],
       'no-restricted-syntax': [
         'error',
+        { selector: "NewExpression[callee.name='Function']", message: 'no code generation from strings' },
+        { selector: "CallExpression[callee.name='eval']", message: 'no eval' },
+      ],
+    },
+  },
+  {
+    // the conductor and the contracts are pure: no Temporal, no I/O, no clock of their own (architecture.md)
+    files: ['conductor/**/*.ts', 'contracts/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbidden.filter((m) => !m.includes('*')),
+          patterns: [
+            ...forbidden.filter((m) => m.includes('*')),
+            '@temporalio/*',
+            '../workflows/*',
+            '../activities/*',
+            '../api/*',
+            '../workers/*',
+            '../store/*',
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'the conductor takes its clock from the driver (options.now)' },
         { selector: "NewExpression[callee.name='Function']", message: 'no code generation from strings' },
         { selector: "CallExpression[callee.name='eval']", message: 'no eval' },
       ],

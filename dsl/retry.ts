@@ -34,6 +34,18 @@ export function nativeRetryPolicy(retry: RetrySpec | undefined): NativeRetryPoli
 }
 
 /**
+ * After attempt `attempt` failed with `error`: the delay in seconds before the next attempt, or null
+ * when the task fails now (no retry left, `on_error` says no, or a template error, which would fail
+ * the same way again). `onError` evaluates the task's `on_error` template with `error` in scope.
+ */
+export function nextRetry(retry: RetrySpec | undefined, attempt: number, error: { type: string }, onError: () => boolean): number | null {
+  if (!retry || error.type === 'TemplateError' || attempt > retry.count) return null;
+  if (retry.on_error !== undefined && !onError()) return null;
+  const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
+  return retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
+}
+
+/**
  * Inputs that read `system.*` are rendered again for each attempt (attempt number, timestamp), so the
  * interpreter runs those retries. Deliberately coarse: any mention of `system` counts.
  */

@@ -154,9 +154,9 @@ tasks:
     expect(order.indexOf('fan')).toBeLessThan(order.indexOf('x'));
   });
 
-  it('a join: all runs once the upstream tasks that did not fire into it can no longer fire; a join: N still needs N', async () => {
+  it('a join that can no longer be satisfied fails the run with UnreachableJoin, naming the join and the missing branch', async () => {
     const wf = compile(`
-ref: t.join_settles
+ref: t.join_unreachable
 version: 1.0.0
 tasks:
   - name: a
@@ -179,6 +179,24 @@ tasks:
   - name: counted
     action: core.noop
     join: 2
+`);
+    const s = await h.withWorker(() => runWorkflow(h, wf));
+    expect(s.status).toBe('failed');
+    expect(s.error).toMatchObject({ type: 'UnreachableJoin' });
+    expect(s.error!.message).toBe(
+      "task 'joined': join 'joined' can never run: it waits for all of 'a', 'b'; 'a' arrived, 'b' ended without a transition into it",
+    );
+    // it is decided only once nothing could fire into it any more: the slow branch finished first
+    expect(s.tasks.find((t) => t.name === 'slow')).toMatchObject({ status: 'succeeded' });
+    expect(s.tasks.map((t) => t.name)).not.toContain('joined');
+    expect(s.tasks.map((t) => t.name)).not.toContain('counted');
+  });
+
+  it('an unreachable join inside a parallel block fails the block, and so the run', async () => {
+    const wf = compile(`
+ref: t.join_unreachable_block
+version: 1.0.0
+tasks:
   - name: block
     type: parallel
     tasks:
@@ -193,15 +211,12 @@ tasks:
       - name: inner
         action: core.echo
         join: all
-        input: { message: settled }
+        input: { message: never }
 `);
     const s = await h.withWorker(() => runWorkflow(h, wf));
-    expect(s.status).toBe('succeeded');
-    const order = s.tasks.map((t) => t.name);
-    expect(s.tasks.find((t) => t.name === 'joined')).toMatchObject({ status: 'succeeded', runs: 1 });
-    expect(order.indexOf('joined')).toBeGreaterThan(order.indexOf('slow')); // only once nothing could fire into it any more
-    expect(order).not.toContain('counted');
-    expect(s.tasks.find((t) => t.name === 'inner')).toMatchObject({ status: 'succeeded', runs: 1, result: { message: 'settled' } });
+    expect(s.status).toBe('failed');
+    expect(s.tasks.find((t) => t.name === 'block')).toMatchObject({ status: 'failed', error: { type: 'UnreachableJoin' } });
+    expect(s.error!.message).toMatch(/^task 'block': sub-task 'inner': join 'inner' can never run: .*'p2' ended without a transition into it$/);
   });
 
   it('pause stops new tasks from starting until resume (signals, as from `temporal workflow signal`)', async () => {

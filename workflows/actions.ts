@@ -4,22 +4,10 @@ import { isHttpAction } from '../dsl/builtins.js';
 import { deniedMessage, hostOf, permits } from '../dsl/permissions.js';
 import type { AuditRow, CoreActivities, HttpRequestInput } from '../activities/types.js';
 import { detailsSayWritten } from '../dsl/audit-rides.js';
-import type { TaskError } from './summary.js';
-import { readAttemptReport, type AttemptReport, type NativeRetryPolicy } from '../dsl/retry.js';
+import { readAttemptReport, type NativeRetryPolicy } from '../dsl/retry.js';
+import { TaskFailure } from '../conductor/errors.js';
 
-/** A task attempt that did not succeed; stays inside the interpreter (never fails the workflow task). */
-export class TaskFailure extends Error {
-  /** Set when Temporal ran the retries: the attempts the activity reported. */
-  report?: AttemptReport;
-  /** The activity wrote the audit rows it carried. */
-  auditWritten?: boolean;
-  constructor(
-    readonly error: TaskError,
-    readonly timedOut = false,
-  ) {
-    super(error.message);
-  }
-}
+export { TaskFailure };
 
 export interface AttemptContext {
   task: string;

@@ -2,11 +2,19 @@ import { patched, sleep } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask } from '../dsl/types.js';
 import { isBuiltin, isHttpAction } from '../dsl/builtins.js';
-import { attemptsUpTo, inputVariesByAttempt, nativeRetryPolicy, readAttemptReport, type NativeRetryPolicy, type ReportedAttempt } from '../dsl/retry.js';
+import {
+  attemptsUpTo,
+  inputVariesByAttempt,
+  nextRetry,
+  nativeRetryPolicy,
+  readAttemptReport,
+  type NativeRetryPolicy,
+  type ReportedAttempt,
+} from '../dsl/retry.js';
 import { TaskFailure } from './actions.js';
 import { unwrapWritten } from '../dsl/audit-rides.js';
 import type { AuditRow } from '../activities/types.js';
-import type { Engine } from './engine.js';
+import type { Driver as Engine } from './driver.js';
 import { runNested } from './nested.js';
 import { runAnyAction } from './pack-actions.js';
 
@@ -53,6 +61,7 @@ export async function runAttempts(
   task: CompiledTask,
   run: number,
   it: { item?: unknown; index?: number; total?: number },
+  seq?: number,
 ): Promise<{ result: unknown; attempts: number }> {
   const retry = task.retry;
   const itemLabel = it.index !== undefined ? ` [item ${it.index + 1}/${it.total}]` : '';
@@ -66,7 +75,8 @@ export async function runAttempts(
     let carried: AuditRow[] = [];
     try {
       const input = e.renderField(task, 'input', task.input ?? {}, extra);
-      if (e.input.closure && it.index === undefined && e.ctx.task[task.name]) e.ctx.task[task.name]!.input = input;
+      const own = seq !== undefined ? e.conductor.recordOf(seq) : e.ctx.task[task.name];
+      if (e.input.closure && it.index === undefined && own) own.input = input;
       const label = `${task.name}${itemLabel}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
       if (task.action === 'core.inquiry') {
         const answer = await e.inquiries.ask({
@@ -163,15 +173,9 @@ export async function runAttempts(
         error: err.error,
         ...(it.index !== undefined ? { index: it.index } : {}),
       });
-      const retryable =
-        err.error.type !== 'TemplateError' &&
-        retry &&
-        attempt <= retry.count &&
-        (retry.on_error === undefined || truthy(e.renderField(task, 'retry.on_error', retry.on_error, { ...extra, error: err.error })));
-      if (!retryable) throw Object.assign(err, { attempts: attempt });
-      const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
-      const delay = retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
-      if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry.count} in ${delay}s` });
+      const delay = nextRetry(retry, attempt, err.error, () => truthy(e.renderField(task, 'retry.on_error', retry!.on_error, { ...extra, error: err.error })));
+      if (delay === null) throw Object.assign(err, { attempts: attempt });
+      if (delay > 0) await sleep(delay * 1000, { summary: `${task.name}${itemLabel} retry ${attempt}/${retry!.count} in ${delay}s` });
     }
   }
 }

@@ -3,7 +3,7 @@ import { defineSignal } from '@temporalio/workflow';
 import type { ActionDef } from '../dsl/actions.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
 import type { ClosureCheck, Verdict } from '../dsl/closure-rules.js';
-import type { TaskRecord } from './scope.js';
+import type { TaskRecord } from '../contracts/run.js';
 import type { RunStatus, RunSummary } from './summary.js';
 
 export const CLOSURE = 'closure';

@@ -1,7 +1,7 @@
 import { ParentClosePolicy, condition, setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { CLOSURE, closureVerdictSignal, closureWorkflowId, type ClosureInput, type ClosureNode, type ClosureVerdict } from './closure-defs.js';
 import { SA } from './definitions.js';
-import type { Engine } from './engine.js';
+import type { Driver as Engine } from './driver.js';
 import type { RunStatus, RunSummary, TaskflowInput } from './summary.js';
 
 /**

@@ -1,8 +1,8 @@
 import { executeChild, setCurrentDetails } from '@temporalio/workflow';
 import type { CompiledTask } from '../dsl/types.js';
 import { SA, TASKFLOW } from './definitions.js';
-import type { Engine, Outcome } from './engine.js';
-import { tolerated } from './items.js';
+import type { Driver as Engine, Outcome } from './driver.js';
+import { tolerated } from '../conductor/items.js';
 import type { RunSummary, TaskError, TaskflowInput } from './summary.js';
 
 /** Items per child shard: ~3 history events per item keeps each shard far below 10,240 events. */

@@ -14,9 +14,9 @@ import {
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
 import { SA, callbackSignal, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
-import { Engine } from './engine.js';
+import { Driver as Engine } from './driver.js';
 import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
-import type { TaskRecord } from './scope.js';
+import type { TaskRecord } from '../contracts/run.js';
 import { runClosure } from './closure-start.js';
 import type { ClosureVerdict } from './closure-defs.js';
 
@@ -32,6 +32,17 @@ const compactRecords = (tasks: Record<string, TaskRecord>) =>
       { ...r, result: compact(r.result), ...(r.results ? { results: compact(r.results), failed_items: compact(r.failed_items) } : {}) },
     ]),
   );
+
+/** The output of a run that failed, when its output_map can be rendered at all (null otherwise). */
+function outputDespite(engine: Engine): unknown {
+  if (engine.wf.output_map === undefined) return null;
+  try {
+    return engine.renderOutput();
+  } catch (err) {
+    if (err instanceof TaskFailure) return null;
+    throw err;
+  }
+}
 
 /** The interpreter: walks a compiled workflow graph durably. */
 export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
@@ -90,12 +101,13 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       ...(final ? { context: { vars: engine.ctx.vars, task: compactRecords(engine.ctx.task), parameters: masked() } } : {}),
     };
     // runs before this patch wrote the index with a separate activity (two extra workflow tasks per run)
-    if (patched(INDEX_WITH_AUDIT)) return engine.drainWithIndex(index);
+    if (patched(INDEX_WITH_AUDIT)) return engine.audit.drainWithIndex(index);
     await engine.drainAudit('run');
     await bookkeeping.indexRun(index);
   };
 
-  if (input.resume?.continued) engine.record('var.set', null, { name: 'continued_as_new', value: input.resume.from });
+  if (input.resume?.continued)
+    engine.record('var.set', null, { name: 'continued_as_new', value: input.resume.from.length ? input.resume.from : engine.conductor.stagedTasks() });
   else {
     engine.record('run.started', null, { workflow: input.workflow.ref, version: input.workflow.version, parameters: masked() });
     await flush(false);
@@ -130,6 +142,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     } else if (engine.failure) {
       status = 'failed';
       error = { ...engine.failure.error, message: `task '${engine.failure.task}': ${engine.failure.error.message}` };
+      output = outputDespite(engine); // as Orquesta: a run that failed still renders what its output_map can
     } else if (input.shard) {
       const rec = engine.ctx.task[input.shard.task];
       const offset = input.shard.offset;

@@ -1,7 +1,7 @@
 import type { CompiledTask } from '../dsl/types.js';
-import { TaskFailure } from './actions.js';
-import type { Outcome } from './engine.js';
-import type { TaskError } from './summary.js';
+import { TaskFailure } from './errors.js';
+import type { Outcome } from './records.js';
+import type { TaskError } from '../contracts/run.js';
 
 type RunOne = (item: unknown, index: number) => Promise<{ result: unknown; attempts: number }>;
 

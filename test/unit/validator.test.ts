@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPackIndex } from '../cli/files.js';
-import { DEFAULT_WORKFLOW_LIMITS, formatDiagnostic, validateParameters, validateWorkflow, ParameterError } from '../dsl/index.js';
-import { clampLimits } from '../dsl/limits.js';
-import { parseLimits } from '../dsl/limits-file.js';
-import { loadLimits } from '../workers/agent-config.js';
+import { loadPackIndex } from '../../cli/files.js';
+import { DEFAULT_WORKFLOW_LIMITS, formatDiagnostic, validateParameters, validateWorkflow, ParameterError } from '../../dsl/index.js';
+import { clampLimits } from '../../dsl/limits.js';
+import { parseLimits } from '../../dsl/limits-file.js';
+import { loadLimits } from '../../workers/agent-config.js';
 
 const errorsOf = (yaml: string, opts = {}) =>
   validateWorkflow(yaml, opts)
@@ -14,8 +14,8 @@ const errorsOf = (yaml: string, opts = {}) =>
 
 describe('workflow validation', () => {
   it('accepts every shipped example workflow without warnings', async () => {
-    const packs = await loadPackIndex(join(import.meta.dirname, '..', 'config'));
-    const dir = join(import.meta.dirname, '..', 'config', 'packs', 'examples', 'workflows');
+    const packs = await loadPackIndex(join(import.meta.dirname, '..', '..', 'config'));
+    const dir = join(import.meta.dirname, '..', '..', 'config', 'packs', 'examples', 'workflows');
     for (const f of readdirSync(dir)) {
       const r = validateWorkflow(readFileSync(join(dir, f), 'utf8'), { isKnownAction: packs.known(new Set()) });
       expect(r.diagnostics.map((d) => formatDiagnostic(f, d))).toEqual([]);
@@ -125,7 +125,7 @@ describe('workflow validation', () => {
       '1:26: limits.max_task_runs: must be <= 100000',
     ]);
     expect(clampLimits({ ...DEFAULT_WORKFLOW_LIMITS, max_parallel: 100 }, { ...DEFAULT_WORKFLOW_LIMITS, max_parallel: 10 }).max_parallel).toBe(10);
-    const shipped = await loadLimits(join(import.meta.dirname, '..', 'config'));
+    const shipped = await loadLimits(join(import.meta.dirname, '..', '..', 'config'));
     expect(shipped).toEqual(DEFAULT_WORKFLOW_LIMITS);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, ExpressionError, HostFunction, describeError, parseTemplate, render } from '../dsl/expr/index.js';
+import { DEFAULT_LIMITS, ExpressionError, HostFunction, describeError, parseTemplate, render } from '../../dsl/expr/index.js';
 
 const scope = {
   parameters: { env: 'prod', regions: ['eu', 'us'], n: 7 },

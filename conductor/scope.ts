@@ -1,20 +1,6 @@
 import { HostFunction, type Scope } from '../dsl/expr/index.js';
 import { secretMarker } from '../dsl/secrets.js';
-import type { TaskError, TaskStatus } from './summary.js';
-
-/** What templates see of a task: its latest run. */
-export interface TaskRecord {
-  status: TaskStatus;
-  result: unknown;
-  results?: unknown[];
-  failed_items?: { index: number; item: unknown; error: TaskError }[];
-  error: TaskError | null;
-  attempts: number;
-  started_at: string;
-  ended_at: string | null;
-  /** The input of the latest attempt, kept only when a closure rule may rebuild or resend the task. */
-  input?: unknown;
-}
+import type { TaskError, TaskRecord } from '../contracts/run.js';
 
 export interface RunContext {
   parameters: Record<string, unknown>;
@@ -41,6 +27,8 @@ export function scopeFor(ctx: RunContext, extra: { current?: TaskRecord; item?: 
     ...(extra.error ? { error: extra.error } : {}),
     succeeded: new HostFunction('succeeded', () => cur?.status === 'succeeded'),
     failed: new HostFunction('failed', () => cur?.status === 'failed' || cur?.status === 'timed_out'),
+    // Orquesta: the task ended, whatever the outcome (a skipped task did not run, so it is not completed)
+    completed: new HostFunction('completed', () => cur !== undefined && cur.status !== 'running' && cur.status !== 'skipped'),
     timed_out: new HostFunction('timed_out', () => cur?.status === 'timed_out'),
     skipped: new HostFunction('skipped', () => cur?.status === 'skipped'),
     result: new HostFunction('result', () => cur?.result ?? null),

@@ -1,8 +1,11 @@
 import { ExpressionError, render, truthy, type Limits, type Scope } from '../dsl/expr/index.js';
 import type { CompiledTask, Transition } from '../dsl/types.js';
-import type { TaskStatus } from './summary.js';
+import type { TaskStatus } from '../contracts/run.js';
+import { decisionId, transitionId } from './graph.js';
 
 export interface Firing {
+  /** The transition's id in the graph (`task__t0`, `task__d1`): routes are made of these. */
+  id: string;
   /** Which transition fired, for the audit log. */
   via: string;
   targets: string[];
@@ -51,8 +54,10 @@ export function evaluateTransitions(
   const fired: Firing[] = [];
   const hasTimeoutHandler = task.transitions.some((t) => t.on === 'timed_out');
   if (status === 'succeeded' && task.decision) {
-    const branch = task.decision.find((d, i) => evalWhen(d.when, scope, `task '${task.name}' decision[${i}].when`, limits));
-    if (branch) fired.push({ via: branch.when ? `decision: ${branch.when}` : 'decision: default', targets: [branch.next], publish: [] });
+    const i = task.decision.findIndex((d, n) => evalWhen(d.when, scope, `task '${task.name}' decision[${n}].when`, limits));
+    const branch = task.decision[i];
+    if (branch)
+      fired.push({ id: decisionId(task.name, i), via: branch.when ? `decision: ${branch.when}` : 'decision: default', targets: [branch.next], publish: [] });
   }
   task.transitions.forEach((tr, i) => {
     if (!matches(tr, status, hasTimeoutHandler)) return;
@@ -62,7 +67,7 @@ export function evaluateTransitions(
         : `on_${tr.on === 'succeeded' ? 'success' : tr.on === 'failed' ? 'failure' : tr.on === 'timed_out' ? 'timeout' : 'complete'}`;
     if (!evalWhen(tr.when, scope, `task '${task.name}' ${via}.when`, limits)) return;
     if (tr.publish.length) applyPublish(tr.publish, via);
-    fired.push({ via, targets: tr.do, publish: tr.publish });
+    fired.push({ id: transitionId(task.name, i), via, targets: tr.do, publish: tr.publish });
   });
   return fired;
 }
