@@ -1,6 +1,7 @@
 import { ApplicationFailure, sleep } from '@temporalio/activity';
 import { mockOutcome, type Mocks } from '../dsl/mocks.js';
-import { ERROR_TYPES, type ActionInput } from './types.js';
+import type { ActionInput } from './types.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** Pack actions and mocked actions. Pack runners (plugin/http) arrive with the language issue. */
 export function actionActivities(deps: { mocks?: Mocks }) {
@@ -13,7 +14,7 @@ export function actionActivities(deps: { mocks?: Mocks }) {
         return mock.value;
       }
       throw ApplicationFailure.create({
-        type: ERROR_TYPES.unknownAction,
+        type: FAILURE.unknownAction,
         message: `action '${input.ref}' has no runner on this worker (not a built-in, not mocked)`,
         nonRetryable: true,
       });

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HttpRequestInput, HttpResult } from './types.js';
-import { ERROR_TYPES } from './types.js';
+import { FAILURE } from '../contracts/failures.js';
 import { traceHeaders } from './trace-headers.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -22,7 +22,7 @@ export async function httpRequest(input: HttpRequestInput): Promise<HttpResult> 
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     const timedOut = (err as Error).name === 'TimeoutError';
     throw ApplicationFailure.create({
-      type: timedOut ? 'timeout' : ERROR_TYPES.http,
+      type: timedOut ? FAILURE.timeout : FAILURE.http,
       message: `${method} ${input.url}: ${timedOut ? `no answer within ${input.timeout ?? 30}s` : (cause ?? (err as Error).message)}`,
       nonRetryable: true,
     });
@@ -42,7 +42,7 @@ export async function httpRequest(input: HttpRequestInput): Promise<HttpResult> 
   const ok = expected ? expected.includes(res.status) : res.status < 400;
   if (!ok) {
     throw ApplicationFailure.create({
-      type: ERROR_TYPES.httpStatus,
+      type: FAILURE.httpStatus,
       message: `${method} ${input.url} answered ${res.status}${expected ? ` (expected ${expected.join(' or ')})` : ''}`,
       nonRetryable: true,
       details: [result],

@@ -4,11 +4,12 @@ import { sql } from 'drizzle-orm';
 import { policyFor, type EscalationConfig } from '../dsl/escalation.js';
 import type { Store } from '../store/db.js';
 import { feedback, incidentEvents, incidents } from '../store/schema.js';
-import { SA, TASK_QUEUE } from '../workflows/definitions.js';
-import { INCIDENT, alertSignal, incidentWorkflowId, type IncidentInput, type IncidentState } from '../workflows/incident-defs.js';
+import { SA, TASK_QUEUE } from '../contracts/definitions.js';
+import { INCIDENT, alertSignal, incidentWorkflowId, type IncidentInput, type IncidentState } from '../contracts/incident.js';
 import { emitEvents, type Publisher } from './events-out.js';
 import { workerMetrics } from './metrics.js';
 import type { FeedbackInput, OpenIncidentInput } from './types.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export interface IncidentDeps {
   store: Store;
@@ -141,7 +142,7 @@ export function incidentActivities(deps: IncidentDeps) {
     async openIncident(input: OpenIncidentInput): Promise<{ incident_id: string }> {
       if (!deps.client)
         throw ApplicationFailure.create({
-          type: 'IncidentsUnavailable',
+          type: FAILURE.incidentsUnavailable,
           message: 'this worker has no Temporal client to open incidents with',
           nonRetryable: true,
         });

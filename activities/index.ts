@@ -4,19 +4,23 @@ import { actionActivities } from './actions.js';
 import { bookkeepingActivities } from './bookkeeping.js';
 import { httpRequest } from './http.js';
 import { pluginActivities, type SecretResolver } from './plugins.js';
-import { kvActivities, withSecrets } from './secrets.js';
+import { kvActivities, resolvingSecrets, withSecrets } from './secrets.js';
 import { reviewActivities, type Endpoints } from './reviews.js';
 import type { Publisher } from './events-out.js';
-import type { PluginDef } from '../workers/config.js';
-import type { AuditRow, CoreActivities } from './types.js';
+import type { PluginDef } from '../contracts/config.js';
+import type { CoreActivities, HttpResult } from './types.js';
 import type { Client } from '@temporalio/client';
 import { EMPTY_ESCALATION, routeFor, type EscalationConfig } from '../dsl/escalation.js';
 import { notifyActivities } from './notify.js';
-import { carryingAudit, retriedByTemporal } from './attempts.js';
+import { carryingAudit, retriedByTemporal, transportOf } from './attempts.js';
+import type { ActionCall, HttpCall, PluginCall, TaskActivityInput, TaskMeta } from '../contracts/activities.js';
 import { closureActivities } from './closure.js';
 import { incidentActivities } from './incidents.js';
 import { alertActivities } from './alerts.js';
 import { withPermanentStorageErrors } from './storage-errors.js';
+
+/** What a task's `call` may hold for core.http: the request, nothing else. */
+export const HTTP_CALL_KEYS = ['method', 'url', 'headers', 'body', 'timeout', 'expected_status'] as const;
 
 export interface ActivityDeps {
   store: Store;
@@ -56,13 +60,30 @@ function buildActivities(deps: ActivityDeps): CoreActivities {
   const { notify, pollReceipt } = notifyActivities({ store: deps.store, endpoints, escalation, ...(deps.publicUrl ? { publicUrl: deps.publicUrl } : {}) });
   const books = bookkeepingActivities(deps.store, deps.publish);
   // a task's activity writes the audit rows it carries, has Temporal retry it when the DSL says so,
-  // and resolves secret markers itself (only there)
-  const task = <I extends { audit?: AuditRow[]; retried_by_temporal?: boolean; tenant?: string }, O>(fn: (input: I) => Promise<O>) =>
-    carryingAudit<I, O>(books.recordAudit, retriedByTemporal<I, O>(withSecrets<I, O>(deps.store, fn)));
+  // and resolves secret markers itself (only there, and only in what the task asked for)
+  const task =
+    <C, O>(callKeys: readonly string[], fn: (call: C, meta: TaskMeta) => Promise<O>) =>
+    (raw: TaskActivityInput<C>): Promise<O> => {
+      const { call, meta } = transportOf<C>(raw, callKeys);
+      return carryingAudit(meta, books.recordAudit, () =>
+        retriedByTemporal(meta, (m) => resolvingSecrets(deps.store, m.tenant, call, (resolved) => fn(resolved, m))),
+      );
+    };
+  const keys = (m: TaskMeta) => ({ idempotencyKey: m.idempotencyKey, tenant: m.tenant, ...(m.traceId ? { traceId: m.traceId } : {}) });
   return {
-    httpRequest: task(httpRequest),
-    runAction: task(actions.runAction),
-    callPlugin: task(plugins.callPlugin),
+    httpRequest: task<HttpCall, HttpResult>(HTTP_CALL_KEYS, (call, m) => httpRequest({ ...call, ...keys(m) })),
+    runAction: task<ActionCall, unknown>(['ref', 'input'], (call, m) =>
+      actions.runAction({
+        ref: call.ref,
+        input: call.input,
+        attempt: m.attempt ?? 1,
+        ...(m.item !== undefined ? { item: m.item, index: m.index } : {}),
+        ...keys(m),
+        executionId: m.executionId ?? '',
+        task: m.task ?? '',
+      }),
+    ),
+    callPlugin: task<PluginCall, unknown>(['plugin', 'operation', 'input', 'timeout', 'callback'], (call, m) => plugins.callPlugin({ ...call, ...keys(m) })),
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
     ...books,

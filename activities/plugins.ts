@@ -1,9 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { PluginDef } from '../workers/config.js';
+import type { PluginDef } from '../contracts/config.js';
 import { httpRequest } from './http.js';
 import type { PluginCallInput, PluginPollInput } from './types.js';
 import type { Store } from '../store/db.js';
 import { callbacks } from '../store/schema.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** Resolves a plugin secret by name; wired by workers/ (read only inside the activity that uses it). */
 export type SecretResolver = (name: string) => string | undefined;
@@ -12,7 +13,11 @@ function authHeaders(plugin: PluginDef, secret: SecretResolver): Record<string, 
   if (!plugin.auth?.secret) return {};
   const token = secret(plugin.auth.secret);
   if (!token)
-    throw ApplicationFailure.create({ type: 'MissingSecret', message: `plugin '${plugin.id}': secret '${plugin.auth.secret}' is not set`, nonRetryable: true });
+    throw ApplicationFailure.create({
+      type: FAILURE.missingSecret,
+      message: `plugin '${plugin.id}': secret '${plugin.auth.secret}' is not set`,
+      nonRetryable: true,
+    });
   return { authorization: `Bearer ${token}` };
 }
 
@@ -20,7 +25,7 @@ function authHeaders(plugin: PluginDef, secret: SecretResolver): Record<string, 
 export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, PluginDef>; secret: SecretResolver; publicUrl?: string; store?: Store }) {
   const pluginFor = (id: string) => {
     const plugin = deps.plugins().get(id);
-    if (!plugin) throw ApplicationFailure.create({ type: 'UnknownPlugin', message: `plugin '${id}' is not in config/plugins.yaml`, nonRetryable: true });
+    if (!plugin) throw ApplicationFailure.create({ type: FAILURE.unknownPlugin, message: `plugin '${id}' is not in config/plugins.yaml`, nonRetryable: true });
     return plugin;
   };
   return {
@@ -49,11 +54,11 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
     async callPlugin(input: PluginCallInput): Promise<unknown> {
       const plugin = deps.plugins().get(input.plugin);
       if (!plugin)
-        throw ApplicationFailure.create({ type: 'UnknownPlugin', message: `plugin '${input.plugin}' is not in config/plugins.yaml`, nonRetryable: true });
+        throw ApplicationFailure.create({ type: FAILURE.unknownPlugin, message: `plugin '${input.plugin}' is not in config/plugins.yaml`, nonRetryable: true });
       const allowed = plugin.allowed_tenants ?? ['*'];
       if (!allowed.includes('*') && !allowed.includes(input.tenant))
         throw ApplicationFailure.create({
-          type: 'PluginNotAllowed',
+          type: FAILURE.pluginNotAllowed,
           message: `tenant '${input.tenant}' may not call plugin '${plugin.id}'`,
           nonRetryable: true,
         });
@@ -62,7 +67,7 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
       if (input.callback) {
         if (!deps.publicUrl || !deps.store)
           throw ApplicationFailure.create({
-            type: 'CallbacksUnavailable',
+            type: FAILURE.callbacksUnavailable,
             message: 'asynchronous plugin calls need CLOSELOOP_PUBLIC_URL and a database on this worker',
             nonRetryable: true,
           });

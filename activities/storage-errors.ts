@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FAILURE } from '../contracts/failures.js';
 
 // PostgreSQL SQLSTATE classes that no retry can fix: data exceptions (22: bad text, bad JSON, out of
 // range) and program limits (54: too large). Drizzle wraps the driver's error, so both are looked at.
@@ -25,7 +26,7 @@ export function failPermanentStorageErrors<A extends unknown[], R>(name: string,
       if (!code || !PERMANENT.test(code)) throw err;
       const message = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw ApplicationFailure.create({
-        type: 'StorageRejected',
+        type: FAILURE.storageRejected,
         message: `${name}: the database refused the write (SQLSTATE ${code}): ${message}`,
         nonRetryable: true,
       });

@@ -12,10 +12,6 @@ export interface HttpRequestInput {
   traceId?: string;
   /** Scopes secret lookups. */
   tenant?: string;
-  /** Temporal runs the DSL retries of this task (see activities/attempts.ts). */
-  retried_by_temporal?: boolean;
-  /** Audit rows this activity writes before it acts (activities/attempts.ts). */
-  audit?: AuditRow[];
 }
 
 export interface HttpResult {
@@ -34,13 +30,11 @@ export interface ActionInput {
   tenant: string;
   executionId: string;
   task: string;
-  retried_by_temporal?: boolean;
-  /** Audit rows this activity writes before it acts (activities/attempts.ts). */
-  audit?: AuditRow[];
 }
 
 export type { AuditKind, AuditRow, RunIndexRow } from '../contracts/audit.js';
 import type { AuditRow, RunIndexRow } from '../contracts/audit.js';
+import type { ActionCall, HttpCall, PluginCall, TaskActivityInput } from '../contracts/activities.js';
 
 export interface InquiryRow {
   id: string;
@@ -64,9 +58,6 @@ export interface PluginCallInput {
   timeout?: number;
   /** Asynchronous calls: the token the plugin posts its result with, and where the run waits. */
   callback?: { token: string; executionId: string; task: string };
-  retried_by_temporal?: boolean;
-  /** Audit rows this activity writes before it acts (activities/attempts.ts). */
-  audit?: AuditRow[];
 }
 
 export interface PluginPollInput {
@@ -160,8 +151,8 @@ export interface CoreActivities {
   pollReceipt(input: { url: string; tenant: string }): Promise<{ status: string }>;
   evaluateAlerts(): Promise<FiringAlert[]>;
   recordIncident(input: {
-    state: Omit<import('../workflows/incident-defs.js').IncidentState, 'events'>;
-    events: import('../workflows/incident-defs.js').IncidentState['events'];
+    state: Omit<import('../contracts/incident.js').IncidentState, 'events'>;
+    events: import('../contracts/incident.js').IncidentState['events'];
     policy?: unknown;
   }): Promise<void>;
   createFeedback(input: FeedbackInput): Promise<{ created: boolean }>;
@@ -172,11 +163,11 @@ export interface CoreActivities {
   notify(input: NotifyInput): Promise<NotifyResult>;
   pollPlugin(input: PluginPollInput): Promise<{ status: 'succeeded' | 'failed' | 'running'; result?: unknown; error?: { message?: string; type?: string } }>;
   kvGet(input: { tenant: string; keys: string[] }): Promise<Record<string, unknown>>;
-  callPlugin(input: PluginCallInput): Promise<unknown>;
+  callPlugin(input: TaskActivityInput<PluginCall>): Promise<unknown>;
   recordInquiry(row: InquiryRow): Promise<void>;
   resolveInquiry(input: { id: string; status: 'responded' | 'timed_out'; response?: unknown; by?: string | null }): Promise<void>;
-  httpRequest(input: HttpRequestInput): Promise<HttpResult>;
-  runAction(input: ActionInput): Promise<unknown>;
+  httpRequest(input: TaskActivityInput<HttpCall>): Promise<HttpResult>;
+  runAction(input: TaskActivityInput<ActionCall>): Promise<unknown>;
   recordAudit(rows: AuditRow[]): Promise<void>;
   indexRun(row: RunIndexRow): Promise<void>;
   /** Audit rows and the runs-index row in one call (a local activity at run start and end). */
@@ -185,14 +176,6 @@ export interface CoreActivities {
   checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]>;
   deliverManualReview(input: ManualReviewInput): Promise<ManualReviewDelivery>;
 }
-
-/** Failure types activities throw; the interpreter maps them to task outcomes. */
-export const ERROR_TYPES = {
-  httpStatus: 'HttpStatusError',
-  http: 'HttpError',
-  unknownAction: 'UnknownActionError',
-  mockFailure: 'MockFailure',
-} as const;
 
 /** A manual-review item on its way to the ops endpoint (`POST /ops/manual-review`). */
 export interface ManualReviewInput {

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Store } from '../store/db.js';
 import { RunRepo } from '../store/runs-repo.js';
 import { WorkflowRepo } from '../store/workflows-repo.js';
-import type { PackContents, TenantConfig } from '../workers/config.js';
+import type { PackContents, TenantConfig } from '../contracts/config.js';
 import { authenticate } from './auth.js';
 import { ApiError, errorHandler } from './errors.js';
 import { executionRoutes } from './routes/executions.js';

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { hashKey, type ApiKey, type Role, type TenantConfig } from '../workers/config.js';
+import { hashKey } from '../workers/config.js';
+import type { ApiKey, Role, TenantConfig } from '../contracts/config.js';
 import { ApiError } from './errors.js';
 
 export interface Principal {

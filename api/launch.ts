@@ -6,7 +6,7 @@ import type { Limits } from '../dsl/types.js';
 import type { Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
 import type { WorkflowRepo } from '../store/workflows-repo.js';
-import type { PackContents } from '../workers/config.js';
+import type { PackContents } from '../contracts/config.js';
 import { ApiError, notFound } from './errors.js';
 import { startRun, type StartedRun } from './start-run.js';
 

@@ -17,7 +17,7 @@ import { closures } from '../store/schema.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { limitWorkflowStacks, workflowBundle } from '../workers/worker.js';
-import type { TaskflowInput } from '../workflows/summary.js';
+import type { TaskflowInput } from '../contracts/run.js';
 import { eq } from 'drizzle-orm';
 
 limitWorkflowStacks();

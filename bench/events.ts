@@ -20,7 +20,7 @@ import { migrate, openStore, rowsOf } from '../store/db.js';
 import { strategies } from '../store/schema.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import { WorkflowRepo } from '../store/workflows-repo.js';
-import { TASK_QUEUE } from '../workflows/definitions.js';
+import { TASK_QUEUE } from '../contracts/definitions.js';
 import type { TenantConfig } from '../workers/config.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';

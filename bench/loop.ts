@@ -11,7 +11,7 @@ import { migrate, openStore } from '../store/db.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { bundleOptions, limitWorkflowStacks } from '../workers/worker.js';
-import type { RunSummary } from '../workflows/summary.js';
+import type { RunSummary } from '../contracts/run.js';
 
 limitWorkflowStacks();
 Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } } });

@@ -6,7 +6,10 @@ export { taskflow } from '../workflows/index.js';
 
 const acts = proxyActivities<CoreActivities>({ startToCloseTimeout: '30s' });
 const call = (i: number) =>
-  acts.runAction({ ref: 'bench.work', input: { n: i }, attempt: 1, idempotencyKey: `k${i}`, tenant: 'bench', executionId: 'native', task: 'native' });
+  acts.runAction({
+    call: { ref: 'bench.work', input: { n: i } },
+    meta: { attempt: 1, idempotencyKey: `k${i}`, tenant: 'bench', executionId: 'native', task: 'native' },
+  });
 
 /** N activities one after another. */
 export async function nativeSequential(n: number): Promise<number> {

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../workflows/summary.js';
+import type { RunSummary } from '../contracts/run.js';
 
 export interface Expectation {
   status?: string;

@@ -11,8 +11,8 @@ import { formatDiagnostic, validateWorkflow, type CompiledWorkflow } from '../ds
 import { parseMocks, type Mocks } from '../dsl/mocks.js';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
-import { ALL_SEARCH_ATTRIBUTES, inquiryRespondSignal } from '../workflows/definitions.js';
-import type { RunSummary } from '../workflows/summary.js';
+import { ALL_SEARCH_ATTRIBUTES, inquiryRespondSignal } from '../contracts/definitions.js';
+import type { RunSummary } from '../contracts/run.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { workflowBundle } from '../workers/worker.js';
 import { checkExpectations, type Expectation } from './expectations.js';

@@ -12,6 +12,7 @@ import type { RunContext } from './scope.js';
 import { TransitionError, evaluateTransitions, type Firing } from './transitions.js';
 import { TaskFailure } from './errors.js';
 import { applyOutcome, startRecord, type Outcome } from './records.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export type { Outcome } from './records.js';
 export type JoinPolicy = 'fail' | 'settle' | 'wait';
@@ -119,7 +120,7 @@ export class Conductor extends Renderer {
     summary.runs++;
     summary.status = 'running';
     if (summary.runs > this.graph.wf.limits.max_task_runs) {
-      const error = { type: 'LimitError', message: `task '${r.task}' ran more than ${this.graph.wf.limits.max_task_runs} times (limits.max_task_runs)` };
+      const error = { type: FAILURE.limit, message: `task '${r.task}' ran more than ${this.graph.wf.limits.max_task_runs} times (limits.max_task_runs)` };
       this.s.failure = { task: r.task, error };
       Object.assign(summary, { status: 'failed', error });
       return null;
@@ -163,12 +164,12 @@ export class Conductor extends Renderer {
     const fired = this.transitions(r, record, outcome);
     this.opts.record('task.completed', r.task, { run: r.runNo, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
     const failed = outcome.status === 'failed' || outcome.status === 'timed_out';
-    if (failed && fired.length === 0) this.failIn(r.group, r.task, outcome.error ?? { type: 'Error', message: `task '${r.task}' ${outcome.status}` });
+    if (failed && fired.length === 0) this.failIn(r.group, r.task, outcome.error ?? { type: FAILURE.error, message: `task '${r.task}' ${outcome.status}` });
     for (const f of fired)
       for (const target of f.targets) {
         if (target === 'noop') continue;
         if (target === 'fail') {
-          this.fail(r.task, { type: 'Fail', message: `the run was failed on purpose by task '${r.task}' (${f.via})` });
+          this.fail(r.task, { type: FAILURE.fail, message: `the run was failed on purpose by task '${r.task}' (${f.via})` });
           continue;
         }
         if (!this.stopped()) this.arrive(target, r, f.id);
@@ -184,9 +185,9 @@ export class Conductor extends Renderer {
     if (!r) return;
     if (how === 'cancelled') {
       const s = this.summaries.get(r.task);
-      if (s) Object.assign(s, { status: 'cancelled', error: { type: 'cancelled', message: 'cancelled' } });
+      if (s) Object.assign(s, { status: 'cancelled', error: { type: FAILURE.cancelled, message: 'cancelled' } });
       this.opts.record('task.completed', r.task, { status: 'cancelled' });
-    } else this.fail(r.task, { type: 'InternalError', message: how.internal });
+    } else this.fail(r.task, { type: FAILURE.internal, message: how.internal });
   }
 
   /** Forgets a run that never began (nothing may start any more) or has already ended. */
@@ -279,7 +280,7 @@ export class Conductor extends Renderer {
       return fired;
     } catch (err) {
       const message = err instanceof TransitionError || err instanceof TaskFailure ? err.message : String(err);
-      this.failIn(r.group, r.task, { type: 'TemplateError', message });
+      this.failIn(r.group, r.task, { type: FAILURE.template, message });
       return [];
     }
   }

@@ -2,6 +2,7 @@ import type { CompiledTask } from '../dsl/types.js';
 import { TaskFailure } from './errors.js';
 import type { Outcome } from './records.js';
 import type { TaskError } from '../contracts/run.js';
+import { FAILURE } from '../contracts/failures.js';
 
 type RunOne = (item: unknown, index: number) => Promise<{ result: unknown; attempts: number }>;
 
@@ -57,6 +58,6 @@ export async function runItems(
     failed_items: failed,
     items: counts,
     attempts,
-    error: ok ? null : { type: 'ItemsFailed', message: `${failed.length} of ${items.length} items failed; first: ${failed[0]?.error.message ?? ''}` },
+    error: ok ? null : { type: FAILURE.itemsFailed, message: `${failed.length} of ${items.length} items failed; first: ${failed[0]?.error.message ?? ''}` },
   };
 }

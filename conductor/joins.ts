@@ -3,6 +3,7 @@
 import type { PendingJoin } from '../contracts/conductor.js';
 import type { TaskError } from '../contracts/run.js';
 import type { Graph } from './graph.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export class Joins {
   constructor(
@@ -56,7 +57,7 @@ export class Joins {
     const missing = t.inbound.filter((i) => !j.arrived.includes(i));
     const need = t.join === 'all' ? `all of ${quote(t.inbound)}` : `${t.join} of ${quote(t.inbound)}`;
     return {
-      type: 'UnreachableJoin',
+      type: FAILURE.unreachableJoin,
       message: `join '${j.task}'${j.route ? ` (route ${j.route})` : ''} can never run: it waits for ${need}; ${quote(j.arrived)} arrived, ${quote(missing)} ended without a transition into it`,
     };
   }

@@ -5,6 +5,7 @@ import type { TaskRecord } from '../contracts/run.js';
 import type { CompiledTask } from '../dsl/types.js';
 import { TaskFailure } from './errors.js';
 import { scopeFor, type RunContext } from './scope.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export type Recorder = (kind: AuditKind, task: string | null, detail: Record<string, unknown>) => void;
 
@@ -33,7 +34,8 @@ export class Renderer {
     try {
       return renderDeep(value, this.scope(extra), this.limits);
     } catch (err) {
-      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${task.name}', field '${field}': ${err.describe()}` });
+      if (err instanceof ExpressionError)
+        throw new TaskFailure({ type: FAILURE.template, message: `task '${task.name}', field '${field}': ${err.describe()}` });
       throw err;
     }
   }
@@ -45,14 +47,14 @@ export class Renderer {
       try {
         value = renderDeep(tmpl, this.scope({ current }), this.limits);
       } catch (err) {
-        if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `task '${taskName}' ${via} '${key}': ${err.describe()}` });
+        if (err instanceof ExpressionError) throw new TaskFailure({ type: FAILURE.template, message: `task '${taskName}' ${via} '${key}': ${err.describe()}` });
         throw err;
       }
       this.ctx.vars[key] = value;
       const size = JSON.stringify(this.ctx.vars).length;
       if (size > MAX_CONTEXT_BYTES)
         throw new TaskFailure({
-          type: 'LimitError',
+          type: FAILURE.limit,
           message: `task '${taskName}' ${via} '${key}': workflow variables would be ${size} bytes, over the 10 MB context limit`,
         });
       this.opts.record('var.set', taskName, { name: key, via, value });
@@ -65,7 +67,7 @@ export class Renderer {
     try {
       return renderDeep(outputMap, this.scope(), this.limits);
     } catch (err) {
-      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'OutputError', message: `output_map: ${err.describe()}` });
+      if (err instanceof ExpressionError) throw new TaskFailure({ type: FAILURE.output, message: `output_map: ${err.describe()}` });
       throw err;
     }
   }

@@ -2,3 +2,7 @@
 export * from './run.js';
 export * from './conductor.js';
 export * from './audit.js';
+export * from './activity-options.js';
+export * from './failures.js';
+export * from './config.js';
+export * from './activities.js';

@@ -1,5 +1,6 @@
 // Which DSL retries Temporal's own activity retry policy expresses exactly (dsl.md "Retry").
 import type { RetrySpec } from './types.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** A Temporal RetryPolicy, in the units its options take (seconds as duration strings). */
 export interface NativeRetryPolicy {
@@ -39,7 +40,7 @@ export function nativeRetryPolicy(retry: RetrySpec | undefined): NativeRetryPoli
  * the same way again). `onError` evaluates the task's `on_error` template with `error` in scope.
  */
 export function nextRetry(retry: RetrySpec | undefined, attempt: number, error: { type: string }, onError: () => boolean): number | null {
-  if (!retry || error.type === 'TemplateError' || attempt > retry.count) return null;
+  if (!retry || error.type === FAILURE.template || attempt > retry.count) return null;
   if (retry.on_error !== undefined && !onError()) return null;
   const base = retry.backoff === 'linear' ? retry.delay * attempt : retry.backoff === 'exponential' ? retry.delay * 2 ** (attempt - 1) : retry.delay;
   return retry.max_delay !== undefined ? Math.min(base, retry.max_delay) : base;
@@ -89,7 +90,7 @@ export function attemptsUpTo(last: number, failed: ReportedAttempt[]): ReportedA
       byNumber.get(i + 1) ?? {
         attempt: i + 1,
         status: 'failed' as const,
-        error: { type: 'AttemptLost', message: `attempt ${i + 1} reported no outcome (its worker stopped or timed out)` },
+        error: { type: FAILURE.attemptLost, message: `attempt ${i + 1} reported no outcome (its worker stopped or timed out)` },
       },
   );
 }

@@ -3,9 +3,9 @@ import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities/index.js';
 import { auditLog } from '../store/schema.js';
-import { TASKFLOW } from '../workflows/definitions.js';
-import type { TaskflowInput } from '../workflows/summary.js';
-import type { ActionInput } from '../activities/types.js';
+import { TASKFLOW } from '../contracts/definitions.js';
+import type { TaskflowInput } from '../contracts/run.js';
+import type { ActionCall, TaskActivityInput } from '../contracts/activities.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 
 let h: Harness;
@@ -49,7 +49,10 @@ describe('audit rows ride on the next task activity (closeloop.audit-rides)', ()
   it('rows an activity did not confirm writing (a failed write, a lost worker) are written by the workflow itself', async () => {
     const acts = createActivities({ store: h.store, mocks });
     // an activity that drops what it carries and answers without the "written" envelope
-    const forgetful = { ...acts, runAction: (input: ActionInput) => acts.runAction({ ...input, audit: [] }) };
+    const forgetful = {
+      ...acts,
+      runAction: (input: TaskActivityInput<ActionCall>) => acts.runAction({ call: input.call, meta: { ...input.meta, audit: [] } }),
+    };
     const r = await run(6, forgetful);
     expect(r.summary.status).toBe('succeeded');
     expect(r.markers).toBeGreaterThan(3);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { singleTenant, useApi } from './api-helpers.js';
-import { stateQuery } from '../workflows/definitions.js';
+import { stateQuery } from '../contracts/definitions.js';
 import { compile, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
 import { startRun } from '../api/start-run.js';

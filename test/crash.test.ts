@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEST_DATABASE_URL } from './database-url.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
-import { SA, TASKFLOW } from '../workflows/definitions.js';
+import { SA, TASKFLOW } from '../contracts/definitions.js';
 import { randomUUID } from 'node:crypto';
 import { singleTenant, startApi } from './api-helpers.js';
 import { withRuleDefaults } from '../dsl/closure-rules.js';
-import type { TaskflowInput } from '../workflows/summary.js';
+import type { TaskflowInput } from '../contracts/run.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { createActivities } from '../activities/index.js';
 import { checkAuditCoverage } from '../api/audit-check.js';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { runs } from '../store/schema.js';
-import { SA, TASKFLOW } from '../workflows/definitions.js';
+import { SA, TASKFLOW } from '../contracts/definitions.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
 

@@ -5,7 +5,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { openStore, migrate } from '../store/db.js';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/definitions.js';
 import { findTemporalCli } from '../workers/temporal-cli.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { WORKFLOWS_PATH, bundleOptions } from '../workers/worker.js';

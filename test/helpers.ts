@@ -6,8 +6,8 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import type { Mocks } from '../dsl/mocks.js';
 import { validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
 import { openStore, type Store } from '../store/db.js';
-import { SA, TASKFLOW } from '../workflows/definitions.js';
-import type { RunSummary, TaskflowInput } from '../workflows/summary.js';
+import { SA, TASKFLOW } from '../contracts/definitions.js';
+import type { RunSummary, TaskflowInput } from '../contracts/run.js';
 import { TEST_DATABASE_URL } from './database-url.js';
 import { limitWorkflowStacks } from '../workers/worker.js';
 

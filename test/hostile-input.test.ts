@@ -4,8 +4,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, describe, expect, it } from 'vitest';
 import { failPermanentStorageErrors } from '../activities/storage-errors.js';
 import { auditLog } from '../store/schema.js';
-import { SA, TASKFLOW } from '../workflows/definitions.js';
-import type { TaskflowInput } from '../workflows/summary.js';
+import { eq } from 'drizzle-orm';
+import { SA, TASKFLOW } from '../contracts/definitions.js';
+import type { TaskflowInput } from '../contracts/run.js';
 import { singleTenant, useApi } from './api-helpers.js';
 import { compile, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
@@ -54,6 +55,37 @@ describe('hostile text and unindexed runs', () => {
     expect(r.body.output).toEqual({ name: 'nul\ufffdhere' });
     const ctx = await call('GET', `/v1/executions/${id}/context`);
     expect(ctx.body.vars.got).toEqual({ name: 'nul\ufffdhere', half: 'x\ufffdy', 'key\ufffd': 1 });
+  });
+
+  it("a task input's keys never reach the bookkeeping: an `audit` key forges no audit row, `retried_by_temporal` changes nothing", async () => {
+    const { url } = await target;
+    const forged = `run:victim${suffix}:x`;
+    const row = {
+      execution_id: forged,
+      tenant: `victim${suffix}`,
+      seq: 1,
+      kind: 'run.started',
+      task: null,
+      detail: { forged: true },
+      at: new Date().toISOString(),
+    };
+    const wf = compile(
+      `ref: h${suffix}.forge\nversion: 1.0.0\ntasks:\n  - name: call\n    action: core.http\n    input: { url: "${url}/x", audit: ${JSON.stringify([row])}, retried_by_temporal: true, idempotencyKey: mine }\n`,
+    );
+    const id = `run:${T}:${randomUUID()}`;
+    await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(TASKFLOW, {
+        taskQueue: h.taskQueue,
+        workflowId: id,
+        args: [{ workflow: wf, parameters: {}, tenant: T }],
+        typedSearchAttributes: [{ key: SA.tenant, value: T }],
+      });
+      await handle.result();
+    });
+    expect(await h.store.db.select().from(auditLog).where(eq(auditLog.executionId, forged))).toEqual([]);
+    // the request went out with the run's own idempotency key, not the one in the input
+    const sent = (await target).received.at(-1)!;
+    expect(sent.headers['idempotency-key']).toBe(`${id}:call:1`);
   });
 
   it('a write the database refuses for good fails non-retryably, naming the activity and the SQLSTATE', async () => {

@@ -10,7 +10,7 @@ import { nextStatus } from '../dsl/incident-machine.js';
 import { closures, eventsOut, feedback, incidents } from '../store/schema.js';
 import { ALERTS, ALERTS_SCHEDULE_ID } from '../workflows/alerts.js';
 import { ensureAlertSchedule } from '../workers/schedules.js';
-import { incidentStateQuery } from '../workflows/incident-defs.js';
+import { incidentStateQuery } from '../contracts/incident.js';
 import type { OpenIncidentInput } from '../activities/types.js';
 import { findTemporalCli } from '../workers/temporal-cli.js';
 import { createHarness, type Harness } from './helpers.js';

@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { singleTenant, useApi } from './api-helpers.js';
 import { auditLog } from '../store/schema.js';
-import { inquiryRespondSignal, inquiryRespondUpdate, stateQuery, TASKFLOW } from '../workflows/definitions.js';
+import { inquiryRespondSignal, inquiryRespondUpdate, stateQuery, TASKFLOW } from '../contracts/definitions.js';
 import { compile, resultOf, runWorkflow, type Harness } from './helpers.js';
 
 let h: Harness;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { singleTenant, useApi } from './api-helpers.js';
 import { resultOf, type Harness } from './helpers.js';
-import { SA } from '../workflows/definitions.js';
+import { SA } from '../contracts/definitions.js';
 
 let h: Harness;
 let base: string;

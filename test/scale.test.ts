@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TASKFLOW } from '../workflows/definitions.js';
+import { TASKFLOW } from '../contracts/definitions.js';
 import { eq } from 'drizzle-orm';
 import { auditLog } from '../store/schema.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';

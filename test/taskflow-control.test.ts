@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pauseSignal, resumeSignal, stateQuery, TASKFLOW } from '../workflows/definitions.js';
+import { pauseSignal, resumeSignal, stateQuery, TASKFLOW } from '../contracts/definitions.js';
 import { compile, createHarness, resultOf, runWorkflow, type Harness } from './helpers.js';
 
 let h: Harness;

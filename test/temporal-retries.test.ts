@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../store/schema.js';
-import { TASKFLOW } from '../workflows/definitions.js';
+import { TASKFLOW } from '../contracts/definitions.js';
 import { compile, createHarness, resultOf, type Harness } from './helpers.js';
 import { startHttpTarget } from './http-target.js';
-import type { TaskflowInput } from '../workflows/summary.js';
+import type { TaskflowInput } from '../contracts/run.js';
 import { attemptsUpTo, inputVariesByAttempt, nativeRetryPolicy } from '../dsl/retry.js';
 
 let h: Harness;

@@ -2,7 +2,7 @@ import { Connection, Client, type WorkflowClientInterceptor } from '@temporalio/
 import { join } from 'node:path';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { SHARED_TENANT, WorkflowRepo } from '../store/workflows-repo.js';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/definitions.js';
 import { loadPackContents, loadPackWorkflows, loadPlugins, loadTenants, type PackContents, type PluginDef, type TenantConfig } from './config.js';
 import type { Settings } from './settings.js';
 import { loadClosureRules, loadEndpoints, loadEscalation, loadLimits, loadStrategyFiles } from './agent-config.js';

@@ -4,26 +4,8 @@ import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { formatDiagnostic, validateWorkflow, type CompiledWorkflow, type Limits } from '../dsl/index.js';
 import { parseActionDef, type ActionDef } from '../dsl/actions.js';
-
-export type Role = 'viewer' | 'operator' | 'approver' | 'admin';
-export interface ApiKey {
-  id: string;
-  tenant: string;
-  hash: string;
-  roles: Role[];
-}
-export interface Tenant {
-  id: string;
-  name: string;
-  status: 'active' | 'disabled';
-  signingSecret: string | null;
-  /** Event intake limit: `rate` events/s sustained, `burst` at once (tenants.yaml `rate_limit`). */
-  rateLimit?: { rate: number; burst: number };
-}
-export interface TenantConfig {
-  tenants: Map<string, Tenant>;
-  keys: ApiKey[];
-}
+import type { ApiKey, PackContents, PluginDef, Role, Tenant, TenantConfig } from '../contracts/config.js';
+export type { ApiKey, PackContents, PluginDef, Role, Tenant, TenantConfig } from '../contracts/config.js';
 
 export const hashKey = (key: string) => `sha256:${createHash('sha256').update(key).digest('hex')}`;
 
@@ -71,11 +53,6 @@ export async function loadTenants(configDir: string, env: NodeJS.ProcessEnv = pr
   return { tenants, keys };
 }
 
-export interface PackContents {
-  actions: Map<string, ActionDef>;
-  config: Map<string, Record<string, unknown>>;
-}
-
 async function yamlFiles(dir: string): Promise<string[]> {
   return (await readdir(dir).catch(() => [] as string[]))
     .filter((f) => /\.ya?ml$/.test(f))
@@ -112,14 +89,6 @@ export const secretFromEnv =
   (env: NodeJS.ProcessEnv = process.env) =>
   (name: string): string | undefined =>
     env[`CLOSELOOP_SECRET_${name.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`];
-
-export interface PluginDef {
-  id: string;
-  base_url: string;
-  auth?: { type: 'bearer'; secret: string };
-  timeout?: number;
-  allowed_tenants?: string[];
-}
 
 /** config/plugins.yaml: the plugin registry (secrets by reference, resolved only in activities). */
 export async function loadPlugins(configDir: string): Promise<Map<string, PluginDef>> {

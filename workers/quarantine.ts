@@ -2,7 +2,8 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription }
 import { eq, sql } from 'drizzle-orm';
 import type { Store } from '../store/db.js';
 import { runs } from '../store/schema.js';
-import { SA } from '../workflows/definitions.js';
+import { SA } from '../contracts/definitions.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export interface Suspect {
   workflowId: string;
@@ -53,7 +54,7 @@ async function indexQuarantined(
     started_at: row?.startedAt ?? described.startTime.toISOString(),
     ended_at: now,
     output: null,
-    error: { type: 'Quarantined', message: reason },
+    error: { type: FAILURE.quarantined, message: reason },
     tasks: [],
     closure: null,
     quarantined: { crashes, run_id: s.runId },

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../contracts/definitions.js';
 import { PROJECT_ROOT } from './settings.js';
 
 /** TEMPORAL_CLI_PATH, then the project-local venv (npm install puts it there), then PATH. */

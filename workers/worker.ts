@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import v8 from 'node:v8';
 import { join } from 'node:path';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { TASK_QUEUE } from '../workflows/definitions.js';
+import { TASK_QUEUE } from '../contracts/definitions.js';
 import { PROJECT_ROOT } from './settings.js';
 import { OTEL_WORKFLOW_INTERCEPTORS, type Tracing } from './tracing.js';
 import { ReportingWorker } from './reporting-worker.js';

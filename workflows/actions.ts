@@ -2,10 +2,12 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, pr
 import { reconcile } from '../dsl/reconcile.js';
 import { isHttpAction } from '../dsl/builtins.js';
 import { deniedMessage, hostOf, permits } from '../dsl/permissions.js';
-import type { AuditRow, CoreActivities, HttpRequestInput } from '../activities/types.js';
+import type { AuditRow, CoreActivities } from '../activities/types.js';
+import type { HttpCall, TaskMeta } from '../contracts/activities.js';
 import { detailsSayWritten } from '../dsl/audit-rides.js';
 import { readAttemptReport, type NativeRetryPolicy } from '../dsl/retry.js';
 import { TaskFailure } from '../conductor/errors.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export { TaskFailure };
 
@@ -35,7 +37,7 @@ export interface AttemptContext {
 /** Fails the attempt (without calling anything) when the run's permissions do not cover `need`. */
 export function requirePermission(ctx: AttemptContext, need: string): void {
   if (permits(ctx.permissions, need)) return;
-  throw new TaskFailure({ type: 'PermissionDenied', message: deniedMessage(ctx.task, need, ctx.permissions ?? [], ctx.strategy) });
+  throw new TaskFailure({ type: FAILURE.permissionDenied, message: deniedMessage(ctx.task, need, ctx.permissions ?? [], ctx.strategy) });
 }
 
 const DEFAULT_ACTIVITY_TIMEOUT_S = 60;
@@ -51,11 +53,43 @@ function activities(ctx: AttemptContext): CoreActivities {
   });
 }
 
-/** What a task activity's input carries besides the call (activities/attempts.ts): Temporal-run retries, audit rows to write. */
-export const taskExtras = (ctx: AttemptContext) => ({
-  ...(ctx.temporalRetry ? { retried_by_temporal: true } : {}),
+/** The transport of a task activity (contracts/activities.ts): everything the interpreter sends beside the call. */
+export const taskMeta = (ctx: AttemptContext): TaskMeta => ({
+  idempotencyKey: ctx.idempotencyKey,
+  tenant: ctx.tenant,
+  executionId: ctx.executionId,
+  task: ctx.task,
+  attempt: ctx.attempt,
+  ...(ctx.item !== undefined ? { item: ctx.item, index: ctx.index } : {}),
+  ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
+  ...(ctx.temporalRetry ? { retriedByTemporal: true } : {}),
   ...(ctx.audit?.length ? { audit: ctx.audit } : {}),
 });
+
+/** The HTTP request a task's input describes: only the request's own fields, checked (no other key reaches the activity). */
+function httpCall(ref: string, input: Record<string, unknown>, timeout: number | undefined): HttpCall {
+  const { url, method, headers, body, expected_status } = input;
+  if (typeof url !== 'string' || !url) throw new TaskFailure({ type: FAILURE.input, message: `${ref}: input 'url' is required` });
+  if (
+    headers !== undefined &&
+    (headers === null || typeof headers !== 'object' || Array.isArray(headers) || Object.values(headers).some((v) => v !== null && typeof v === 'object'))
+  )
+    throw new TaskFailure({ type: FAILURE.input, message: `${ref}: input 'headers' must be a map of header names to values` });
+  const t = input.timeout ?? timeout;
+  if (t !== undefined && !(Number(t) > 0))
+    throw new TaskFailure({ type: FAILURE.input, message: `${ref}: input 'timeout' must be a number of seconds above 0` });
+  const codes = expected_status === undefined ? undefined : Array.isArray(expected_status) ? expected_status : [expected_status];
+  if (codes && !codes.every((c) => Number.isInteger(c)))
+    throw new TaskFailure({ type: FAILURE.input, message: `${ref}: input 'expected_status' must be a status code or a list of them` });
+  return {
+    url,
+    method: String(method ?? 'GET').toUpperCase(),
+    ...(headers !== undefined ? { headers: Object.fromEntries(Object.entries(headers as Record<string, unknown>).map(([k, v]) => [k, String(v ?? '')])) } : {}),
+    ...(body !== undefined ? { body } : {}),
+    ...(t !== undefined ? { timeout: Number(t) } : {}),
+    ...(expected_status !== undefined ? { expected_status: expected_status as number | number[] } : {}),
+  };
+}
 
 export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof TaskFailure) return err;
@@ -63,15 +97,15 @@ export function asTaskFailure(err: unknown): TaskFailure {
   if (err instanceof ActivityFailure) {
     const cause = err.cause;
     if (cause instanceof TimeoutFailure)
-      return withReport(new TaskFailure({ type: 'timeout', message: `timed out (${cause.timeoutType})` }, true), cause.lastHeartbeatDetails);
+      return withReport(new TaskFailure({ type: FAILURE.timeout, message: `timed out (${cause.timeoutType})` }, true), cause.lastHeartbeatDetails);
     if (cause instanceof ApplicationFailure) {
-      const f = withReport(new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === 'timeout'), cause.details?.[0]);
+      const f = withReport(new TaskFailure({ type: cause.type ?? 'Error', message: cause.message }, cause.type === FAILURE.timeout), cause.details?.[0]);
       if (detailsSayWritten(cause.details?.[0])) f.auditWritten = true;
       return f;
     }
-    return new TaskFailure({ type: 'Error', message: cause?.message ?? err.message });
+    return new TaskFailure({ type: FAILURE.error, message: cause?.message ?? err.message });
   }
-  return new TaskFailure({ type: 'Error', message: err instanceof Error ? err.message : String(err) });
+  return new TaskFailure({ type: FAILURE.error, message: err instanceof Error ? err.message : String(err) });
 }
 
 /** An activity's failure carries the attempts it reports (none when Temporal did not run retries). */
@@ -90,14 +124,14 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
       case 'core.echo':
         return { message: input.message ?? null };
       case 'core.fail':
-        throw new TaskFailure({ type: 'Fail', message: String(input.message ?? `task '${ctx.task}' failed (core.fail)`) });
+        throw new TaskFailure({ type: FAILURE.fail, message: String(input.message ?? `task '${ctx.task}' failed (core.fail)`) });
       case 'core.sleep': {
         const seconds = Number(input.seconds ?? 0);
         if (!Number.isFinite(seconds) || seconds < 0)
-          throw new TaskFailure({ type: 'InputError', message: `core.sleep: 'seconds' must be a number >= 0, got ${JSON.stringify(input.seconds)}` });
+          throw new TaskFailure({ type: FAILURE.input, message: `core.sleep: 'seconds' must be a number >= 0, got ${JSON.stringify(input.seconds)}` });
         if (ctx.timeout !== undefined && seconds > ctx.timeout) {
           await sleep(ctx.timeout * 1000, { summary: `${ctx.label} (timeout)` });
-          throw new TaskFailure({ type: 'timeout', message: `timed out after ${ctx.timeout}s` }, true);
+          throw new TaskFailure({ type: FAILURE.timeout, message: `timed out after ${ctx.timeout}s` }, true);
         }
         await sleep(seconds * 1000, { summary: ctx.label });
         return {};
@@ -105,7 +139,7 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
       case 'core.reconcile': {
         const tolerance = input.tolerance === undefined ? 0 : Number(input.tolerance);
         if (!Number.isFinite(tolerance) || tolerance < 0)
-          throw new TaskFailure({ type: 'InputError', message: `core.reconcile: 'tolerance' must be a number >= 0, got ${JSON.stringify(input.tolerance)}` });
+          throw new TaskFailure({ type: FAILURE.input, message: `core.reconcile: 'tolerance' must be a number >= 0, got ${JSON.stringify(input.tolerance)}` });
         return reconcile(input.expected, input.observed, tolerance);
       }
       case 'core.notify':
@@ -114,32 +148,12 @@ export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
         break;
     }
     if (isHttpAction(ctx.ref)) {
-      if (typeof input.url !== 'string' || !input.url) throw new TaskFailure({ type: 'InputError', message: `${ctx.ref}: input 'url' is required` });
-      requirePermission(ctx, `http:${hostOf(input.url)}`);
-      const req: HttpRequestInput = {
-        ...(input as Partial<HttpRequestInput>),
-        url: input.url,
-        method: String(input.method ?? 'GET').toUpperCase(),
-        idempotencyKey: ctx.idempotencyKey,
-        tenant: ctx.tenant,
-        ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
-        ...(ctx.timeout !== undefined && input.timeout === undefined ? { timeout: ctx.timeout } : {}),
-        ...taskExtras(ctx),
-      };
+      const call = httpCall(ctx.ref, input, ctx.timeout);
+      requirePermission(ctx, `http:${hostOf(call.url)}`);
       // the activity's own deadline is the HTTP timeout; Temporal's start-to-close sits just above it
-      return await activities({ ...ctx, timeout: Math.max(ctx.timeout ?? 0, Number(req.timeout ?? 30)) }).httpRequest(req);
+      return await activities({ ...ctx, timeout: Math.max(ctx.timeout ?? 0, call.timeout ?? 30) }).httpRequest({ call, meta: taskMeta(ctx) });
     }
-    return await activities(ctx).runAction({
-      ref: ctx.ref,
-      input: ctx.input,
-      attempt: ctx.attempt,
-      ...(ctx.item !== undefined ? { item: ctx.item, index: ctx.index } : {}),
-      idempotencyKey: ctx.idempotencyKey,
-      tenant: ctx.tenant,
-      executionId: ctx.executionId,
-      task: ctx.task,
-      ...taskExtras(ctx),
-    });
+    return await activities(ctx).runAction({ call: { ref: ctx.ref, input: ctx.input }, meta: taskMeta(ctx) });
   } catch (err) {
     throw asTaskFailure(err);
   }
@@ -152,12 +166,12 @@ async function notify(ctx: AttemptContext, input: Record<string, unknown>): Prom
   const channel = input.channel as (typeof CHANNELS)[number];
   if (!CHANNELS.includes(channel))
     throw new TaskFailure({
-      type: 'InputError',
+      type: FAILURE.input,
       message: `core.notify: 'channel' must be one of ${CHANNELS.join(', ')}, got ${JSON.stringify(input.channel)}`,
     });
   const to = (Array.isArray(input.to) ? input.to : [input.to]).filter((x) => x !== undefined && x !== null && x !== '').map(String);
-  if (!to.length) throw new TaskFailure({ type: 'InputError', message: "core.notify: 'to' is required (addresses, URLs or role names)" });
-  if (input.message === undefined || input.message === null) throw new TaskFailure({ type: 'InputError', message: "core.notify: 'message' is required" });
+  if (!to.length) throw new TaskFailure({ type: FAILURE.input, message: "core.notify: 'to' is required (addresses, URLs or role names)" });
+  if (input.message === undefined || input.message === null) throw new TaskFailure({ type: FAILURE.input, message: "core.notify: 'message' is required" });
   requirePermission(ctx, `notify:${channel}`);
   return activities(ctx).notify({
     channel,

@@ -16,6 +16,7 @@ import { runItems } from '../conductor/items.js';
 import { readKv } from './kv.js';
 import { SHARD_SIZE, runShards } from './shards.js';
 import { Pacer } from './pacing.js';
+import { FAILURE } from '../contracts/failures.js';
 
 export type { Outcome } from '../conductor/conductor.js';
 export { AUDIT_RIDES } from './audit-buffer.js';
@@ -203,12 +204,12 @@ export class Driver {
     const items = shard ? shard.items : this.renderField(task, 'with_items', task.with_items);
     if (!Array.isArray(items))
       throw new TaskFailure({
-        type: 'InputError',
+        type: FAILURE.input,
         message: `task '${task.name}', field 'with_items': must render to a list, got ${items === null ? 'null' : typeof items}`,
       });
     if (items.length > this.wf.limits.max_items)
       throw new TaskFailure({
-        type: 'LimitError',
+        type: FAILURE.limit,
         message: `task '${task.name}': ${items.length} items exceed limits.max_items (${this.wf.limits.max_items})`,
       });
     // large iterations run in child shards so no single history grows past Temporal's limits

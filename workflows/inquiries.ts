@@ -2,7 +2,8 @@ import { ApplicationFailure, condition, proxyActivities, setCurrentDetails, setH
 import { checkSchema } from '../dsl/schema-lite.js';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
-import { inquiryRespondSignal, inquiryRespondUpdate, type InquiryResponse } from './definitions.js';
+import { inquiryRespondSignal, inquiryRespondUpdate, type InquiryResponse } from '../contracts/definitions.js';
+import { FAILURE } from '../contracts/failures.js';
 
 interface Inquiry {
   id: string;
@@ -36,7 +37,7 @@ export class InquiryBook {
     setHandler(inquiryRespondUpdate, (r) => this.accept(r), {
       validator: (r) => {
         const problems = this.problems(r);
-        if (problems.length) throw ApplicationFailure.create({ type: 'InvalidInquiryResponse', message: problems.join('; '), nonRetryable: true });
+        if (problems.length) throw ApplicationFailure.create({ type: FAILURE.invalidInquiryResponse, message: problems.join('; '), nonRetryable: true });
       },
     });
     setHandler(inquiryRespondSignal, (r) => {
@@ -49,7 +50,7 @@ export class InquiryBook {
   /** Applies a valid answer; returns it (the update's result). */
   accept(r: InquiryResponse): unknown {
     const problems = this.problems(r);
-    if (problems.length) throw ApplicationFailure.create({ type: 'InvalidInquiryResponse', message: problems.join('; '), nonRetryable: true });
+    if (problems.length) throw ApplicationFailure.create({ type: FAILURE.invalidInquiryResponse, message: problems.join('; '), nonRetryable: true });
     const inq = this.inquiries.get(r.inquiry_id)!;
     Object.assign(inq, { status: 'responded', response: r.response, by: r.by ?? 'unknown' });
     return r.response;
@@ -100,7 +101,7 @@ export class InquiryBook {
       inq.status = 'timed_out';
       await store.resolveInquiry({ id, status: 'timed_out' });
       opts.record('inquiry.timed_out', { id });
-      throw new TaskFailure({ type: 'timeout', message: `inquiry ${id} got no answer within ${timeout}s` }, true);
+      throw new TaskFailure({ type: FAILURE.timeout, message: `inquiry ${id} got no answer within ${timeout}s` }, true);
     }
     await store.resolveInquiry({ id, status: 'responded', response: inq.response, by: inq.by ?? null });
     opts.record('inquiry.responded', { id, by: inq.by, response: inq.response });

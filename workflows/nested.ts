@@ -2,8 +2,9 @@ import { ApplicationFailure, ChildWorkflowFailure, executeChild, workflowInfo } 
 import { applyDefaults, checkSchema } from '../dsl/schema-lite.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
 import { TaskFailure } from './actions.js';
-import { SA, TASKFLOW } from './definitions.js';
-import type { RunSummary, TaskflowInput } from './summary.js';
+import { SA, TASKFLOW } from '../contracts/definitions.js';
+import type { RunSummary, TaskflowInput } from '../contracts/run.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** Runs a pinned workflow as a child `taskflow`; its output is the task result, its failure the task's. */
 export async function runNested(opts: {
@@ -19,12 +20,12 @@ export async function runNested(opts: {
   const depth = (opts.parent.depth ?? 0) + 1;
   const { limits } = opts.parent.workflow;
   if (depth > limits.max_depth)
-    throw new TaskFailure({ type: 'LimitError', message: `task '${opts.task}': nested runs deeper than limits.max_depth (${limits.max_depth})` });
+    throw new TaskFailure({ type: FAILURE.limit, message: `task '${opts.task}': nested runs deeper than limits.max_depth (${limits.max_depth})` });
   const given = opts.input && typeof opts.input === 'object' && !Array.isArray(opts.input) ? (opts.input as Record<string, unknown>) : {};
   const parameters = applyDefaults(opts.child.parameters, given);
   const problems = checkSchema(opts.child.parameters, parameters, 'input');
   if (problems.length)
-    throw new TaskFailure({ type: 'InputError', message: `task '${opts.task}': input for nested workflow '${opts.child.ref}': ${problems.join('; ')}` });
+    throw new TaskFailure({ type: FAILURE.input, message: `task '${opts.task}': input for nested workflow '${opts.child.ref}': ${problems.join('; ')}` });
   const childInput: TaskflowInput = {
     // the child shares the root's pinned children, actions and pack configuration
     workflow: {

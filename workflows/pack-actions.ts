@@ -2,7 +2,8 @@ import { condition, proxyActivities, setCurrentDetails, uuid4 } from '@temporali
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import type { ActionDef } from '../dsl/actions.js';
 import type { CoreActivities } from '../activities/types.js';
-import { TaskFailure, asTaskFailure, requirePermission, taskExtras, runAttempt, type AttemptContext } from './actions.js';
+import { TaskFailure, asTaskFailure, requirePermission, taskMeta, runAttempt, type AttemptContext } from './actions.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** Results posted to `POST /v1/callbacks/{token}`, delivered to the run as the `callback` signal. */
 export type CallbackBox = Map<string, unknown>;
@@ -17,7 +18,7 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
         { input: ctx.input, pack: { config: packConfig } },
       ) as Record<string, unknown>;
     } catch (err) {
-      if (err instanceof ExpressionError) throw new TaskFailure({ type: 'TemplateError', message: `action '${def.ref}' (${ctx.task}): ${err.describe()}` });
+      if (err instanceof ExpressionError) throw new TaskFailure({ type: FAILURE.template, message: `action '${def.ref}' (${ctx.task}): ${err.describe()}` });
       throw err;
     }
     return runAttempt({
@@ -37,21 +38,15 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
     startToCloseTimeout: `${limit + 5}s`,
     retry: ctx.temporalRetry ?? { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
   });
-  const call = {
-    plugin: def.plugin!,
-    operation: def.operation!,
-    input: ctx.input,
-    idempotencyKey: ctx.idempotencyKey,
-    tenant: ctx.tenant,
-    timeout: limit,
-    ...(ctx.traceId ? { traceId: ctx.traceId } : {}),
-    ...taskExtras(ctx),
-  };
+  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, timeout: limit };
+  const meta = taskMeta(ctx);
   try {
-    if (def.mode !== 'async') return await acts.callPlugin(call);
+    if (def.mode !== 'async') return await acts.callPlugin({ call, meta });
     // asynchronous: the plugin answers 202 now and posts the result to our callback URL later
     const token = uuid4();
-    const accepted = (await acts.callPlugin({ ...call, callback: { token, executionId: ctx.executionId, task: ctx.task } })) as { status_url?: string } | null;
+    const accepted = (await acts.callPlugin({ call: { ...call, callback: { token, executionId: ctx.executionId, task: ctx.task } }, meta })) as {
+      status_url?: string;
+    } | null;
     const wait = def.callback_timeout ?? 120;
     setCurrentDetails(`${ctx.label}: waiting up to ${wait}s for the plugin's callback`);
     const arrived = await condition(() => callbacks.has(token), wait * 1000, { summary: `${ctx.label}: callback timeout` });
@@ -68,7 +63,10 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
     if (outcome?.status === 'failed')
       throw new TaskFailure({ type: outcome.error?.type ?? 'PluginError', message: outcome.error?.message ?? `plugin '${def.plugin}' reported a failure` });
     if (!arrived && outcome?.status !== 'succeeded')
-      throw new TaskFailure({ type: 'timeout', message: `no callback from plugin '${def.plugin}' within ${wait}s and its status is still running` }, true);
+      throw new TaskFailure(
+        { type: FAILURE.timeout, message: `no callback from plugin '${def.plugin}' within ${wait}s and its status is still running` },
+        true,
+      );
     return outcome && 'result' in outcome ? outcome.result : outcome;
   } catch (err) {
     throw asTaskFailure(err);

@@ -1,9 +1,10 @@
 import { executeChild, setCurrentDetails } from '@temporalio/workflow';
 import type { CompiledTask } from '../dsl/types.js';
-import { SA, TASKFLOW } from './definitions.js';
+import { SA, TASKFLOW } from '../contracts/definitions.js';
 import type { Driver as Engine, Outcome } from './driver.js';
 import { tolerated } from '../conductor/items.js';
-import type { RunSummary, TaskError, TaskflowInput } from './summary.js';
+import type { RunSummary, TaskError, TaskflowInput } from '../contracts/run.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** Items per child shard: ~3 history events per item keeps each shard far below 10,240 events. */
 export const SHARD_SIZE = 1000;
@@ -68,6 +69,6 @@ export async function runShards(e: Engine, task: CompiledTask, run: number, item
     failed_items: failed,
     items: { total: items.length, succeeded: items.length - failed.length, failed: failed.length },
     attempts,
-    error: ok ? null : { type: 'ItemsFailed', message: `${failed.length} of ${items.length} items failed; first: ${failed[0]?.error.message ?? ''}` },
+    error: ok ? null : { type: FAILURE.itemsFailed, message: `${failed.length} of ${items.length} items failed; first: ${failed[0]?.error.message ?? ''}` },
   };
 }

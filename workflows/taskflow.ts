@@ -13,12 +13,13 @@ import {
 } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure } from './actions.js';
-import { SA, callbackSignal, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from './definitions.js';
+import { SA, callbackSignal, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from '../contracts/definitions.js';
 import { Driver as Engine } from './driver.js';
-import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from './summary.js';
+import { compact, type RunStatus, type RunSummary, type TaskError, type TaskflowInput } from '../contracts/run.js';
 import type { TaskRecord } from '../contracts/run.js';
-import { runClosure } from './closure-start.js';
-import type { ClosureVerdict } from './closure-defs.js';
+import { runClosure } from './closure/start.js';
+import type { ClosureVerdict } from '../contracts/closure.js';
+import { FAILURE } from '../contracts/failures.js';
 
 /** Patch id: the runs index is written with the audit rows in one local activity. */
 export const INDEX_WITH_AUDIT = 'closeloop.index-with-audit';
@@ -138,7 +139,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     if (finished) await condition(idle);
     if (!finished) {
       status = 'timed_out';
-      error = { type: 'timeout', message: `the run exceeded its timeout of ${input.workflow.timeout}s` };
+      error = { type: FAILURE.timeout, message: `the run exceeded its timeout of ${input.workflow.timeout}s` };
     } else if (engine.failure) {
       status = 'failed';
       error = { ...engine.failure.error, message: `task '${engine.failure.task}': ${engine.failure.error.message}` };
@@ -158,7 +159,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
       if (input.workflow.output) {
         const problems = await bookkeeping.checkOutput({ schema: input.workflow.output, output });
         if (problems.length)
-          throw new TaskFailure({ type: 'OutputError', message: `output does not match the workflow's output schema: ${problems.join('; ')}` });
+          throw new TaskFailure({ type: FAILURE.output, message: `output does not match the workflow's output schema: ${problems.join('; ')}` });
       }
       status = 'succeeded';
     }
@@ -182,7 +183,7 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
   });
   const result = summary();
   if (status === 'cancelled')
-    throw ApplicationFailure.create({ type: 'RunCancelled', message: 'the run was cancelled', nonRetryable: true, details: [result] });
+    throw ApplicationFailure.create({ type: FAILURE.runCancelled, message: 'the run was cancelled', nonRetryable: true, details: [result] });
   if (status !== 'succeeded')
     throw ApplicationFailure.create({
       type: status === 'timed_out' ? 'RunTimedOut' : 'RunFailed',

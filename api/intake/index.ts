@@ -1,5 +1,5 @@
 import { EventRepo } from '../../store/events-repo.js';
-import type { TenantConfig } from '../../workers/config.js';
+import type { TenantConfig } from '../../contracts/config.js';
 import type { LaunchDeps } from '../launch.js';
 import type { StrategyLibrary } from '../strategy-library.js';
 import { Intake } from './intake.js';

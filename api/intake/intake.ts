@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { checkEnvelope } from '../../dsl/event.js';
 import type { EventEnvelope } from '../../dsl/strategy-match.js';
 import type { EventRepo, EventRow } from '../../store/events-repo.js';
-import type { TenantConfig } from '../../workers/config.js';
+import type { TenantConfig } from '../../contracts/config.js';
 import { ApiError } from '../errors.js';
 import { launchWorkflow, type LaunchDeps } from '../launch.js';
 import { intakeMetrics } from '../metrics.js';

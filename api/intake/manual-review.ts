@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../../store/db.js';
 import { manualReviews } from '../../store/schema.js';
-import { MANUAL_REVIEW, SA } from '../../workflows/definitions.js';
+import { MANUAL_REVIEW, SA } from '../../contracts/definitions.js';
 import { intakeMetrics } from '../metrics.js';
 
 export interface ManualReviewRequest {

@@ -3,8 +3,8 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../../store/db.js';
 import { callbacks } from '../../store/schema.js';
-import { callbackSignal } from '../../workflows/definitions.js';
-import { closureWorkflowId } from '../../workflows/closure-defs.js';
+import { callbackSignal } from '../../contracts/definitions.js';
+import { closureWorkflowId } from '../../contracts/closure.js';
 import { ApiError, notFound } from '../errors.js';
 import { closureMetrics } from '../metrics.js';
 

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { RunRepo } from '../../store/runs-repo.js';
-import { SA, stateQuery } from '../../workflows/definitions.js';
-import type { RunSummary } from '../../workflows/summary.js';
+import { SA, stateQuery } from '../../contracts/definitions.js';
+import type { RunSummary } from '../../contracts/run.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
 import { checkAuditCoverage } from '../audit-check.js';

@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { Db } from '../../store/db.js';
 import { feedback, incidentEvents, incidents } from '../../store/schema.js';
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../dsl/incident-machine.js';
-import { incidentUpdates, noteUpdate } from '../../workflows/incident-defs.js';
+import { incidentUpdates, noteUpdate } from '../../contracts/incident.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
 

@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { createAjv } from '../../dsl/ajv.js';
 import type { Db } from '../../store/db.js';
 import { inquiries } from '../../store/schema.js';
-import { inquiryRespondUpdate } from '../../workflows/definitions.js';
+import { inquiryRespondUpdate } from '../../contracts/definitions.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
 

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { validateWorkflow, type Limits } from '../../dsl/index.js';
-import type { PackContents } from '../../workers/config.js';
+import type { PackContents } from '../../contracts/config.js';
 import type { Store } from '../../store/db.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';

@@ -1,8 +1,8 @@
 import { ParentClosePolicy, condition, setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { CLOSURE, closureVerdictSignal, closureWorkflowId, type ClosureInput, type ClosureNode, type ClosureVerdict } from './closure-defs.js';
-import { SA } from './definitions.js';
-import type { Driver as Engine } from './driver.js';
-import type { RunStatus, RunSummary, TaskflowInput } from './summary.js';
+import { CLOSURE, closureVerdictSignal, closureWorkflowId, type ClosureInput, type ClosureNode, type ClosureVerdict } from '../../contracts/closure.js';
+import { SA } from '../../contracts/definitions.js';
+import type { Driver } from '../driver.js';
+import type { RunStatus, RunSummary, TaskflowInput } from '../../contracts/run.js';
 
 /**
  * Starts the closure of this run as a child (`closure:<run id>`) and waits for its verdict. The child
@@ -10,7 +10,7 @@ import type { RunStatus, RunSummary, TaskflowInput } from './summary.js';
  * comes by signal, or as the child's result.
  */
 export async function runClosure(
-  engine: Engine,
+  engine: Driver,
   input: TaskflowInput,
   status: RunStatus,
   masked: Record<string, unknown>,

@@ -3,8 +3,8 @@ import { defineSignal } from '@temporalio/workflow';
 import type { ActionDef } from '../dsl/actions.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
 import type { ClosureCheck, Verdict } from '../dsl/closure-rules.js';
-import type { TaskRecord } from '../contracts/run.js';
-import type { RunStatus, RunSummary } from './summary.js';
+import type { TaskRecord } from './run.js';
+import type { RunStatus, RunSummary } from './run.js';
 
 export const CLOSURE = 'closure';
 export const closureWorkflowId = (runId: string) => `closure:${runId}`;

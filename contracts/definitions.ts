@@ -1,7 +1,7 @@
 // Signal, query and update names: shared by workflows/ and api/ (public names, see interfaces.md).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from './run.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
