@@ -7,7 +7,7 @@ import { FAILURE } from '../contracts/failures.js';
 export function actionActivities(deps: { mocks?: Mocks }) {
   return {
     async runAction(input: ActionInput): Promise<unknown> {
-      const mock = deps.mocks ? mockOutcome(deps.mocks, input.ref, { input: input.input, attempt: input.attempt, item: input.item }) : null;
+      const mock = deps.mocks ? mockOutcome(deps.mocks, input.ref, { input: input.input, attempt: input.attempt, item: input.item }, input.task) : null;
       if (mock) {
         if (mock.delay > 0) await sleep(mock.delay * 1000);
         if (mock.kind === 'fail') throw ApplicationFailure.create({ type: mock.type, message: mock.message, nonRetryable: true });

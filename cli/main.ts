@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { formatDiagnostic, toDot, toMermaid, validateWorkflow } from '../dsl/index.js';
 import { readSettings } from '../workers/settings.js';
 import { CliError, loadPackIndex, readMocks, readText } from './files.js';
+import { mockedOf } from '../dsl/mocks.js';
 import { runCommand } from './run.js';
 
 const program = new Command('closeloop').description('Closeloop: durable, auditable automation on Temporal').showHelpAfterError();
@@ -15,10 +16,16 @@ program
   .action(async (files: string[], opts: { mock?: string; allowUnknownActions?: boolean }) => {
     const mocks = await readMocks(opts.mock);
     const packs = await loadPackIndex(readSettings().configDir);
-    const known = packs.known(new Set(Object.keys(mocks ?? {})));
+    const mocked = mockedOf(mocks);
+    const known = packs.known(new Set(mocked.refs));
     let failed = false;
     for (const file of files) {
-      const r = validateWorkflow(await readText(file), { isKnownAction: known, allowUnknownActions: !!opts.allowUnknownActions, limits: packs.limits });
+      const r = validateWorkflow(await readText(file), {
+        isKnownAction: known,
+        isMockedTask: (n) => mocked.tasks.includes(n),
+        allowUnknownActions: !!opts.allowUnknownActions,
+        limits: packs.limits,
+      });
       for (const d of r.diagnostics) console.log(formatDiagnostic(file, d));
       if (!r.ok) failed = true;
     }

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { readSettings } from '../workers/settings.js';
 import { workflowBundle } from '../workers/worker.js';
-import { replayHistory } from '../workers/replay.js';
+import { Worker } from '@temporalio/worker';
 import { CliError } from './files.js';
 
 export interface ReplayOutcome {
@@ -44,7 +44,7 @@ export async function replayTargets(targets: string[], opts: { workflowId?: stri
         workflowId = target;
       }
       try {
-        await replayHistory({ workflowBundle: bundle }, history, workflowId);
+        await Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId);
         out.push({ target, ok: true, message: 'replays' });
       } catch (err) {
         if (err instanceof DeterminismViolationError)

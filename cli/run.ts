@@ -12,6 +12,7 @@ import { readSettings } from '../workers/settings.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from '../workers/temporal-cli.js';
 import { createWorker } from '../workers/worker.js';
 import { CliError, loadPackIndex, readInput, readMocks, readText } from './files.js';
+import { mockedOf, type Mocks } from '../dsl/mocks.js';
 import { loadPlugins, secretFromEnv } from '../workers/config.js';
 
 export interface RunOptions {
@@ -21,13 +22,14 @@ export interface RunOptions {
   json?: boolean;
 }
 
-async function compileTarget(target: string, configDir: string, mockRefs: string[]): Promise<CompiledWorkflow> {
+async function compileTarget(target: string, configDir: string, mocks: Mocks | undefined): Promise<CompiledWorkflow> {
+  const { refs: mockRefs, tasks: mockTasks } = mockedOf(mocks);
   const packs = await loadPackIndex(configDir);
   const mocked = new Set(mockRefs);
   const fromPack = packs.workflows.get(target);
   const file = fromPack?.file ?? target;
   const yaml = fromPack?.yaml ?? (await readText(target));
-  const r = validateWorkflow(yaml, { isKnownAction: packs.known(mocked), limits: packs.limits });
+  const r = validateWorkflow(yaml, { isKnownAction: packs.known(mocked), isMockedTask: (n) => mockTasks.includes(n), limits: packs.limits });
   for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
   if (!r.workflow) throw new CliError(`${file}: invalid workflow`, 1);
   return packs.pin(r.workflow, mocked);
@@ -47,7 +49,8 @@ async function freePort(): Promise<number> {
 export async function runCommand(target: string, opts: RunOptions): Promise<number> {
   const settings = readSettings();
   const mocks = await readMocks(opts.mock);
-  const workflow = await compileTarget(target, settings.configDir, Object.keys(mocks ?? {}));
+  const compiled = await compileTarget(target, settings.configDir, mocks);
+  const workflow = mocks ? { ...compiled, mocked: mockedOf(mocks) } : compiled;
   const parameters = await readInput(opts.input);
   // expected business failures of mocked actions are part of the summary; keep the log for real errors
   Runtime.install({ logger: new DefaultLogger('ERROR') });

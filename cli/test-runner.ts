@@ -8,7 +8,7 @@ import { createActivities } from '../activities/index.js';
 import { ApiError } from '../api/errors.js';
 import { startRun } from '../api/start-run.js';
 import { formatDiagnostic, validateWorkflow, type CompiledWorkflow } from '../dsl/index.js';
-import { parseMocks, type Mocks } from '../dsl/mocks.js';
+import { mockedOf, parseMocks, type Mocks } from '../dsl/mocks.js';
 import { migrate, openStore, type Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
 import { ALL_SEARCH_ATTRIBUTES, inquiryRespondSignal } from '../contracts/definitions.js';
@@ -68,11 +68,13 @@ async function loadTestFile(file: string): Promise<TestFile> {
 }
 
 async function compileFor(file: string, t: TestFile, packs: PackIndex): Promise<CompiledWorkflow> {
-  const mocked = new Set([...Object.keys(t.mocks ?? {}), ...t.cases.flatMap((c) => Object.keys(c.mocks ?? {}))]);
+  const all = [t.mocks, ...t.cases.map((c) => c.mocks)].map((m) => mockedOf(m as Mocks | undefined));
+  const mocked = new Set(all.flatMap((m) => m.refs));
+  const mockedTasks = new Set(all.flatMap((m) => m.tasks));
   const path = resolve(dirname(file), t.workflow);
   const source = packs.workflows.get(t.workflow) ?? (existsSync(path) ? { file: path, yaml: await readText(path) } : null);
   if (!source) throw new CliError(`${file}: workflow '${t.workflow}' is neither a file next to the test nor a pack workflow ref`, 1);
-  const r = validateWorkflow(source.yaml, { isKnownAction: packs.known(mocked), limits: packs.limits });
+  const r = validateWorkflow(source.yaml, { isKnownAction: packs.known(mocked), isMockedTask: (n) => mockedTasks.has(n), limits: packs.limits });
   if (!r.workflow) throw new CliError(r.diagnostics.map((d) => formatDiagnostic(relative(process.cwd(), source.file), d)).join('\n'), 1);
   return packs.pin(r.workflow, mocked);
 }
@@ -130,7 +132,7 @@ async function runCase(
   t: TestFile,
   c: TestCase,
 ): Promise<string[]> {
-  const mocks = parseMocks({ ...(t.mocks ?? {}), ...(c.mocks ?? {}) });
+  const mocks = parseMocks({ ...(t.mocks ?? {}), ...(c.mocks ?? {}), tasks: { ...(t.mocks?.tasks ?? {}), ...((c.mocks as Mocks | undefined)?.tasks ?? {}) } });
   const taskQueue = `test-${randomUUID()}`;
   const activities = createActivities({ store, mocks });
   const answers = c.inquiries ?? {};
@@ -147,7 +149,7 @@ async function runCase(
     let started;
     try {
       started = await startRun(env.client, {
-        workflow,
+        workflow: { ...workflow, mocked: mockedOf(mocks) },
         parameters: c.input ?? {},
         tenant: 'test',
         taskQueue,

@@ -3,40 +3,22 @@
 // continue-as-new carries it. The taskflow workflow is a driver that feeds it and carries out its starts.
 import type { ConductorState, RunEntry } from '../contracts/conductor.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
-import type { Limits } from '../dsl/expr/index.js';
 import type { TaskError, TaskRecord, TaskSummary } from '../contracts/run.js';
 import { Graph } from './graph.js';
 import { Joins } from './joins.js';
-import { Renderer, type Recorder } from './render.js';
+import { RunTable } from './runs.js';
+import { emptyState, type ConductorOptions } from './state.js';
+import { Renderer } from './render.js';
 import type { RunContext } from './scope.js';
 import { TransitionError, evaluateTransitions, type Firing } from './transitions.js';
 import { TaskFailure } from './errors.js';
 import { applyOutcome, startRecord, type Outcome } from './records.js';
 import { FAILURE } from '../contracts/failures.js';
 
+export { emptyState, type ConductorOptions } from './state.js';
+
 export type { Outcome } from './records.js';
 export type JoinPolicy = 'fail' | 'settle' | 'wait';
-
-export interface ConductorOptions {
-  /** Writes an audit fact (the driver buffers and stores them). */
-  record: Recorder;
-  /** Epoch milliseconds: workflow time in a run, a fixed clock in tests. */
-  now: () => number;
-  /** The template limits every render uses (the driver's pacer meters them). */
-  limits?: Limits;
-}
-
-export const emptyState = (): ConductorState => ({
-  nextSeq: 1,
-  routes: [[]],
-  runs: [],
-  joins: [],
-  joinsStarted: {},
-  failure: null,
-  blockFailures: {},
-  stopping: false,
-  summaries: [],
-});
 
 export class Conductor extends Renderer {
   readonly graph: Graph;
@@ -45,9 +27,7 @@ export class Conductor extends Renderer {
   readonly summaries = new Map<string, TaskSummary>();
   /** Records of the runs that are running, by seq: a run's transitions see its own outcome. */
   private readonly running = new Map<number, TaskRecord>();
-  private readonly handedOut = new Set<number>();
-  /** Runs staged by the completion being processed: they start even if a later `fail` target of the same completion stops the run. */
-  private batch = new Set<number>();
+  private readonly runs: RunTable;
 
   constructor(wf: CompiledWorkflow, ctx: RunContext, opts: ConductorOptions, state: ConductorState = emptyState()) {
     super(ctx, opts);
@@ -55,6 +35,7 @@ export class Conductor extends Renderer {
     this.s = state;
     state.joinsStarted ??= {};
     this.joins = new Joins(this.graph, state.joins, state.joinsStarted);
+    this.runs = new RunTable(state);
     for (const t of state.summaries) this.summaries.set(t.name, t);
     // a run that continued as new starts again what was held back for it
     for (const r of state.runs) if (r.phase === 'parked') r.phase = 'staged';
@@ -80,14 +61,12 @@ export class Conductor extends Renderer {
 
   /** Stages tasks on route 0 of a group: the entry tasks, or the tasks a retry starts from. */
   stage(names: string[], group = 0, route = 0): void {
-    for (const task of names) this.s.runs.push({ seq: this.s.nextSeq++, task, route, group, phase: 'staged', via: [] });
+    for (const task of names) this.runs.add(task, route, group, []);
   }
 
   /** Runs to start now, in the order they were staged (each handed out once). */
   takeStarts(): RunEntry[] {
-    const out = this.s.runs.filter((r) => r.phase === 'staged' && !this.handedOut.has(r.seq));
-    for (const r of out) this.handedOut.add(r.seq);
-    return out;
+    return this.runs.take();
   }
 
   /** Holds a run back for the next run of the workflow (continue-as-new). */
@@ -98,22 +77,22 @@ export class Conductor extends Renderer {
 
   /** The tasks of the runs staged and not yet handed out (a continued run's audit says what it starts with). */
   stagedTasks(): string[] {
-    return this.s.runs.filter((r) => r.phase === 'staged' && !this.handedOut.has(r.seq)).map((r) => r.task);
+    return this.runs.freshTasks();
   }
 
   parked(): RunEntry[] {
-    return this.s.runs.filter((r) => r.phase === 'parked');
+    return this.runs.parked();
   }
 
   /** Anything staged or running in a group (a parallel block's run seq, or 0 for the run). */
   busy(group = 0): boolean {
-    return this.s.runs.some((r) => r.group === group && r.phase !== 'parked');
+    return this.runs.busy(group);
   }
 
   /** A run starts: its number, or null when nothing may start any more (or the task ran too often). */
   begin(seq: number, detail: Record<string, unknown> = {}): { runNo: number; record: TaskRecord } | null {
     const r = this.entry(seq);
-    if (!r || (this.stopped() && !this.batch.has(seq))) return null;
+    if (!r || (this.stopped() && !this.runs.inBatch(seq))) return null;
     const task = this.graph.task(r.task);
     const summary = this.summaries.get(r.task) ?? { name: r.task, status: 'running', runs: 0, attempts: 0, result: null, error: null };
     this.summaries.set(r.task, summary);
@@ -149,7 +128,7 @@ export class Conductor extends Renderer {
 
   /** The runs a completion staged have been dispatched: from now on a stopped run starts nothing. */
   endBatch(): void {
-    this.batch = new Set();
+    this.runs.endBatch();
   }
 
   /** A run ended: its record and summary, its transitions against its own outcome, what they lead to. */
@@ -174,7 +153,7 @@ export class Conductor extends Renderer {
         }
         if (!this.stopped()) this.arrive(target, r, f.id);
       }
-    for (const x of this.s.runs) if (x.phase === 'staged' && !this.handedOut.has(x.seq)) this.batch.add(x.seq);
+    this.runs.markBatch();
   }
 
   /** A run ended without an outcome: cancelled with its scope, or an interpreter error (which fails the run). */
@@ -199,7 +178,7 @@ export class Conductor extends Renderer {
   openBlock(seq: number): void {
     const r = this.entry(seq)!;
     delete this.s.blockFailures[seq];
-    for (const task of this.graph.entries(r.task)) this.s.runs.push({ seq: this.s.nextSeq++, task, route: r.route, group: seq, phase: 'staged', via: [] });
+    for (const task of this.graph.entries(r.task)) this.runs.add(task, r.route, seq, []);
   }
 
   blockFailed(seq: number): boolean {
@@ -245,7 +224,7 @@ export class Conductor extends Renderer {
         can_no_longer_fire: t.inbound.filter((i) => !j.arrived.includes(i)),
       });
       this.joins.drop(j);
-      this.s.runs.push({ seq: this.s.nextSeq++, task: j.task, route: j.route, group, phase: 'staged', via: j.arrived });
+      this.runs.add(j.task, j.route, group, j.arrived);
     }
     return true;
   }
@@ -255,13 +234,11 @@ export class Conductor extends Renderer {
   }
 
   private entry(seq: number): RunEntry | undefined {
-    return this.s.runs.find((r) => r.seq === seq);
+    return this.runs.get(seq);
   }
 
   private remove(seq: number): void {
-    const i = this.s.runs.findIndex((r) => r.seq === seq);
-    if (i >= 0) this.s.runs.splice(i, 1);
-    this.handedOut.delete(seq);
+    this.runs.remove(seq);
   }
 
   /** A sub-task's unhandled failure fails its block (after the block's other sub-tasks end); any other fails the run. */
@@ -289,7 +266,7 @@ export class Conductor extends Renderer {
   private arrive(target: string, from: RunEntry, edge: string): void {
     const t = this.graph.task(target);
     const route = this.routeInto(target, from.route, edge);
-    const staged = this.s.runs.find((x) => x.task === target && x.route === route && x.group === from.group && x.phase === 'staged');
+    const staged = this.runs.staged(target, route, from.group);
     if (t.join !== undefined) {
       if (this.joins.late(target, route, from.group, from.seq)) {
         this.opts.record('transition', from.task, { via: 'late for join', to: [target], note: `'${target}' already ran for this round` });
@@ -298,12 +275,12 @@ export class Conductor extends Renderer {
       if (!this.joins.arrive(target, route, from.group, from.task)) return;
       if (staged) return void (staged.via.includes(from.task) || staged.via.push(from.task));
       const j = this.joins.pending.find((x) => x.task === target && x.route === route && x.group === from.group)!;
-      this.s.runs.push({ seq: this.s.nextSeq++, task: target, route, group: from.group, phase: 'staged', via: [...j.arrived] });
+      this.runs.add(target, route, from.group, [...j.arrived]);
       return;
     }
     // two arrivals on one route before the task starts (a cycle) run it once, as in Orquesta
     if (staged) return void (staged.via.includes(from.task) || staged.via.push(from.task));
-    this.s.runs.push({ seq: this.s.nextSeq++, task: target, route, group: from.group, phase: 'staged', via: [from.task] });
+    this.runs.add(target, route, from.group, [from.task]);
   }
 
   /** Orquesta's routes: arriving at a split task through edge E extends the route with E. */

@@ -12,9 +12,6 @@ export const BUILTIN_ACTIONS = [
   'core.reconcile',
 ] as const;
 
-/** Built-ins the language names but this release does not run yet: refused at validation, never silently skipped. */
-export const PLANNED_ACTIONS: readonly string[] = [];
-
 export function isBuiltin(ref: string): boolean {
   return (BUILTIN_ACTIONS as readonly string[]).includes(ref);
 }

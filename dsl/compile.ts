@@ -146,11 +146,14 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
     }
   }
   for (const task of Object.values(tasks)) {
-    const inboundTransitions = Object.values(tasks).reduce((n, s) => n + s.transitions.filter((tr) => tr.do.includes(task.name)).length, 0);
-    if (task.inbound.length > 1 && task.join === undefined && inboundTransitions > 1) {
+    // transitions and decision branches of other tasks (a self-loop is a cycle, not a second arrival)
+    const inbound = Object.values(tasks)
+      .filter((s) => s.name !== task.name)
+      .reduce((n, s) => n + s.transitions.filter((tr) => tr.do.includes(task.name)).length + (s.decision ?? []).filter((d) => d.next === task.name).length, 0);
+    if (task.join === undefined && inbound > 1) {
       err(
         taskPath(task.name),
-        `task '${task.name}' has ${task.inbound.length} inbound transitions and no 'join': it runs once per firing transition`,
+        `task '${task.name}' has ${inbound} inbound transitions and no 'join': each arrival runs it, on a route of its own (dsl.md "Joins and routes")`,
         'warning',
       );
     }

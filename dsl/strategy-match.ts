@@ -111,10 +111,3 @@ export class StrategyIndex {
     return result;
   }
 }
-
-/** `on` pattern check for one event type (used by the API to show which strategies listen to a type). */
-export function typeMatches(pattern: string, type: string): boolean {
-  const p = pattern.split('.');
-  const t = type.split('.');
-  return p.length === t.length && p.every((seg, i) => seg === '*' || seg === t[i]);
-}

@@ -1,4 +1,5 @@
 import { ExpressionError, lineColOf, parseTemplate } from './expr/index.js';
+import { WORKFLOW_FUNCTIONS, WORKFLOW_SCOPES, namesUsed } from './expr/names.js';
 import { formatPath, type PathPart, type YamlSource } from './source.js';
 import type { Diagnostic } from './types.js';
 
@@ -7,23 +8,41 @@ export function checkTemplates(value: unknown, path: PathPart[], src: YamlSource
   if (depth > 100) return;
   if (typeof value === 'string') {
     if (!value.includes('{{')) return;
-    try {
-      parseTemplate(value);
-    } catch (err) {
-      if (!(err instanceof ExpressionError)) throw err;
+    const report = (offset: number, message: string) => {
       const at = src.positionOf(path);
-      const inner = lineColOf(value, err.offset);
+      const inner = lineColOf(value, offset);
       const quoted = src.isQuoted(path) ? 1 : 0;
       out.push({
         severity: 'error',
         line: at.line + inner.line - 1,
         col: inner.line === 1 ? at.col + quoted + inner.col - 1 : inner.col,
-        message: `${formatPath(path)}: template error: ${err.message}`,
+        message: `${formatPath(path)}: template error: ${message}`,
         path: formatPath(path),
       });
+    };
+    try {
+      for (const part of parseTemplate(value).parts) if ('node' in part) for (const use of namesUsed(part.node)) checkName(use, report);
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      report(err.offset, err.message);
     }
     return;
   }
   if (Array.isArray(value)) value.forEach((v, i) => checkTemplates(v, [...path, i], src, out, depth + 1));
   else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) checkTemplates(v, [...path, k], src, out, depth + 1);
+}
+
+const SCOPES = new Set<string>(WORKFLOW_SCOPES);
+const FUNCTIONS = new Set<string>(WORKFLOW_FUNCTIONS);
+
+/** A root name the run's scope does not have, or a function it does not offer, fails at run time: refuse it here. */
+function checkName(use: { kind: 'scope' | 'function'; name: string; pos: number }, report: (offset: number, message: string) => void): void {
+  if (use.kind === 'function') {
+    if (FUNCTIONS.has(use.name)) return;
+    const hint = SCOPES.has(use.name) ? `'${use.name}' is a scope, not a function` : `the functions are ${[...FUNCTIONS].map((f) => `${f}()`).join(', ')}`;
+    report(use.pos, `unknown function '${use.name}' (${hint})`);
+  } else if (!SCOPES.has(use.name)) {
+    const hint = FUNCTIONS.has(use.name) ? `'${use.name}' is a function: call it, ${use.name}()` : `the scopes are ${[...SCOPES].join(', ')}`;
+    report(use.pos, `unknown name '${use.name}' (${hint})`);
+  }
 }

@@ -22,6 +22,8 @@ export interface CompiledWorkflow {
   children?: Record<string, CompiledWorkflow>;
   /** Pack actions this run calls, pinned when it starts; keyed by ref. */
   actions?: Record<string, import('./actions.js').ActionDef>;
+  /** Set by `closeloop run --mock` and `closeloop test`: refs and task names the worker's mocks answer for, built-ins included. */
+  mocked?: { refs: string[]; tasks: string[] };
   /** `pack.config` of each pack the run's workflows belong to (secrets are never placed here). */
   pack_config?: Record<string, Record<string, unknown>>;
 }

@@ -60,6 +60,9 @@ async function main() {
     ['parallel-join', {}],
     ['nested-and-shards', { items: Array.from({ length: 1200 }, (_, i) => i) }],
     ['continue-as-new', {}],
+    ['routes-and-joins', {}],
+    ['unreachable-join', {}],
+    ['pacing', {}],
   ];
   await worker.runUntil(async () => {
     for (const [name, parameters] of cases.filter(([n]) => !ONLY || ONLY.includes(n))) {

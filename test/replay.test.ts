@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { replayHistory } from '../workers/replay.js';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { describe, expect, inject, it } from 'vitest';
+import { Worker, type ReplayResult } from '@temporalio/worker';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { installRuntime } from './helpers.js';
 
 const DIR = join(import.meta.dirname, 'histories');
@@ -34,16 +35,38 @@ describe('replay: committed histories still replay on the current interpreter', 
       'items-and-retry.json',
       'nested-and-shards.json',
       'next-and-decision.json',
+      'pacing.json',
       'parallel-join.json',
+      'routes-and-joins.json',
       'sequential-indexed.json',
       'sequential-rides.json',
       'sequential.json',
       'unhandled-failure.json',
+      'unreachable-join.json',
     ]);
   });
 
-  it.each(files)('%s replays without non-determinism', async (file) => {
-    await replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, load(file), idOf(file));
+  it('the histories recorded after the conductor carry its patches: pacing, unreachable joins', () => {
+    const patches = (f: string) =>
+      load(f)
+        .events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+        .map((e) => Buffer.from(e.markerRecordedEventAttributes.details['patch-data'].payloads[0].data, 'base64').toString());
+    expect(patches('pacing.json').some((p) => p.includes('closeloop.pacing'))).toBe(true);
+    expect(patches('unreachable-join.json').some((p) => p.includes('closeloop.unreachable-joins'))).toBe(true);
+    expect(load('unreachable-join.json').events.at(-1)!.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+  });
+
+  // through the SDK's public replayer, as CI and `closeloop replay` do
+  const results = new Map<string, ReplayResult>();
+  beforeAll(async () => {
+    const histories = files.map((f) => ({ workflowId: idOf(f), history: load(f) }));
+    for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: inject('bundlePath') } }, histories)) results.set(r.workflowId, r);
+  }, 120_000);
+
+  it.each(files)('%s replays without non-determinism', (file) => {
+    const r = results.get(idOf(file));
+    expect(r).toBeDefined();
+    expect(r!.error?.message).toBeUndefined();
   });
 
   it('retries Temporal ran leave one activity per item and no timers (items-and-retry, recorded after closeloop.temporal-retries)', () => {
@@ -62,16 +85,23 @@ describe('replay: committed histories still replay on the current interpreter', 
     expect(markers('items-and-retry-rides.json')).toBe(2); // the run's start and end bookkeeping
   });
 
-  it.each([false, true])(
-    'an altered history (a different activity where runAction was scheduled) fails replay (SDK payload walks kept: %s)',
-    async (payloadWalks) => {
-      const history = load('items-and-retry.json');
-      const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
-      expect(scheduled).toBeDefined();
-      scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
-      await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, history, 'run:replay:altered', { payloadWalks })).rejects.toThrow(
-        DeterminismViolationError,
-      );
-    },
-  );
+  const altered = () => {
+    const history = load('items-and-retry.json');
+    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runAction');
+    expect(scheduled).toBeDefined();
+    scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'httpRequest';
+    return history;
+  };
+
+  it('an altered history (a different activity where runAction was scheduled) fails replay', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, altered(), 'run:replay:altered')).rejects.toThrow(
+      DeterminismViolationError,
+    );
+  });
+
+  it.each([false, true])("the benchmark's faster replayer catches the same alteration (SDK payload walks kept: %s)", async (payloadWalks) => {
+    await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, altered(), 'run:replay:altered', { payloadWalks })).rejects.toThrow(
+      DeterminismViolationError,
+    );
+  });
 });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTestFiles } from '../cli/test-runner.js';
 import { installRuntime } from './helpers.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { startHttpTarget } from './http-target.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONFIG = join(ROOT, 'config');
@@ -39,5 +41,38 @@ describe('closeloop test (time-skipping server)', () => {
     ]);
     expect(byName.right).toEqual([]);
     expect(byName['bad input is refused']).toEqual(['input refused: invalid parameters: app_name: is required']);
+  }, 120_000);
+
+  it('mocks never lie: a mock of a built-in replaces it, and a task-name mock wins over the action mock', async () => {
+    const target = await startHttpTarget(() => ({ body: { real: true } }));
+    const dir = join(ROOT, 'test', '.tmp', 'mock-tests');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'mocked.workflow.yaml'),
+      `ref: mocktest.flow\nversion: 1.0.0\ntasks:\n  - name: ping\n    action: core.noop\n    on_failure: fetch\n  - name: fetch\n    action: http.get\n    input: { url: "${target.url}/real" }\n    on_success: other\n  - name: other\n    action: http.get\n    input: { url: "${target.url}/other" }\n    publish: [ { seen: "{{ result() }}" } ]\noutput_map: { seen: "{{ vars.seen }}" }\n`,
+    );
+    await writeFile(
+      join(dir, 'mocked.test.yaml'),
+      [
+        'workflow: mocked.workflow.yaml',
+        'mocks:',
+        "  core.noop: { fail: { message: 'mocked noop failure' } }",
+        '  http.get: { result: { by: action } }',
+        '  tasks:',
+        '    other: { result: { by: task } }',
+        'cases:',
+        '  - name: built-ins are mocked, tasks by name first',
+        '    expect:',
+        '      status: succeeded',
+        '      ran: [ping, fetch, other]',
+        '      tasks: { ping: { status: failed } }',
+        '      output: { seen: { by: task } }',
+        '',
+      ].join('\n'),
+    );
+    const results = await runTestFiles([join(dir, 'mocked.test.yaml')], { configDir: CONFIG, report: () => {} });
+    await target.close();
+    expect(results.map((r) => [r.name, r.problems])).toEqual([['built-ins are mocked, tasks by name first', []]]);
+    expect(target.received).toEqual([]); // the mocked http.get made no request
   }, 120_000);
 });

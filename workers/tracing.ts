@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -42,4 +41,3 @@ export function installTracing(endpoint: string | undefined, opts: { exporter?: 
   return installed;
 }
 
-export const tracer = () => trace.getTracer('closeloop');

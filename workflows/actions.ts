@@ -29,6 +29,8 @@ export interface AttemptContext {
   tenant: string;
   executionId: string;
   traceId?: string;
+  /** The worker's mocks answer for this task (closeloop test, closeloop run --mock): built-ins included. */
+  mocked?: boolean;
   /** From the starting strategy: what this run may call (absent = no limit). */
   permissions?: string[];
   strategy?: string;
@@ -118,6 +120,8 @@ function withReport(f: TaskFailure, carrier: unknown): TaskFailure {
 export async function runAttempt(ctx: AttemptContext): Promise<unknown> {
   const input = (ctx.input ?? {}) as Record<string, unknown>;
   try {
+    // a mock replaces whatever it names, a built-in too: no mock is silently ignored
+    if (ctx.mocked) return await activities(ctx).runAction({ call: { ref: ctx.ref, input: ctx.input }, meta: taskMeta(ctx) });
     switch (ctx.ref) {
       case 'core.noop':
         return {};

@@ -33,6 +33,7 @@ export async function runNested(opts: {
       ...(opts.parent.workflow.children ? { children: opts.parent.workflow.children } : {}),
       ...(opts.parent.workflow.actions ? { actions: opts.parent.workflow.actions } : {}),
       ...(opts.parent.workflow.pack_config ? { pack_config: opts.parent.workflow.pack_config } : {}),
+      ...(opts.parent.workflow.mocked ? { mocked: opts.parent.workflow.mocked } : {}),
     },
     parameters,
     tenant: opts.parent.tenant,

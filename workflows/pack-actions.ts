@@ -80,6 +80,6 @@ export function runAnyAction(
   packConfigs: Record<string, Record<string, unknown>> | undefined,
   callbacks: CallbackBox,
 ): Promise<unknown> {
-  const def = actions?.[ctx.ref];
+  const def = ctx.mocked ? undefined : actions?.[ctx.ref];
   return def ? runPackAction(def, ctx, packConfigs?.[def.ref.split('.')[0]!] ?? {}, callbacks) : runAttempt(ctx);
 }

@@ -129,6 +129,34 @@ describe('workflow validation', () => {
     expect(shipped).toEqual(DEFAULT_WORKFLOW_LIMITS);
   });
 
+  it('refuses, with their position, names a run would fail on: unknown functions and unknown scopes', () => {
+    const yaml = `ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.echo\n    input: { message: "{{ nosuchscope.x }} and {{ vars.a | upper }}" }\n    next:\n      - when: "{{ succeded() or result }}"\n        do: y\n  - name: y\n    action: core.noop\n`;
+    expect(errorsOf(yaml)).toEqual([
+      "6:27: tasks[0].input.message: template error: unknown name 'nosuchscope' (the scopes are parameters, vars, task, system, event, pack, kv, item, index, error)",
+      "8:19: tasks[0].next[0].when: template error: unknown function 'succeded' (the functions are succeeded(), failed(), completed(), timed_out(), skipped(), result())",
+      "8:33: tasks[0].next[0].when: template error: unknown name 'result' ('result' is a function: call it, result())",
+    ]);
+  });
+
+  it('reports every unknown key of a map, each at its position', () => {
+    const yaml = 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.noop\n    colour: red\n    flavour: sweet\n';
+    expect(errorsOf(yaml)).toEqual(["6:5: tasks[0]: unknown field 'colour'", "7:5: tasks[0]: unknown field 'flavour'"]);
+  });
+
+  it('warns of several inbound transitions counting decision branches, not self-loops', () => {
+    const warnings = (yaml: string) =>
+      validateWorkflow(yaml, {})
+        .diagnostics.filter((d) => d.severity === 'warning')
+        .map((d) => d.message);
+    const decision = `ref: a.b\nversion: 1.0.0\ntasks:\n  - name: a\n    action: core.noop\n    decision:\n      - when: "{{ true }}"\n        next: b\n      - default: c\n  - name: c\n    action: core.noop\n    on_success: b\n  - name: b\n    action: core.noop\n`;
+    expect(warnings(decision)).toEqual([
+      `tasks[2]: task 'b' has 2 inbound transitions and no 'join': each arrival runs it, on a route of its own (dsl.md "Joins and routes")`,
+    ]);
+    const selfLoop =
+      'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: a\n    action: core.noop\n    on_success: poll\n  - name: poll\n    action: core.noop\n    on_failure: poll\n';
+    expect(warnings(selfLoop)).toEqual([]);
+  });
+
   it('treats mocked or allowed unknown actions as known', () => {
     const yaml = 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: shop.ship\n';
     expect(validateWorkflow(yaml).ok).toBe(false);
@@ -136,6 +164,9 @@ describe('workflow validation', () => {
     const allowed = validateWorkflow(yaml, { allowUnknownActions: true });
     expect(allowed.ok).toBe(true);
     expect(allowed.diagnostics[0]?.severity).toBe('warning');
+    // the user passed --allow-unknown-actions: the warning does not tell them to
+    expect(allowed.diagnostics[0]?.message).not.toMatch(/allow-unknown-actions|--mock/);
+    expect(validateWorkflow(yaml).diagnostics[0]?.message).toMatch(/mock it with --mock or pass --allow-unknown-actions/);
   });
 
   it('compiles legacy and canonical transitions into one graph', () => {
