@@ -88,6 +88,11 @@ export default tseslint.config(
     },
   },
   {
+    // activities are called by workflows, never the other way round (architecture.md)
+    files: ['activities/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['../workflows/*', '../workers/*'] }] },
+  },
+  {
     // the workflow bundle must not pull ajv (it generates code); dsl modules that use it stay out of workflows/
     files: ['workflows/**/*.ts'],
     rules: {

@@ -1,7 +1,7 @@
 // The interpreter's brain, with no Temporal in it (architecture.md): what happened in, what to start
 // out. State is kept per task run (task, route, sequence), never per task name; it serialises, so
 // continue-as-new carries it. The taskflow workflow is a driver that feeds it and carries out its starts.
-import type { ConductorState, RunEntry } from '../contracts/conductor.js';
+import type { ConductorState, RunEntry } from '../contracts/run.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
 import type { TaskError, TaskRecord, TaskSummary } from '../contracts/run.js';
 import { Graph } from './graph.js';

@@ -1,6 +1,6 @@
 // Joins per route (dsl.md "Joins and routes"): a join waits for distinct upstream tasks of its own
 // route and group, fires once however many transitions of one task lead to it, resets when it starts.
-import type { PendingJoin } from '../contracts/conductor.js';
+import type { PendingJoin } from '../contracts/run.js';
 import type { TaskError } from '../contracts/run.js';
 import type { Graph } from './graph.js';
 import { FAILURE } from '../contracts/failures.js';

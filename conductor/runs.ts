@@ -1,5 +1,5 @@
 // The runs the conductor knows of (staged, parked, running), and which have been handed to the driver.
-import type { ConductorState, RunEntry } from '../contracts/conductor.js';
+import type { ConductorState, RunEntry } from '../contracts/run.js';
 
 export class RunTable {
   private readonly handedOut = new Set<number>();

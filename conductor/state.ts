@@ -1,5 +1,5 @@
 // A new conductor's state, and what the driver hands a conductor.
-import type { ConductorState } from '../contracts/conductor.js';
+import type { ConductorState } from '../contracts/run.js';
 import type { Limits } from '../dsl/expr/index.js';
 import type { Recorder } from './render.js';
 

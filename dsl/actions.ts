@@ -1,26 +1,9 @@
 import actionSchema from '../schemas/action.schema.json' with { type: 'json' };
 import { createAjv, describeAjvError, instancePathParts } from './ajv.js';
 import { formatPath, parseYamlSource } from './source.js';
-import type { Diagnostic } from './types.js';
+import type { ActionDef, Diagnostic } from './types.js';
 
-/** A pack action (config/packs/<pack>/actions/*.yaml), pinned into a run's input when it starts. */
-export interface ActionDef {
-  ref: string;
-  description?: string;
-  runner: 'http' | 'plugin';
-  plugin?: string;
-  operation?: string;
-  mode?: 'sync' | 'async';
-  callback_timeout?: number;
-  method?: string;
-  url?: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  expected_status?: number | number[];
-  timeout?: number;
-  parameters?: Record<string, unknown>;
-  output?: Record<string, unknown>;
-}
+export type { ActionDef } from './types.js';
 
 const validate = createAjv().compile(actionSchema);
 

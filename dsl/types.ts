@@ -21,7 +21,7 @@ export interface CompiledWorkflow {
   /** Workflows this one runs as nested runs (and theirs), pinned when the run starts; keyed by ref. */
   children?: Record<string, CompiledWorkflow>;
   /** Pack actions this run calls, pinned when it starts; keyed by ref. */
-  actions?: Record<string, import('./actions.js').ActionDef>;
+  actions?: Record<string, ActionDef>;
   /** Set by `closeloop run --mock` and `closeloop test`: refs and task names the worker's mocks answer for, built-ins included. */
   mocked?: { refs: string[]; tasks: string[] };
   /** `pack.config` of each pack the run's workflows belong to (secrets are never placed here). */
@@ -102,4 +102,23 @@ export interface Diagnostic {
   message: string;
   /** JSON path in the file, e.g. `tasks[2].on_success`. */
   path: string;
+}
+
+/** A pack action (config/packs/<pack>/actions/*.yaml), pinned into a run's input when it starts. */
+export interface ActionDef {
+  ref: string;
+  description?: string;
+  runner: 'http' | 'plugin';
+  plugin?: string;
+  operation?: string;
+  mode?: 'sync' | 'async';
+  callback_timeout?: number;
+  method?: string;
+  url?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  expected_status?: number | number[];
+  timeout?: number;
+  parameters?: Record<string, unknown>;
+  output?: Record<string, unknown>;
 }

@@ -14,7 +14,7 @@ import {
 import { TaskFailure } from './actions.js';
 import { unwrapWritten } from '../dsl/audit-rides.js';
 import type { AuditRow } from '../activities/types.js';
-import type { Driver as Engine } from './driver.js';
+import type { TaskHost as Engine } from './host.js';
 import { runNested } from './nested.js';
 import { runAnyAction } from './pack-actions.js';
 

@@ -5,7 +5,7 @@ import { condition, isCancellation, patched, setCurrentDetails, workflowInfo } f
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { TaskflowInput, TaskSummary } from '../contracts/run.js';
-import type { RunEntry } from '../contracts/conductor.js';
+import type { RunEntry } from '../contracts/run.js';
 import { Conductor, emptyState, type JoinPolicy, type Outcome } from '../conductor/conductor.js';
 import type { RunContext } from '../conductor/scope.js';
 import { TaskFailure, asTaskFailure } from './actions.js';

@@ -1,7 +1,8 @@
 import { executeChild, setCurrentDetails } from '@temporalio/workflow';
 import type { CompiledTask } from '../dsl/types.js';
 import { SA, TASKFLOW } from '../contracts/definitions.js';
-import type { Driver as Engine, Outcome } from './driver.js';
+import type { TaskHost as Engine } from './host.js';
+import type { Outcome } from '../conductor/records.js';
 import { tolerated } from '../conductor/items.js';
 import type { RunSummary, TaskError, TaskflowInput } from '../contracts/run.js';
 import { FAILURE } from '../contracts/failures.js';

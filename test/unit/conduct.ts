@@ -5,7 +5,7 @@ import type { RunContext } from '../../conductor/scope.js';
 import { truthy } from '../../dsl/expr/index.js';
 import { validateWorkflow } from '../../dsl/validate.js';
 import type { Limits } from '../../dsl/types.js';
-import type { RunEntry } from '../../contracts/conductor.js';
+import type { RunEntry } from '../../contracts/run.js';
 import type { TaskError } from '../../contracts/run.js';
 
 export interface Mock {

@@ -1,7 +1,7 @@
 import { ParentClosePolicy, condition, setCurrentDetails, setHandler, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { CLOSURE, closureVerdictSignal, closureWorkflowId, type ClosureInput, type ClosureNode, type ClosureVerdict } from '../../contracts/closure.js';
 import { SA } from '../../contracts/definitions.js';
-import type { Driver } from '../driver.js';
+import type { TaskHost as Driver } from '../host.js';
 import type { RunStatus, RunSummary, TaskflowInput } from '../../contracts/run.js';
 
 /**
