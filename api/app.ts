@@ -25,7 +25,7 @@ import { StrategyLibrary } from './strategy-library.js';
 import { StrategyRepo } from '../store/strategies-repo.js';
 import { EventRepo } from '../store/events-repo.js';
 import type { LaunchDeps } from './launch.js';
-import { openApiDocument } from './openapi.js';
+import { methodNotAllowed, openApiDocument } from './openapi.js';
 import { installMetrics, type MetricsHandler } from '../workers/telemetry.js';
 import { observeIncidents } from './metrics.js';
 import { rowsOf } from '../store/db.js';
@@ -70,8 +70,11 @@ export function createApp(deps: ApiDeps): Express {
   // before the JSON parser: intake verifies the signature over the raw bytes
   app.use(eventIntakeRoutes({ intake, bodyLimit: deps.eventBodyLimit ?? '256kb' }));
   const limit = deps.bodyLimit ?? '1mb';
-  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
-  app.use(express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }));
+  // bodies are read only once the caller is known (an API key, or a callback's token)
+  const parse = [
+    express.json({ limit, type: ['application/json', 'application/*+json'] }),
+    express.text({ limit, type: ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml', 'text/plain'] }),
+  ];
 
   const metricsHandler = deps.metrics ?? installMetrics();
   observeIncidents(async () =>
@@ -100,8 +103,8 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   const v1 = express.Router();
-  v1.use(callbackRoutes({ db: deps.store.db, client: deps.client })); // token-authenticated, before API keys
-  v1.use(['/v1', '/internal'], authenticate(deps.tenants));
+  v1.use(callbackRoutes({ db: deps.store.db, client: deps.client, parse })); // token-authenticated, before API keys
+  v1.use(['/v1', '/internal'], authenticate(deps.tenants), ...parse);
   const runs = new RunRepo(deps.store.db);
   v1.use(workflowRoutes(launch));
   v1.use(triggerRoutes(launch));
@@ -114,6 +117,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(reportRoutes({ db: deps.store.db }));
   v1.use(incidentRoutes({ db: deps.store.db, client: deps.client }));
   app.use(v1);
+  app.use(methodNotAllowed);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
   return app;

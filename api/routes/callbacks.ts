@@ -1,4 +1,5 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
+import { body } from '../body-schemas.js';
 import { and, eq, isNull } from 'drizzle-orm';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../../store/db.js';
@@ -14,14 +15,21 @@ import { closureMetrics } from '../metrics.js';
  * A plugin result goes to the waiting run; a delivery receipt is stored first (the closure reads it when it
  * starts or polls) and then signalled to the run's closure.
  */
-export function callbackRoutes(deps: { db: Db; client: Client }): Router {
+export function callbackRoutes(deps: { db: Db; client: Client; parse: RequestHandler[] }): Router {
   const r = Router();
-  r.post('/v1/callbacks/:token', async (req, res) => {
+  /** The token is the credential: it is checked before the body is read. */
+  const known: RequestHandler = async (req, res, next) => {
     const token = String(req.params.token);
     if (!/^[0-9a-f-]{36}$/.test(token)) throw notFound('callback token');
     const [cb] = await deps.db.select().from(callbacks).where(eq(callbacks.token, token));
     if (!cb) throw notFound('callback token');
     if (cb.receivedAt) throw new ApiError(409, 'already_received', 'this callback was already delivered');
+    res.locals.callback = cb;
+    next();
+  };
+  r.post('/v1/callbacks/:token', known, ...deps.parse, body('Callback'), async (req, res) => {
+    const token = String(req.params.token);
+    const cb = res.locals.callback as typeof callbacks.$inferSelect;
     const result = req.body ?? null;
     if (cb.kind === 'receipt') {
       const receivedAt = new Date();

@@ -11,6 +11,7 @@ import { auditLog } from '../../store/schema.js';
 import { SA, contextQuery, pauseSignal, resumeSignal } from '../../contracts/definitions.js';
 import type { RunSummary, TaskflowInput } from '../../contracts/run.js';
 import { requireRole } from '../auth.js';
+import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 import { startRun } from '../start-run.js';
 import { secretWriter } from '../../store/kv-repo.js';
@@ -68,9 +69,9 @@ export function controlRoutes(deps: ControlDeps): Router {
     await deps.client.workflow.getHandle(row.executionId).signal(name === 'pause' ? pauseSignal : resumeSignal);
     res.status(202).json({ execution_id: row.executionId, requested: name });
   };
-  r.post('/v1/executions/:id/pause', requireRole('operator'), signal('pause'));
-  r.post('/v1/executions/:id/resume', requireRole('operator'), signal('resume'));
-  r.post('/v1/executions/:id/cancel', requireRole('operator'), async (req, res) => {
+  r.post('/v1/executions/:id/pause', requireRole('operator'), body('NoBody'), signal('pause'));
+  r.post('/v1/executions/:id/resume', requireRole('operator'), body('NoBody'), signal('resume'));
+  r.post('/v1/executions/:id/cancel', requireRole('operator'), body('NoBody'), async (req, res) => {
     const row = await controllable(req);
     if (row.endedAt) throw new ApiError(409, 'not_running', `execution '${row.executionId}' has already ended (${row.status})`);
     await deps.client.workflow.getHandle(row.executionId).cancel();
@@ -78,7 +79,7 @@ export function controlRoutes(deps: ControlDeps): Router {
   });
 
   /** A new run on the pinned version, starting from the failed tasks (or `from`), with the old variables and results. */
-  r.post('/v1/executions/:id/retry', requireRole('operator'), async (req, res) => {
+  r.post('/v1/executions/:id/retry', requireRole('operator'), body('RetryRequest'), async (req, res) => {
     const row = await runOf(req);
     if (!row.endedAt || row.status === 'succeeded')
       throw new ApiError(409, 'not_retryable', `execution '${row.executionId}' is ${row.status}: only failed, timed out or cancelled runs can be retried`);

@@ -6,6 +6,7 @@ import { feedback, incidentEvents, incidents } from '../../store/schema.js';
 import { INCIDENT_ACTIONS, type IncidentAction } from '../../dsl/incident-machine.js';
 import { incidentUpdates, noteUpdate } from '../../contracts/incident.js';
 import { requireRole } from '../auth.js';
+import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 
 const iso = (t: string | null) => (t ? new Date(t).toISOString() : null);
@@ -84,7 +85,7 @@ export function incidentRoutes(deps: { db: Db; client: Client }): Router {
     });
   });
 
-  r.post('/v1/incidents/:id/:action', requireRole('operator'), async (req, res) => {
+  r.post('/v1/incidents/:id/:action', requireRole('operator'), body('IncidentAction'), async (req, res) => {
     const action = String(req.params.action);
     if (action !== 'note' && !(INCIDENT_ACTIONS as readonly string[]).includes(action)) throw notFound(`incident action '${action}'`);
     const row = await latest(req.principal!.tenant, String(req.params.id));

@@ -6,6 +6,7 @@ import type { Db } from '../../store/db.js';
 import { inquiries } from '../../store/schema.js';
 import { inquiryRespondUpdate } from '../../contracts/definitions.js';
 import { requireRole } from '../auth.js';
+import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 
 const ajv = createAjv();
@@ -40,7 +41,7 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
   });
 
   /** Validates against the inquiry's schema (422), then answers through the run's `inquiry.respond` update. */
-  r.post('/v1/inquiries/:id/respond', requireRole('approver'), async (req, res) => {
+  r.post('/v1/inquiries/:id/respond', requireRole('approver'), body('InquiryAnswer'), async (req, res) => {
     const id = String(req.params.id);
     const [inq] = await deps.db
       .select()

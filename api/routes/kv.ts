@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../../store/db.js';
 import { KvRepo } from '../../store/kv-repo.js';
 import { requireRole } from '../auth.js';
+import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 
 const KEY = /^[A-Za-z0-9_.\-/]{1,200}$/;
@@ -13,7 +14,7 @@ export function kvRoutes(deps: { db: Db }): Router {
   r.get('/v1/kv', requireRole('viewer'), async (req, res) => {
     res.json({ entries: await repo.list(req.principal!.tenant) });
   });
-  r.put('/v1/kv/:key', requireRole('admin'), async (req, res) => {
+  r.put('/v1/kv/:key', requireRole('admin'), body('KvValue'), async (req, res) => {
     const key = String(req.params.key);
     if (!KEY.test(key))
       throw new ApiError(400, 'bad_request', "a key is 1-200 characters of letters, digits, '_', '.', '-' or '/'", [{ location: 'path.key' }]);

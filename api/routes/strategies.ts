@@ -3,6 +3,7 @@ import { formatDiagnostic } from '../../dsl/index.js';
 import { parseStrategies, type Strategy } from '../../dsl/strategy.js';
 import { SHARED_OWNER, StrategyConflict, type StrategyRepo, type StrategyRow } from '../../store/strategies-repo.js';
 import { requireRole } from '../auth.js';
+import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 import type { StrategyLibrary } from '../strategy-library.js';
 
@@ -41,7 +42,7 @@ function sourceOf(req: Request): string {
 }
 
 const versionOf = (req: Request): number => {
-  const v = (req.body as { version?: unknown } | undefined)?.version ?? req.query.version;
+  const v = (req.body as { version?: unknown } | undefined)?.version;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1)
     throw new ApiError(400, 'bad_request', 'give the strategy \'version\' to act on (JSON body {"version": N})', [{ location: 'body.version' }]);
@@ -82,15 +83,15 @@ export function strategyRoutes(deps: { repo: StrategyRepo; library: StrategyLibr
     const row = await guarded(() => deps.repo.createDraft(req.principal!.tenant, parsed.strategies[0]!, req.principal!.keyId));
     res.status(201).json(view(row));
   });
-  r.post('/v1/strategies/:id/approve', requireRole('approver'), async (req, res) => {
+  r.post('/v1/strategies/:id/approve', requireRole('approver'), body('StrategyVersion'), async (req, res) => {
     res.json(view(await guarded(() => deps.repo.approve(req.principal!.tenant, String(req.params.id), versionOf(req), req.principal!.keyId))));
   });
-  r.post('/v1/strategies/:id/activate', requireRole('approver'), async (req, res) => {
+  r.post('/v1/strategies/:id/activate', requireRole('approver'), body('StrategyVersion'), async (req, res) => {
     const row = await guarded(() => deps.repo.activate(req.principal!.tenant, String(req.params.id), versionOf(req)));
     deps.library.invalidate();
     res.json(view(row));
   });
-  r.post('/v1/strategies/:id/rollback', requireRole('approver'), async (req, res) => {
+  r.post('/v1/strategies/:id/rollback', requireRole('approver'), body('NoBody'), async (req, res) => {
     const moved = await guarded(() => deps.repo.rollback(req.principal!.tenant, String(req.params.id)));
     deps.library.invalidate();
     res.json({ id: req.params.id, rolled_back_from: moved.from, active_version: moved.to });

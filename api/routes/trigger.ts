@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { requireRole } from '../auth.js';
+import { body } from '../body-schemas.js';
 import { ApiError } from '../errors.js';
 import { launchWorkflow, type LaunchDeps } from '../launch.js';
 import { intakeMetrics } from '../metrics.js';
@@ -9,7 +10,7 @@ const KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
 /** `POST /internal/agent/workflow/trigger`: start a workflow after a task, carrying its result. */
 export function triggerRoutes(deps: LaunchDeps): Router {
   const r = Router();
-  r.post('/internal/agent/workflow/trigger', requireRole('operator'), async (req, res) => {
+  r.post('/internal/agent/workflow/trigger', requireRole('operator'), body('Trigger'), async (req, res) => {
     const body = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>;
     const problems: { location: string; message: string }[] = [];
     if (typeof body.workflow !== 'string' || !body.workflow) problems.push({ location: 'body.workflow', message: 'a workflow ref is required' });

@@ -5,6 +5,7 @@ import type { Store } from '../../store/db.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
+import { body, checkBody } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 import { SAFE_KEY, SAFE_KEY_RULE } from '../../dsl/text.js';
 import { launchWorkflow, splitRef } from '../launch.js';
@@ -23,7 +24,11 @@ export interface WorkflowRoutesDeps {
 /** The YAML of a request: a YAML/text body, or JSON `{ "yaml": "..." }`. */
 function yamlOf(req: Request): string {
   if (typeof req.body === 'string' && req.body.trim()) return req.body;
-  if (req.body && typeof req.body === 'object' && typeof (req.body as { yaml?: unknown }).yaml === 'string') return (req.body as { yaml: string }).yaml;
+  if (req.body && typeof req.body === 'object') {
+    const problems = checkBody('WorkflowSource', req.body);
+    if (problems.length) throw new ApiError(400, 'invalid_body', `the request body does not match WorkflowSource: ${problems[0]!.message}`, problems);
+    return (req.body as { yaml: string }).yaml;
+  }
   throw new ApiError(400, 'bad_request', 'send the workflow as a YAML body (Content-Type: application/yaml) or JSON {"yaml": "..."}', [{ location: 'body' }]);
 }
 
@@ -117,7 +122,7 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     res.status(204).end();
   });
 
-  r.post('/v1/workflows/:ref/executions', requireRole('operator'), async (req, res) => {
+  r.post('/v1/workflows/:ref/executions', requireRole('operator'), body('RunRequest'), async (req, res) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as { parameters?: unknown; idempotency_key?: unknown };
     if (body.idempotency_key !== undefined && (typeof body.idempotency_key !== 'string' || !SAFE_KEY.test(body.idempotency_key))) {
       throw new ApiError(400, 'bad_request', `'idempotency_key': ${SAFE_KEY_RULE}`, [{ location: 'body.idempotency_key' }]);
