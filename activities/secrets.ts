@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { resolveSecrets, scrub, secretKeys } from '../dsl/secrets.js';
 import type { Store } from '../store/db.js';
 import { kv } from '../store/schema.js';
+import { secretBox } from '../store/secret-box.js';
 import { FAILURE } from '../contracts/failures.js';
 
 /** Reads the secrets an activity input refers to (tenant-scoped); refuses unknown ones. */
@@ -12,7 +13,8 @@ async function loadSecrets(store: Store, tenant: string, keys: Set<string>): Pro
     .select()
     .from(kv)
     .where(and(eq(kv.tenant, tenant), inArray(kv.key, [...keys]), eq(kv.secret, true)));
-  const found = new Map(rows.map((r) => [r.key, r.value]));
+  const box = secretBox();
+  const found = new Map(rows.map((r) => [r.key, box.open(r.value)]));
   const missing = [...keys].filter((k) => !found.has(k));
   if (missing.length)
     throw ApplicationFailure.create({

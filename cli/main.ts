@@ -117,6 +117,23 @@ program
     process.exitCode = await eventsReplay(target, readSettings());
   });
 
+program
+  .command('secrets')
+  .argument('<action>', 'rotate: re-seal every kv secret under CLOSELOOP_SECRET_KEY (the old key in CLOSELOOP_SECRET_KEY_PREVIOUS)')
+  .description('kv secrets at rest (docs/security.md "Secrets")')
+  .action(async (action: string) => {
+    if (action !== 'rotate') throw new CliError(`unknown secrets action '${action}' (rotate)`);
+    const { openDatabase } = await import('../workers/bootstrap.js');
+    const { KvRepo } = await import('../store/kv-repo.js');
+    const store = await openDatabase(readSettings());
+    try {
+      const r = await new KvRepo(store.db).rotate();
+      console.log(`re-sealed ${r.resealed} secret(s); ${r.current} already under the current key`);
+    } finally {
+      await store.close();
+    }
+  });
+
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {

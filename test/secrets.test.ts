@@ -99,4 +99,52 @@ output_map: { seen: "{{ vars.seen }}", error: "{{ vars.error }}" }
     expect(s.error?.message).toContain('use kv.get_secret()');
     expect(JSON.stringify(s)).not.toContain(KV_SECRET);
   });
+
+  it('a secret full of special characters is masked in every form it comes back in, and is sealed at rest', async () => {
+    const SPECIAL = `p"a\\ss w/ord+é&=%${randomUUID().slice(0, 6)}`;
+    await new KvRepo(h.store.db).put(tenant, 'special', SPECIAL, true);
+    const [row] = await h.store.db.select().from(kv).where(eq(kv.key, 'special'));
+    expect(JSON.stringify(row!.value)).not.toContain('ord+');
+    expect(row!.value).toMatchObject({ $sealed: 'aes-256-gcm' });
+    // a service that echoes what it received, raw and in the encodings services use
+    const target = await startHttpTarget((r) => ({
+      body: {
+        raw: r.body,
+        query: r.path,
+        basic: Buffer.from(`user:${JSON.parse(r.body).secret}`).toString('base64'),
+        url_safe: Buffer.from(`xx${JSON.parse(r.body).secret}`).toString('base64url'),
+      },
+    }));
+    try {
+      const wf = compile(`
+ref: t.secret_forms
+version: 1.0.0
+tasks:
+  - name: echo
+    action: core.http
+    input:
+      method: POST
+      url: "${target.url}/echo?s={{ kv.get_secret('special') | string }}"
+      body: { secret: "{{ kv.get_secret('special') }}" }
+    publish: [ { echoed: "{{ result().body }}" } ]
+output_map: { echoed: "{{ vars.echoed }}" }
+`);
+      const s = await h.withWorker(() => runWorkflow(h, wf, {}, { tenant }));
+      expect(s.status).toBe('succeeded');
+      expect(JSON.parse(target.received[0]!.body)).toEqual({ secret: SPECIAL });
+      const escaped = JSON.stringify(SPECIAL).slice(1, -1);
+      const stored = JSON.stringify(await h.store.db.select().from(runs).where(eq(runs.executionId, s.id)));
+      const history = JSON.stringify(await h.client.workflow.getHandle(s.id).fetchHistory());
+      for (const text of [JSON.stringify(s), stored, history])
+        for (const form of [SPECIAL, escaped, encodeURIComponent(SPECIAL), Buffer.from(SPECIAL).toString('base64').slice(4, -4)])
+          expect(text).not.toContain(form);
+      const echoed = (s.output as { echoed: Record<string, string> }).echoed;
+      expect(echoed.raw).toBe('{"secret":"***"}');
+      expect(echoed.query).toBe('/echo?s=***');
+      expect(echoed.basic).toContain('***'); // base64 of "user:<secret>": the secret's stretch is masked
+      expect(echoed.url_safe).toContain('***');
+    } finally {
+      await target.close();
+    }
+  });
 });
