@@ -19,7 +19,7 @@ async function loadSecrets(store: Store, tenant: string, keys: Set<string>): Pro
   if (missing.length)
     throw ApplicationFailure.create({
       type: FAILURE.missingSecret,
-      message: `secret(s) not found for tenant '${tenant}': ${missing.map((k) => (k.startsWith('param:') ? k.split(':').pop() : k)).join(', ')}`,
+      message: `secret(s) not found for tenant '${tenant}': ${missing.map((k) => (k.startsWith('param:') ? k.split(':').at(-2) : k)).join(', ')}`,
       nonRetryable: true,
     });
   return found;

@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
+import { asOutage } from './outages.js';
 
 /** The API's error: rendered as `{ error: { code, message, details } }` (interfaces.md). */
 export class ApiError extends Error {
@@ -29,6 +30,12 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   }
   if (e.type === 'entity.parse.failed') {
     res.status(400).json({ error: { code: 'bad_json', message: `request body is not valid JSON: ${e.message}`, details: [] } });
+    return;
+  }
+  const outage = asOutage(err);
+  if (outage) {
+    res.setHeader('retry-after', String(outage.retryAfter));
+    res.status(503).json({ error: { code: outage.code, message: outage.message, details: [] } });
     return;
   }
   console.error('closeloop api: unexpected error', err);

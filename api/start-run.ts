@@ -9,7 +9,7 @@ import { isSecretMarker, secretMarker } from '../dsl/secrets.js';
 import { ApiError } from './errors.js';
 import { SAFE_KEY, SAFE_KEY_RULE, findTextProblem } from '../dsl/text.js';
 
-export type SecretWriter = (tenant: string, key: string, value: unknown) => Promise<void>;
+export type SecretWriter = ((tenant: string, key: string, value: unknown) => Promise<void>) & { drop?: (tenant: string, key: string) => Promise<void> };
 
 export interface StartedRun {
   execution_id: string;
@@ -65,11 +65,14 @@ export async function startRun(
   }
   const workflowId = `run:${opts.tenant}:${opts.idempotencyKey ?? randomUUID()}`;
   // secret parameters never enter workflow input or history: they are stored and passed as markers
+  const stored: string[] = [];
   for (const name of opts.workflow.secretParameters) {
     if (parameters[name] === undefined || isSecretMarker(parameters[name])) continue;
     if (!opts.storeSecret) throw new ApiError(400, 'secrets_unavailable', `parameter '${name}' is secret and this starter has no secret store`);
-    const key = `param:${workflowId}:${name}`;
+    // a key of this start's own: a duplicate request never overwrites the secret a running run reads
+    const key = `param:${workflowId}:${name}:${randomUUID().slice(0, 8)}`;
     await opts.storeSecret(opts.tenant, key, parameters[name]);
+    stored.push(key);
     parameters[name] = secretMarker(key);
   }
   const input: TaskflowInput = {
@@ -114,6 +117,8 @@ export async function startRun(
     );
     return { ...base, status: 'started' };
   } catch (err) {
+    // nothing is left half-done: the secrets stored for a start that did not happen go again
+    await Promise.all(stored.map((k) => opts.storeSecret?.drop?.(opts.tenant, k).catch(() => undefined)));
     if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...base, status: 'duplicate' };
     throw err;
   }

@@ -27,7 +27,8 @@ export async function openStore(opts: { databaseUrl?: string; pgliteDir?: string
   if (opts.databaseUrl) {
     const { default: postgres } = await import('postgres');
     const { drizzle } = await import('drizzle-orm/postgres-js');
-    const client = postgres(opts.databaseUrl, { max: 10, onnotice: () => {} });
+    // a database that does not answer fails a query in seconds, not after the OS's TCP timeout
+    const client = postgres(opts.databaseUrl, { max: 10, onnotice: () => {}, connect_timeout: 2 });
     const db = drizzle(client, { schema }) as unknown as Db;
     return { db, kind: 'postgres', exec: async (text) => void (await client.begin((tx) => tx.unsafe(text))), close: () => client.end({ timeout: 5 }) };
   }

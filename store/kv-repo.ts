@@ -54,5 +54,8 @@ export class KvRepo {
   }
 }
 
-/** The secret writer used by run starters: secret parameters are kept in kv, out of history. */
-export const secretWriter = (db: Db) => (tenant: string, key: string, value: unknown) => new KvRepo(db).put(tenant, key, value, true);
+/** The secret writer used by run starters: secret parameters are kept in kv, out of history (and dropped again when the start does not happen). */
+export const secretWriter = (db: Db) =>
+  Object.assign((tenant: string, key: string, value: unknown) => new KvRepo(db).put(tenant, key, value, true), {
+    drop: async (tenant: string, key: string) => void (await new KvRepo(db).remove(tenant, key)),
+  });

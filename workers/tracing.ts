@@ -40,4 +40,3 @@ export function installTracing(endpoint: string | undefined, opts: { exporter?: 
   };
   return installed;
 }
-

@@ -157,16 +157,18 @@ export function controlRoutes(deps: ControlDeps): Router {
 
   r.get('/v1/executions/:id/context', requireRole('viewer'), async (req, res) => {
     const row = await runOf(req);
-    const secrets = (await originalInput(deps.client, row.executionId)).workflow.secretParameters;
     if (!row.endedAt) {
       try {
         res.json(await deps.client.workflow.getHandle(row.executionId).query(contextQuery));
         return;
       } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw new ApiError(503, 'unavailable', `the run's worker did not answer: ${(err as Error).message}`);
+        if (!(err instanceof WorkflowNotFoundError))
+          throw new ApiError(503, 'unavailable', `the run's worker did not answer: ${(err as Error).message}`, [], 5);
       }
     }
+    // an ended run's context is in the database, its secret parameters already masked: no Temporal call
     const ctx = (row.context ?? {}) as { vars?: unknown; parameters?: Record<string, unknown> };
+    const secrets = row.endedAt ? [] : (await originalInput(deps.client, row.executionId)).workflow.secretParameters;
     res.json({
       vars: ctx.vars ?? {},
       parameters: Object.fromEntries(Object.entries(ctx.parameters ?? {}).map(([k, v]) => [k, secrets.includes(k) ? SECRET_MASK : v])),

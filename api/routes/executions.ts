@@ -6,6 +6,7 @@ import type { RunSummary } from '../../contracts/run.js';
 import { requireRole } from '../auth.js';
 import { ApiError, notFound } from '../errors.js';
 import { checkAuditCoverage } from '../audit-check.js';
+import { asOutage } from '../outages.js';
 import type { Db } from '../../store/db.js';
 import type { Coverage } from '../../dsl/audit-coverage.js';
 
@@ -16,7 +17,14 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
   const auditOf = async (id: string, updatedAt: string): Promise<Coverage | null> => {
     const hit = coverage.get(id);
     if (hit?.at === updatedAt) return hit.value;
-    const value = await checkAuditCoverage(deps.client, deps.db, id).catch(() => null); // history past retention: unknown
+    let value: Coverage | null;
+    try {
+      value = await checkAuditCoverage(deps.client, deps.db, id);
+    } catch (err) {
+      // Temporal down: the summary is still served from the database, the coverage is unknown this time
+      if (asOutage(err)) return null;
+      value = null; // history past retention: unknown for good
+    }
     if (coverage.size > 1000) coverage.delete(coverage.keys().next().value!);
     coverage.set(id, { at: updatedAt, value });
     return value;
