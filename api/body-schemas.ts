@@ -93,10 +93,21 @@ const where = (e: ErrorObject) => {
   return e.keyword === 'additionalProperties' ? `body${path}.${(e.params as { additionalProperty: string }).additionalProperty}` : `body${path}`;
 };
 
+const locate = (path: string) => `body${path ? (path.startsWith('[') ? '' : '.') + path : ''}`;
+
+/** A body taken as YAML or as free JSON (workflows, strategies) still refuses text the database cannot hold: 400. */
+export function refuseUnstorable(value: unknown): void {
+  const text = findTextProblem(value);
+  if (text)
+    throw new ApiError(400, 'invalid_body', `the request body ${text.path ? `at ${locate(text.path)} ` : ''}${text.message}`, [
+      { location: locate(text.path), message: text.message },
+    ]);
+}
+
 /** Problems with a body, nested-depth and text checks first (no recursive walk meets a hostile body). */
 export function checkBody(name: BodyName, body: unknown): { location: string; message: string }[] {
   const text = findTextProblem(body);
-  if (text) return [{ location: `body${text.path ? (text.path.startsWith('[') ? '' : '.') + text.path : ''}`, message: text.message }];
+  if (text) return [{ location: locate(text.path), message: text.message }];
   const validate = validators.get(name)!;
   return validate(body) ? [] : (validate.errors ?? []).map((e) => ({ location: where(e), message: describeAjvError(e, where(e).slice(5) || 'body') }));
 }

@@ -88,4 +88,4 @@ export function toStorable(value: unknown, maxDepth = 256): unknown {
 
 /** Idempotency keys and event ids become Temporal workflow ids and URL path segments: a plain character set only. */
 export const SAFE_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
-export const SAFE_KEY_RULE = '1 to 200 of the characters A-Z a-z 0-9 _ . : @ + = -, starting with a letter or digit';
+export const SAFE_KEY_RULE = '1 to 200 of the characters A-Z a-z 0-9 _ . : -';

@@ -119,7 +119,7 @@ describe('hostile text and unindexed runs', () => {
       args: [input],
       typedSearchAttributes: [{ key: SA.tenant, value: T }],
     });
-    // listed by what Temporal knows, within the query's two seconds
+    // listed by what Temporal knows, within the query's second and a describe's second
     expect((await call('GET', `/v1/executions/${id}`)).body).toMatchObject({ id, status: 'running', tenant: T });
     const cancelled = await call('POST', `/v1/executions/${id}/cancel`);
     expect(cancelled.status).toBe(202);

@@ -113,7 +113,7 @@ describe('a tenant cannot take the service down (npm start stack)', () => {
         idempotency_key: 'bad-text',
       });
       expect(r.status).toBe(400);
-      expect(r.body.error.details[0].location).toMatch(/^parameters\.order_id/);
+      expect(r.body.error.details[0].location).toMatch(/^body\.parameters\.order_id/);
     }
     // 10,000 levels: built as text, since JSON.stringify itself overflows the stack on such a value
     const deep = `${'{"d":'.repeat(10_000)}"x"${'}'.repeat(10_000)}`;

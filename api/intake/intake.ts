@@ -60,7 +60,11 @@ export class Intake {
       throw refused(400, 'malformed_json', `the body is not JSON: ${(err as Error).message}`, [{ location: 'body' }]);
     }
     const checked = checkEnvelope(body);
-    if (!checked.ok) throw refused(400, 'invalid_event', 'the event envelope is invalid', checked.problems);
+    if (!checked.ok) {
+      const first = checked.problems[0];
+      const more = checked.problems.length > 1 ? ` (and ${checked.problems.length - 1} more)` : '';
+      throw refused(400, 'invalid_event', `the event envelope is invalid: ${first?.location}: ${first?.message}${more}`, checked.problems);
+    }
     const event = checked.event;
     const tenant = this.deps.tenants().tenants.get(event.tenant);
     if (!tenant) throw refused(401, 'unknown_tenant', `tenant '${event.tenant}' is not known here`);

@@ -59,7 +59,7 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
     }
     if (!row && !id.startsWith(`run:${tenant}:`)) throw notFound(`execution '${id}'`);
     try {
-      // a query waits for a worker: without one it would hang, so it gets two seconds
+      // a query waits for a worker: without one it would hang, so it gets one second (then a describe gets its own)
       const summary = (await deps.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
         deps.client.workflow.getHandle(id).query(stateQuery),
       )) as RunSummary;
@@ -79,14 +79,17 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
   return r;
 }
 
-const QUERY_DEADLINE_MS = 2000;
+const QUERY_DEADLINE_MS = 1000;
+const DESCRIBE_DEADLINE_MS = 1000;
 
 /** A run the index never saw (its first write failed or no worker ever took it), as Temporal describes it. */
 async function describedBasics(client: Client, id: string, tenant: string) {
-  const d = await client.workflow
-    .getHandle(id)
-    .describe()
-    .catch(() => null);
+  const d = await client
+    .withDeadline(Date.now() + DESCRIBE_DEADLINE_MS, () => client.workflow.getHandle(id).describe())
+    .catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err; // Temporal itself is down: a 503 from the error handler, not a 404
+    });
   if (!d || d.typedSearchAttributes.get(SA.tenant) !== tenant) return null;
   return {
     workflow: d.typedSearchAttributes.get(SA.workflow) ?? null,

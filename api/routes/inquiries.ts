@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { and, asc, eq } from 'drizzle-orm';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { createAjv } from '../../dsl/ajv.js';
 import type { Db } from '../../store/db.js';
 import { inquiries } from '../../store/schema.js';
@@ -69,6 +69,11 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
       res.json({ id, status: 'responded', response: accepted });
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
+      if (err instanceof WorkflowNotFoundError) {
+        // the run ended (cancelled, terminated, timed out) before anyone answered: nothing will read the answer
+        await deps.db.update(inquiries).set({ status: 'expired' }).where(eq(inquiries.id, id));
+        throw new ApiError(409, 'run_ended', `run '${inq.executionId}' has ended; inquiry '${id}' can no longer be answered`);
+      }
       throw err;
     }
   });

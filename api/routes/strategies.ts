@@ -3,7 +3,7 @@ import { formatDiagnostic } from '../../dsl/index.js';
 import { parseStrategies, type Strategy } from '../../dsl/strategy.js';
 import { SHARED_OWNER, StrategyConflict, type StrategyRepo, type StrategyRow } from '../../store/strategies-repo.js';
 import { requireRole } from '../auth.js';
-import { body } from '../body-schemas.js';
+import { body, refuseUnstorable } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 import type { StrategyLibrary } from '../strategy-library.js';
 
@@ -33,6 +33,7 @@ const view = (r: StrategyRow) => {
 
 /** The strategy source: a YAML body, or JSON (the strategy itself, or `{ "yaml": "..." }`). */
 function sourceOf(req: Request): string {
+  refuseUnstorable(req.body);
   if (typeof req.body === 'string' && req.body.trim()) return req.body;
   if (req.body && typeof req.body === 'object') {
     const b = req.body as { yaml?: unknown };

@@ -5,7 +5,7 @@ import type { Store } from '../../store/db.js';
 import type { Client } from '@temporalio/client';
 import type { WorkflowRepo } from '../../store/workflows-repo.js';
 import { requireRole } from '../auth.js';
-import { body, checkBody } from '../body-schemas.js';
+import { body, checkBody, refuseUnstorable } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
 import { SAFE_KEY, SAFE_KEY_RULE } from '../../dsl/text.js';
 import { launchWorkflow, splitRef } from '../launch.js';
@@ -23,7 +23,10 @@ export interface WorkflowRoutesDeps {
 
 /** The YAML of a request: a YAML/text body, or JSON `{ "yaml": "..." }`. */
 function yamlOf(req: Request): string {
-  if (typeof req.body === 'string' && req.body.trim()) return req.body;
+  if (typeof req.body === 'string' && req.body.trim()) {
+    refuseUnstorable(req.body);
+    return req.body;
+  }
   if (req.body && typeof req.body === 'object') {
     const problems = checkBody('WorkflowSource', req.body);
     if (problems.length) throw new ApiError(400, 'invalid_body', `the request body does not match WorkflowSource: ${problems[0]!.message}`, problems);

@@ -1,0 +1,106 @@
+// Issue #12 item 2: every edge refuses text PostgreSQL or Temporal cannot hold, and hostile depth, with a 4xx
+// naming the field, before anything is stored or started.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sign } from '../api/intake/signature.js';
+import { hashKey, type TenantConfig } from '../workers/config.js';
+import { TASKFLOW } from '../contracts/definitions.js';
+import { useApi } from './api-helpers.js';
+import { compile, type Harness } from './helpers.js';
+
+const suffix = randomUUID().slice(0, 8);
+const T = `edge${suffix}`;
+const KEY = `key-${suffix}`;
+const SECRET = `whsec-${suffix}`;
+const tenants: TenantConfig = {
+  tenants: new Map([[T, { id: T, name: T, status: 'active', signingSecret: SECRET }]]),
+  keys: [{ id: 'admin', tenant: T, hash: hashKey(KEY), roles: ['admin'] }],
+};
+let h: Harness;
+let base: string;
+useApi(tenants, (harness, b) => {
+  h = harness;
+  base = b;
+});
+
+async function send(method: string, path: string, body?: string, type = 'application/json', extra: Record<string, string> = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, ...(body !== undefined ? { 'content-type': type } : {}), ...extra },
+    ...(body !== undefined ? { body } : {}),
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> };
+}
+
+const signed = (raw: string) => send('POST', '/v1/events', raw, 'application/json', { 'x-closeloop-signature': sign(SECRET, raw) });
+const event = (over: Record<string, unknown>) => JSON.stringify({ id: `evt_${randomUUID()}`, type: 'job.done', tenant: T, payload: {}, ...over });
+
+describe('text and depth at every edge', () => {
+  it('signed events: NUL, lone surrogates, unsafe ids and 5,000 levels are 400s naming the field', async () => {
+    const nul = await signed(event({ payload: { note: 'a\u0000b' } }));
+    expect(nul.status).toBe(400);
+    expect(JSON.stringify(nul.body.error)).toMatch(/payload\.note.*NUL/);
+    const half = await signed(event({ type: 'job.\ud800' }));
+    expect(half.status).toBe(400);
+    expect(JSON.stringify(half.body.error)).toMatch(/surrogate/);
+    const rtl = await signed(event({ idempotency_key: 'abc\u202edef' }));
+    expect(rtl.status).toBe(400);
+    expect(JSON.stringify(rtl.body.error)).toMatch(/idempotency_key/);
+    const deep = `{"id":"evt_deep${suffix}","type":"job.done","tenant":"${T}","payload":${'{"d":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+    const d = await signed(deep);
+    expect(d.status).toBe(400);
+    expect(d.body.error.message).toMatch(/nested deeper than 64 levels/);
+    expect((await send('GET', `/v1/events/evt_deep${suffix}`)).status).toBe(404);
+  });
+
+  it('strategies, kv, workflow YAML, run parameters and callbacks refuse such text too', async () => {
+    const strategy = await send('POST', '/v1/strategies', JSON.stringify({ id: `s${suffix}.x`, on: 'job.*', workflow: 'a.b', parameters: { ['k\u0000']: 1 } }));
+    expect(strategy.status).toBe(400);
+    expect(JSON.stringify(strategy.body.error)).toMatch(/NUL/);
+    const kv = await send('PUT', `/v1/kv/k${suffix}`, JSON.stringify({ value: 'x\udc00' }));
+    expect(kv.status).toBe(400);
+    expect(JSON.stringify(kv.body.error)).toMatch(/value/);
+    expect((await send('PUT', `/v1/kv/k${suffix}`, 'plain', 'text/plain')).status).toBe(415);
+    const badKey = await send('PUT', `/v1/kv/${encodeURIComponent('a\u202eb')}`, JSON.stringify({ value: 1 }));
+    expect(badKey.status).toBe(400);
+    const yaml = await send(
+      'POST',
+      '/v1/workflows',
+      `ref: e${suffix}.w\nversion: 1.0.0\ntasks:\n  - name: a\n    action: core.echo\n    input: { message: "x\u0000" }\n`,
+      'application/yaml',
+    );
+    expect(yaml.status).toBe(400);
+    expect(JSON.stringify(yaml.body.error)).toMatch(/NUL/);
+    const yamlJson = await send('POST', '/v1/workflows/validate', JSON.stringify({ yaml: 'ref: a.b\u0000' }));
+    expect(yamlJson.status).toBe(400);
+    const cb = await fetch(`${base}/v1/callbacks/${randomUUID()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":"\\u0000"}',
+    });
+    expect([400, 404]).toContain(cb.status);
+  });
+
+  it('an inquiry answered after its run ended is a 409, not a 500', async () => {
+    const wf = compile(
+      `ref: e${suffix}.ask\nversion: 1.0.0\ntasks:\n  - name: ask\n    action: core.inquiry\n    input: { prompt: "ok?", schema: { type: object } }\n    timeout: 3600\n`,
+    );
+    const id = `run:${T}:${randomUUID()}`;
+    await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: T }] });
+      let inquiry: { id: string } | undefined;
+      for (let i = 0; i < 100 && !inquiry; i++) {
+        inquiry = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries.find((q: { execution_id: string }) => q.execution_id === id);
+        if (!inquiry) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(inquiry).toBeDefined();
+      await handle.terminate('ended from outside');
+      const late = await send('POST', `/v1/inquiries/${inquiry!.id}/respond`, JSON.stringify({ response: {} }));
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('run_ended');
+      // and it leaves the pending list
+      const pending = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries as { id: string }[];
+      expect(pending.some((q) => q.id === inquiry!.id)).toBe(false);
+    });
+  });
+});
