@@ -13,7 +13,7 @@ import { FAILURE } from '../contracts/failures.js';
  * sees Temporal's attempt number (mocks and actions that read the attempt number see it too).
  */
 export async function retriedByTemporal<O>(meta: TaskMeta, fn: (meta: TaskMeta) => Promise<O>): Promise<O> {
-  if (!meta.retriedByTemporal) return fn(meta);
+  if (!meta.retriedByTemporal) return reexecuted(fn(meta));
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
   const before = readAttemptReport(ctx.info.heartbeatDetails)?.failed ?? [];
@@ -29,6 +29,26 @@ export async function retriedByTemporal<O>(meta: TaskMeta, fn: (meta: TaskMeta) 
     const failed: ReportedAttempt[] = [...before, { attempt, status: error.type === FAILURE.timeout ? 'timed_out' : 'failed', error }];
     ctx.heartbeat({ [ATTEMPTS_KEY]: failed });
     throw ApplicationFailure.create({ type: error.type, message: error.message, nonRetryable: false, details: [{ [ATTEMPTS_KEY]: { attempt, failed } }] });
+  }
+}
+
+/**
+ * Without a DSL retry, Temporal still runs an activity again when its worker was lost: an attempt
+ * after the first says which one it is (result or failure details), so the audit records it.
+ */
+async function reexecuted<O>(work: Promise<O>): Promise<O> {
+  const attempt = Context.current().info.attempt;
+  if (attempt <= 1) return work;
+  try {
+    return { [ATTEMPTS_KEY]: { attempt, failed: [] }, value: await work } as O;
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure) || err.details?.length) throw err;
+    throw ApplicationFailure.create({
+      type: err.type ?? FAILURE.error,
+      message: err.message,
+      nonRetryable: err.nonRetryable ?? false,
+      details: [{ [ATTEMPTS_KEY]: { attempt, failed: [] } }],
+    });
   }
 }
 

@@ -83,7 +83,9 @@ function buildActivities(deps: ActivityDeps): CoreActivities {
         task: m.task ?? '',
       }),
     ),
-    callPlugin: task<PluginCall, unknown>(['plugin', 'operation', 'input', 'timeout', 'callback'], (call, m) => plugins.callPlugin({ ...call, ...keys(m) })),
+    callPlugin: task<PluginCall, unknown>(['plugin', 'operation', 'input', 'timeout', 'callback', 'output'], (call, m) =>
+      plugins.callPlugin({ ...call, ...keys(m) }),
+    ),
     pollPlugin: plugins.pollPlugin,
     ...kvActivities(deps.store),
     ...books,

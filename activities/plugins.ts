@@ -5,6 +5,22 @@ import type { PluginCallInput, PluginPollInput } from './types.js';
 import type { Store } from '../store/db.js';
 import { callbacks } from '../store/schema.js';
 import { FAILURE } from '../contracts/failures.js';
+import { createAjv, describeAjvError, validatorCache } from '../dsl/ajv.js';
+import { findTextProblem } from '../dsl/text.js';
+
+const outputValidator = validatorCache(createAjv());
+
+/** A plugin's answer must be something a run can hold: no NUL or lone surrogate, no hostile depth (a non-retryable failure naming where). */
+function checkedAnswer(plugin: string, body: unknown): unknown {
+  const problem = findTextProblem(body);
+  if (problem)
+    throw ApplicationFailure.create({
+      type: FAILURE.pluginAnswer,
+      message: `plugin '${plugin}' answered with a body that cannot be stored: ${problem.path ? `at ${problem.path}: ` : ''}${problem.message}`,
+      nonRetryable: true,
+    });
+  return body;
+}
 
 /** Resolves a plugin secret by name; wired by workers/ (read only inside the activity that uses it). */
 export type SecretResolver = (name: string) => string | undefined;
@@ -45,7 +61,7 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
         timeout: plugin.timeout ?? 30,
         expected_status: [200, 202, 404],
       });
-      const body = (res.body ?? {}) as { status?: string; result?: unknown; error?: { message?: string; type?: string } };
+      const body = (checkedAnswer(plugin.id, res.body) ?? {}) as { status?: string; result?: unknown; error?: { message?: string; type?: string } };
       if (res.status === 404 || !body.status || !['succeeded', 'failed'].includes(body.status)) return { status: 'running' };
       return body.status === 'succeeded'
         ? { status: 'succeeded', result: body.result }
@@ -93,8 +109,18 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
         idempotencyKey: input.idempotencyKey,
         ...(input.traceId ? { traceId: input.traceId } : {}),
       });
-      const body = res.body as { result?: unknown } | unknown;
-      return body && typeof body === 'object' && 'result' in (body as object) ? (body as { result: unknown }).result : body;
+      const body = checkedAnswer(plugin.id, res.body);
+      const result = body && typeof body === 'object' && 'result' in (body as object) ? (body as { result: unknown }).result : body;
+      if (input.output && !input.callback) {
+        const validate = outputValidator(input.output);
+        if (!validate(result))
+          throw ApplicationFailure.create({
+            type: FAILURE.output,
+            message: `plugin '${plugin.id}' (${input.operation}) answered a result that does not match the action's output schema: ${(validate.errors ?? []).map((e) => describeAjvError(e, `result${e.instancePath.replace(/\//g, '.')}`)).join('; ')}`,
+            nonRetryable: true,
+          });
+      }
+      return result;
     },
   };
 }

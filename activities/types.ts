@@ -58,6 +58,7 @@ export interface PluginCallInput {
   timeout?: number;
   /** Asynchronous calls: the token the plugin posts its result with, and where the run waits. */
   callback?: { token: string; executionId: string; task: string };
+  output?: Record<string, unknown>;
 }
 
 export interface PluginPollInput {

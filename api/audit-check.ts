@@ -18,6 +18,7 @@ const text = (p: temporal.api.common.v1.IPayload | null | undefined): string | u
 /** The auditable facts of one history (see dsl/audit-coverage.ts). */
 function factsOf(source: 'run' | 'closure', events: temporal.api.history.v1.IHistoryEvent[]): HistoryFact[] {
   const out: HistoryFact[] = [];
+  const scheduled = new Map<number, HistoryFact>();
   for (const e of events) {
     const id = Number(e.eventId ?? 0);
     const summary = text(e.userMetadata?.summary);
@@ -25,7 +26,18 @@ function factsOf(source: 'run' | 'closure', events: temporal.api.history.v1.IHis
     else if (e.workflowExecutionCompletedEventAttributes || e.workflowExecutionFailedEventAttributes) out.push({ source, event_id: id, kind: 'ended' });
     else if (e.activityTaskScheduledEventAttributes) {
       const task = taskOfSummary(summary);
-      out.push({ source, event_id: id, kind: 'activity', name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '', ...(task ? { task } : {}) });
+      const fact: HistoryFact = {
+        source,
+        event_id: id,
+        kind: 'activity',
+        name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '',
+        ...(task ? { task } : {}),
+      };
+      scheduled.set(id, fact);
+      out.push(fact);
+    } else if (e.activityTaskStartedEventAttributes) {
+      const fact = scheduled.get(Number(e.activityTaskStartedEventAttributes.scheduledEventId ?? 0));
+      if (fact) fact.attempt = e.activityTaskStartedEventAttributes.attempt ?? 1;
     } else if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
       const a = e.startChildWorkflowExecutionInitiatedEventAttributes;
       const task = taskOfSummary(summary);

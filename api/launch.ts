@@ -35,6 +35,8 @@ export interface LaunchRequest {
   permissions?: string[];
   /** A strategy's closure rule id: overrides the workflow's own. */
   closure?: string;
+  /** The same idempotency key with a different request is a 409 (see startRun). */
+  refuseConflicts?: boolean;
 }
 
 export function splitRef(ref: string): { ref: string; version?: string } {
@@ -92,5 +94,6 @@ export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Prom
     ...(req.strategy ? { strategy: req.strategy } : {}),
     ...(req.event !== undefined ? { event: req.event } : {}),
     ...(req.permissions ? { permissions: req.permissions } : {}),
+    ...(req.refuseConflicts ? { refuseConflicts: true } : {}),
   });
 }

@@ -7,6 +7,7 @@ import { SA, TASKFLOW, TASK_QUEUE } from '../contracts/definitions.js';
 import type { TaskflowInput } from '../contracts/run.js';
 import { isSecretMarker, secretMarker } from '../dsl/secrets.js';
 import { ApiError } from './errors.js';
+import { requestHash } from './request-hash.js';
 import { SAFE_KEY, SAFE_KEY_RULE, findTextProblem } from '../dsl/text.js';
 
 export type SecretWriter = ((tenant: string, key: string, value: unknown) => Promise<void>) & { drop?: (tenant: string, key: string) => Promise<void> };
@@ -37,6 +38,8 @@ export async function startRun(
     permissions?: string[];
     /** The closure rule (a snapshot) applied when the graph ends. */
     closure?: TaskflowInput['closure'];
+    /** The same idempotency key with another workflow or other parameters is a 409 (callers of the HTTP API). */
+    refuseConflicts?: boolean;
   },
 ): Promise<StartedRun> {
   const key = opts.idempotencyKey;
@@ -64,6 +67,9 @@ export async function startRun(
     throw err;
   }
   const workflowId = `run:${opts.tenant}:${opts.idempotencyKey ?? randomUUID()}`;
+  // what the key was used for (secret values left out of the digest, which is kept in the run's memo)
+  const masked = Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, opts.workflow.secretParameters.includes(k) ? '<secret>' : v]));
+  const hash = key !== undefined && opts.refuseConflicts ? requestHash({ workflow: opts.workflow.ref, parameters: masked }) : undefined;
   // secret parameters never enter workflow input or history: they are stored and passed as markers
   const stored: string[] = [];
   for (const name of opts.workflow.secretParameters) {
@@ -113,13 +119,27 @@ export async function startRun(
           ...(opts.strategy ? [{ key: SA.strategy, value: opts.strategy }] : []),
         ],
         staticSummary: `${opts.workflow.ref}@${opts.workflow.version}`,
+        ...(hash ? { memo: { request_hash: hash } } : {}),
       }),
     );
     return { ...base, status: 'started' };
   } catch (err) {
     // nothing is left half-done: the secrets stored for a start that did not happen go again
     await Promise.all(stored.map((k) => opts.storeSecret?.drop?.(opts.tenant, k).catch(() => undefined)));
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { ...base, status: 'duplicate' };
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    if (hash) await refuseConflict(client, workflowId, hash, key!);
+    return { ...base, status: 'duplicate' };
   }
+}
+
+/** A duplicate start whose first request differed (its memo's digest) is a conflict, not a duplicate. */
+async function refuseConflict(client: Client, workflowId: string, hash: string, key: string): Promise<void> {
+  const first = (await client.workflow.getHandle(workflowId).describe()).memo?.request_hash;
+  if (typeof first === 'string' && first !== hash)
+    throw new ApiError(
+      409,
+      'idempotency_conflict',
+      `idempotency key '${key}' was first used with another workflow or other parameters (run '${workflowId}'); use a new key for a new request`,
+      [{ location: 'body.idempotency_key' }],
+    );
 }

@@ -50,4 +50,6 @@ export interface PluginCall {
   /** seconds */
   timeout?: number;
   callback?: { token: string; executionId: string; task: string };
+  /** The action's `output` schema: a synchronous answer's result must match it. */
+  output?: Record<string, unknown>;
 }

@@ -25,6 +25,8 @@ export const FAILURE = {
   secretRead: 'SecretRead',
   unknownPlugin: 'UnknownPlugin',
   pluginNotAllowed: 'PluginNotAllowed',
+  /** A plugin answered with text that cannot be stored, or nesting past the limit. */
+  pluginAnswer: 'PluginAnswerInvalid',
   storageRejected: 'StorageRejected',
   incidentsUnavailable: 'IncidentsUnavailable',
   callbacksUnavailable: 'CallbacksUnavailable',

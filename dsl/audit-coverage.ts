@@ -12,6 +12,8 @@ export interface HistoryFact {
   name?: string;
   /** the DSL task, from the event's summary */
   task?: string;
+  /** an activity's Temporal attempt that answered (from its started event) */
+  attempt?: number;
 }
 export interface AuditFact {
   source: 'run' | 'closure';
@@ -41,6 +43,10 @@ export function taskOfSummary(summary: string | undefined): string | undefined {
       .trim() || undefined
   );
 }
+
+/** The Temporal attempt an audited task attempt ran as. */
+const temporalAttemptOf = (r: AuditFact): number =>
+  typeof r.detail.temporal_attempt === 'number' ? r.detail.temporal_attempt : r.detail.retried_by === 'temporal' ? Number(r.detail.attempt) : 1;
 
 export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage {
   const missing: Coverage['missing'] = [];
@@ -78,6 +84,12 @@ export function auditCoverage(facts: HistoryFact[], rows: AuditFact[]): Coverage
       } else {
         expected = `task.attempt for '${f.task}'`;
         ok = take(`attempt:${f.task}`, () => count('run', (r) => r.kind === 'task.attempt' && r.task === f.task));
+        const n = f.attempt ?? 1;
+        if (n > 1) {
+          // an activity Temporal ran again (a lost worker, or a DSL retry it ran) is audited with that attempt number
+          expected = `task.attempt for '${f.task}' at Temporal attempt ${n}`;
+          ok = take(`attempt:${f.task}:${n}`, () => count('run', (r) => r.kind === 'task.attempt' && r.task === f.task && temporalAttemptOf(r) === n)) && ok;
+        }
       }
     } else if (f.kind === 'child') {
       if (f.name === 'closure') {

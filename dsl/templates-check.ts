@@ -21,7 +21,11 @@ export function checkTemplates(value: unknown, path: PathPart[], src: YamlSource
       });
     };
     try {
-      for (const part of parseTemplate(value).parts) if ('node' in part) for (const use of namesUsed(part.node)) checkName(use, report);
+      for (const part of parseTemplate(value).parts)
+        if ('node' in part) {
+          for (const use of namesUsed(part.node)) checkName(use, report);
+          for (const at of forbiddenMapKeys(part.node)) report(at.pos, `a map key named '${at.key}' is not allowed (it would reach the object's prototype)`);
+        }
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
       report(err.offset, err.message);
@@ -45,4 +49,22 @@ function checkName(use: { kind: 'scope' | 'function'; name: string; pos: number 
     const hint = FUNCTIONS.has(use.name) ? `'${use.name}' is a function: call it, ${use.name}()` : `the scopes are ${[...SCOPES].join(', ')}`;
     report(use.pos, `unknown name '${use.name}' (${hint})`);
   }
+}
+
+/** Keys that would reach an object's prototype when written (publish, vars, map literals, merge). */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Literal map keys in an expression tree that name a prototype property (iterative: no recursion on hostile depth). */
+function forbiddenMapKeys(root: unknown): { key: string; pos: number }[] {
+  const found: { key: string; pos: number }[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length) {
+    const n = stack.pop();
+    if (n === null || typeof n !== 'object') continue;
+    const node = n as { t?: string; entries?: [{ t?: string; v?: unknown; pos: number }, unknown][] };
+    if (node.t === 'map')
+      for (const [k] of node.entries ?? []) if (k.t === 'lit' && typeof k.v === 'string' && FORBIDDEN_KEYS.has(k.v)) found.push({ key: k.v, pos: k.pos });
+    for (const v of Object.values(n)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return found;
 }

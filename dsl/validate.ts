@@ -3,7 +3,7 @@ import { createAjv, describeAjvError, instancePathParts } from './ajv.js';
 import { isBuiltin } from './builtins.js';
 import { compileGraph } from './compile.js';
 import { formatPath, parseYamlSource, type PathPart } from './source.js';
-import { checkTemplates } from './templates-check.js';
+import { FORBIDDEN_KEYS, checkTemplates } from './templates-check.js';
 import type { CompiledWorkflow, Diagnostic, Limits } from './types.js';
 
 export interface ValidateOptions {
@@ -63,9 +63,13 @@ export function validateWorkflow(text: string, options: ValidateOptions = {}): V
   const workflow = compileGraph(raw, src, diagnostics, options.limits);
   checkTemplates(raw.output_map, ['output_map'], src, diagnostics);
   checkTemplates(raw.vars, ['vars'], src, diagnostics);
+  checkWrittenKeys(raw.vars, ['vars'], src, diagnostics);
   const walk = (tasks: Record<string, unknown>[], base: PathPart[]) =>
     tasks.forEach((t, i) => {
       const p = [...base, i];
+      checkWrittenKeys(t.publish, [...p, 'publish'], src, diagnostics);
+      if (Array.isArray(t.next))
+        t.next.forEach((n, j) => checkWrittenKeys((n as { publish?: unknown })?.publish, [...p, 'next', j, 'publish'], src, diagnostics));
       for (const key of ['input', 'when', 'with_items', 'publish', 'next', 'decision', 'retry']) checkTemplates(t[key], [...p, key], src, diagnostics);
       const action = (t.action ?? t.workflow) as string | undefined;
       if (action && !options.isMockedTask?.(String(t.name))) checkAction(action, [...p, t.action ? 'action' : 'workflow']);
@@ -107,4 +111,26 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
 
 export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${file}:${d.line}:${d.col}: ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
+}
+
+/** `vars` and `publish` write keys into the run's variables: none may name a prototype property. */
+function checkWrittenKeys(value: unknown, path: PathPart[], src: ReturnType<typeof parseYamlSource>, out: Diagnostic[]): void {
+  const entries: [PathPart[], string][] = [];
+  if (Array.isArray(value))
+    value.forEach((e, i) => {
+      if (typeof e === 'string') entries.push([[...path, i], e]);
+      else if (e && typeof e === 'object') for (const k of Object.keys(e)) entries.push([[...path, i, k], k]);
+    });
+  else if (value && typeof value === 'object') for (const k of Object.keys(value)) entries.push([[...path, k], k]);
+  for (const [at, key] of entries) {
+    if (!FORBIDDEN_KEYS.has(key)) continue;
+    const { line, col } = src.positionOf(at, { key: typeof at[at.length - 1] === 'string' });
+    out.push({
+      severity: 'error',
+      line,
+      col,
+      message: `${formatPath(at)}: a variable named '${key}' is not allowed (it would reach the object's prototype)`,
+      path: formatPath(at),
+    });
+  }
 }

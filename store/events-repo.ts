@@ -10,10 +10,10 @@ export class EventRepo {
   constructor(private readonly db: Db) {}
 
   /** Stores the event before anything else happens; returns the earlier row when the key was seen before. */
-  async claim(event: EventEnvelope, key: string, transport: string): Promise<{ fresh: boolean; row: EventRow }> {
+  async claim(event: EventEnvelope, key: string, transport: string, bodyHash: string): Promise<{ fresh: boolean; row: EventRow }> {
     const [row] = await this.db
       .insert(events)
-      .values({ tenant: event.tenant, idempotencyKey: key, id: event.id, type: event.type, envelope: event, transport, status: 'received' })
+      .values({ tenant: event.tenant, idempotencyKey: key, id: event.id, type: event.type, envelope: event, transport, status: 'received', bodyHash })
       .onConflictDoNothing()
       .returning();
     if (row) return { fresh: true, row };

@@ -107,6 +107,7 @@ export const events = pgTable(
     strategyVersion: integer('strategy_version'),
     executionId: text('execution_id'),
     error: text('error'),
+    bodyHash: text('body_hash'),
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
@@ -129,7 +130,7 @@ export const strategies = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.id, t.version] }), index('strategies_status').on(t.status)],
+  (t) => [primaryKey({ columns: [t.owner, t.id, t.version] }), index('strategies_status').on(t.status)],
 );
 
 export const manualReviews = pgTable(

@@ -77,7 +77,7 @@ export class StrategyRepo {
         const [cur] = await this.db
           .select()
           .from(strategies)
-          .where(and(eq(strategies.id, s.id), eq(strategies.version, s.version)));
+          .where(and(eq(strategies.owner, SHARED_OWNER), eq(strategies.id, s.id), eq(strategies.version, s.version)));
         if (cur && JSON.stringify({ ...(cur.definition as Strategy), status: 0 }) !== JSON.stringify({ ...s, status: 0 })) changed.push(`${s.id}@${s.version}`);
       }
     }
@@ -87,8 +87,14 @@ export class StrategyRepo {
   /** A new version, always a draft; its number is one past the highest. */
   async createDraft(tenant: string, s: Strategy, by: string): Promise<StrategyRow> {
     return this.db.transaction(async (tx) => {
-      const existing = await tx.select().from(strategies).where(eq(strategies.id, s.id)).orderBy(desc(strategies.version)).for('update');
-      if (existing.length && existing[0]!.owner !== tenant) throw new StrategyConflict(`strategy id '${s.id}' is taken; choose another id`);
+      // ids are per tenant (another tenant's ids are neither visible nor taken); config's shared ids are public
+      const existing = await tx
+        .select()
+        .from(strategies)
+        .where(and(eq(strategies.id, s.id), inArray(strategies.owner, [tenant, SHARED_OWNER])))
+        .orderBy(desc(strategies.version))
+        .for('update');
+      if (existing.some((e) => e.owner !== tenant)) throw new StrategyConflict(`strategy id '${s.id}' is a shared strategy from config/; choose another id`);
       const version = (existing[0]?.version ?? 0) + 1;
       const definition: Strategy = { ...s, version, status: 'draft', tenants: tenant === SHARED_OWNER ? s.tenants : [tenant] };
       const [row] = await tx
@@ -106,7 +112,7 @@ export class StrategyRepo {
     const [out] = await this.db
       .update(strategies)
       .set({ status: 'approved', approvedBy: by, updatedAt: sql`now()` })
-      .where(and(eq(strategies.id, id), eq(strategies.version, version)))
+      .where(and(eq(strategies.owner, tenant), eq(strategies.id, id), eq(strategies.version, version)))
       .returning();
     return out!;
   }
@@ -119,17 +125,17 @@ export class StrategyRepo {
       const [current] = await tx
         .select()
         .from(strategies)
-        .where(and(eq(strategies.id, id), eq(strategies.status, 'active')))
+        .where(and(eq(strategies.owner, tenant), eq(strategies.id, id), eq(strategies.status, 'active')))
         .for('update');
       if (current)
         await tx
           .update(strategies)
           .set({ status: 'disabled', updatedAt: sql`now()` })
-          .where(and(eq(strategies.id, id), eq(strategies.version, current.version)));
+          .where(and(eq(strategies.owner, tenant), eq(strategies.id, id), eq(strategies.version, current.version)));
       const [out] = await tx
         .update(strategies)
         .set({ status: 'active', activatedAt: sql`now()`, previousActive: current?.version ?? null, updatedAt: sql`now()` })
-        .where(and(eq(strategies.id, id), eq(strategies.version, version)))
+        .where(and(eq(strategies.owner, tenant), eq(strategies.id, id), eq(strategies.version, version)))
         .returning();
       return out!;
     });
@@ -151,11 +157,11 @@ export class StrategyRepo {
       await tx
         .update(strategies)
         .set({ status: 'disabled', updatedAt: sql`now()` })
-        .where(and(eq(strategies.id, id), eq(strategies.version, current.version)));
+        .where(and(eq(strategies.owner, current.owner), eq(strategies.id, id), eq(strategies.version, current.version)));
       await tx
         .update(strategies)
         .set({ status: 'active', activatedAt: sql`now()`, updatedAt: sql`now()` })
-        .where(and(eq(strategies.id, id), eq(strategies.version, current.previousActive)));
+        .where(and(eq(strategies.owner, current.owner), eq(strategies.id, id), eq(strategies.version, current.previousActive)));
       return { from: current.version, to: current.previousActive };
     });
   }
@@ -165,7 +171,7 @@ export class StrategyRepo {
     const others = await this.db
       .select({ v: strategies.version })
       .from(strategies)
-      .where(and(eq(strategies.id, id), eq(strategies.status, 'active')));
+      .where(and(eq(strategies.owner, SHARED_OWNER), eq(strategies.id, id), eq(strategies.status, 'active')));
     const prev = others
       .map((o) => o.v)
       .filter((v) => v !== version)
@@ -174,11 +180,11 @@ export class StrategyRepo {
     await this.db
       .update(strategies)
       .set({ status: 'disabled', updatedAt: sql`now()` })
-      .where(and(eq(strategies.id, id), eq(strategies.status, 'active'), sql`${strategies.version} <> ${version}`));
+      .where(and(eq(strategies.owner, SHARED_OWNER), eq(strategies.id, id), eq(strategies.status, 'active'), sql`${strategies.version} <> ${version}`));
     await this.db
       .update(strategies)
       .set({ previousActive: prev })
-      .where(and(eq(strategies.id, id), eq(strategies.version, version)));
+      .where(and(eq(strategies.owner, SHARED_OWNER), eq(strategies.id, id), eq(strategies.version, version)));
   }
 
   private async mine(tenant: string, id: string, version: number): Promise<StrategyRow> {

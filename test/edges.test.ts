@@ -6,6 +6,8 @@ import { sign } from '../api/intake/signature.js';
 import { hashKey, type TenantConfig } from '../workers/config.js';
 import { TASKFLOW } from '../contracts/definitions.js';
 import { useApi } from './api-helpers.js';
+import { StrategyConflict, StrategyRepo, SHARED_OWNER } from '../store/strategies-repo.js';
+import { parseStrategies } from '../dsl/strategy.js';
 import { compile, type Harness } from './helpers.js';
 
 const suffix = randomUUID().slice(0, 8);
@@ -102,5 +104,50 @@ describe('text and depth at every edge', () => {
       const pending = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries as { id: string }[];
       expect(pending.some((q) => q.id === inquiry!.id)).toBe(false);
     });
+  });
+
+  it('the same idempotency key with a different request is 409 idempotency_conflict; the same request stays a duplicate', async () => {
+    const id = `evt_idem${suffix}`;
+    const first = await signed(event({ id, payload: { n: 1 }, trace_id: 'a'.repeat(32) }));
+    expect(first.status).toBeLessThan(300);
+    // a retry with a renewed trace id is the same event
+    const again = await signed(event({ id, payload: { n: 1 }, trace_id: 'b'.repeat(32) }));
+    expect(again.body.status).toBe('duplicate');
+    const other = await signed(event({ id, payload: { n: 2 } }));
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('idempotency_conflict');
+    expect(other.body.error.details[0].location).toBe('body.id');
+
+    const yaml = `ref: e${suffix}.idem\nversion: 1.0.0\nparameters:\n  n: { type: integer }\ntasks:\n  - name: a\n    action: core.noop\n`;
+    expect((await send('POST', '/v1/workflows', yaml, 'application/yaml')).status).toBe(201);
+    const run = (n: number) => send('POST', `/v1/workflows/e${suffix}.idem/executions`, JSON.stringify({ parameters: { n }, idempotency_key: `k${suffix}` }));
+    expect((await run(1)).status).toBe(202);
+    const dup = await run(1);
+    expect(dup.status).toBe(200);
+    expect(dup.body.status).toBe('duplicate');
+    const conflict = await run(2);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('idempotency_conflict');
+    await h.client.workflow.getHandle(`run:${T}:k${suffix}`).terminate('test cleanup');
+  });
+
+  it("strategy ids are per tenant: another tenant's id is neither taken nor visible; a shared id is refused", async () => {
+    const repo = new StrategyRepo(h.store.db);
+    const id = `scoped${suffix}.s`;
+    const strategy = parseStrategies(`id: ${id}\non: edge.s${suffix}\nworkflow: a.b\n`, { single: true }).strategies[0]!;
+    const a = await repo.createDraft(`a${suffix}`, strategy, 'alice');
+    const b = await repo.createDraft(`b${suffix}`, strategy, 'bob');
+    expect([a.version, b.version]).toEqual([1, 1]);
+    expect((await repo.list(`a${suffix}`)).filter((r) => r.id === id).map((r) => r.owner)).toEqual([`a${suffix}`]);
+    // each tenant's lifecycle touches only its own rows
+    await repo.approve(`a${suffix}`, id, 1, 'carol');
+    await repo.activate(`a${suffix}`, id, 1);
+    expect((await repo.get(`b${suffix}`, id))?.status).toBe('draft');
+    const shared = `shared${suffix}.s`;
+    await repo.syncFromConfig([{ ...strategy, id: shared, status: 'active' }]);
+    expect((await repo.get(`a${suffix}`, shared))?.owner).toBe(SHARED_OWNER);
+    const taken = await repo.createDraft(`a${suffix}`, { ...strategy, id: shared }, 'alice').catch((e: unknown) => e);
+    expect(taken).toBeInstanceOf(StrategyConflict);
+    expect((taken as Error).message).toMatch(/shared strategy from config/);
   });
 });

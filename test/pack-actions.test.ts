@@ -87,6 +87,34 @@ output_map:
     }
   });
 
+  it("a plugin's answer is checked: text a run cannot hold and a result outside the action's output schema fail the task, naming why", async () => {
+    const plugin = await startHttpTarget((r) => {
+      const op = JSON.parse(r.body).operation as string;
+      if (op === 'nul') return { body: { result: { note: 'a\u0000b' } } };
+      return { body: { result: op === 'good' ? { id: 7 } : { id: 'seven' } } };
+    });
+    try {
+      const def = (op: string) =>
+        parseActionDef(
+          `ref: ex.${op}\nrunner: plugin\nplugin: ci\noperation: ${op}\noutput: { type: object, required: [id], properties: { id: { type: integer } } }\n`,
+        ).action!;
+      const wf = compile(
+        `ref: ex.answers\nversion: 1.0.0\ntasks:\n  - name: good\n    action: ex.good\n  - name: bad\n    action: ex.bad\n  - name: nul\n    action: ex.nul\n`,
+        ['ex.good', 'ex.bad', 'ex.nul'],
+      );
+      const pinned = pinActions(wf, new Map(['good', 'bad', 'nul'].map((op) => [`ex.${op}`, def(op)])), new Map());
+      const plugins = new Map<string, PluginDef>([['ci', { id: 'ci', base_url: plugin.url }]]);
+      const s = await h.withWorker(() => runWorkflow(h, pinned), { deps: { plugins: () => plugins } });
+      expect(s.status).toBe('failed');
+      const task = (name: string) => s.tasks.find((t: { name: string }) => t.name === name)!;
+      expect(task('good')).toMatchObject({ status: 'succeeded', result: { id: 7 } });
+      expect(task('bad').error).toMatchObject({ type: 'OutputError', message: expect.stringMatching(/output schema.*result\.id/) });
+      expect(task('nul').error).toMatchObject({ type: 'PluginAnswerInvalid', message: expect.stringMatching(/result\.note: contains a NUL/) });
+    } finally {
+      await plugin.close();
+    }
+  });
+
   it('refuses invalid action files with line and column', () => {
     const r = parseActionDef('ref: ex.x\nrunner: http\nmethod: POST\n');
     expect(r.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`)).toEqual(["1:1: missing required field 'url'"]);

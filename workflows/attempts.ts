@@ -110,7 +110,9 @@ function recordFailure(
     err.attempts = last;
     return;
   }
-  e.record('task.attempt', task.name, { run, attempt, status, error: err.error, ...index });
+  // Temporal ran the activity again after losing a worker: the audit says which attempt answered
+  const again = err.report?.attempt !== undefined && err.report.attempt > 1 ? { temporal_attempt: err.report.attempt } : {};
+  e.record('task.attempt', task.name, { run, attempt, status, error: err.error, ...again, ...index });
 }
 
 /** One attempt: an inquiry, a nested run, or the action (one activity, or a built-in run here). */
@@ -182,6 +184,9 @@ async function viaAction(e: Engine, task: CompiledTask, run: number, it: Item, a
     e.record('task.attempt', task.name, { run, attempt: last, status: 'succeeded', ...(last > 1 ? { retried_by: 'temporal' } : {}), ...index });
     return { result, attempts: last };
   }
-  e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...index });
+  const report = readAttemptReport(result);
+  if (report) result = (result as { value: unknown }).value;
+  const again = report?.attempt !== undefined && report.attempt > 1 ? { temporal_attempt: report.attempt } : {};
+  e.record('task.attempt', task.name, { run, attempt, status: 'succeeded', ...again, ...index });
   return { result, attempts: attempt };
 }

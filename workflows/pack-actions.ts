@@ -1,9 +1,12 @@
-import { condition, proxyActivities, setCurrentDetails, uuid4 } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, setCurrentDetails, uuid4 } from '@temporalio/workflow';
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import type { ActionDef } from '../dsl/actions.js';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure, asTaskFailure, requirePermission, taskMeta, runAttempt, type AttemptContext } from './actions.js';
 import { FAILURE } from '../contracts/failures.js';
+
+/** Asynchronous plugin results are checked against the action's output schema (an activity runs them through ajv). */
+export const ACTION_OUTPUT = 'closeloop.action-output';
 
 /** Results posted to `POST /v1/callbacks/{token}`, delivered to the run as the `callback` signal. */
 export type CallbackBox = Map<string, unknown>;
@@ -38,7 +41,7 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
     startToCloseTimeout: `${limit + 5}s`,
     retry: ctx.temporalRetry ?? { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
   });
-  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, timeout: limit };
+  const call = { plugin: def.plugin!, operation: def.operation!, input: ctx.input, timeout: limit, ...(def.output ? { output: def.output } : {}) };
   const meta = taskMeta(ctx);
   try {
     if (def.mode !== 'async') return await acts.callPlugin({ call, meta });
@@ -67,7 +70,17 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
         { type: FAILURE.timeout, message: `no callback from plugin '${def.plugin}' within ${wait}s and its status is still running` },
         true,
       );
-    return outcome && 'result' in outcome ? outcome.result : outcome;
+    const result = outcome && 'result' in outcome ? outcome.result : outcome;
+    // a result that came by callback or poll meets the action's output schema too
+    if (def.output && patched(ACTION_OUTPUT)) {
+      const problems = await acts.checkOutput({ schema: def.output, output: result });
+      if (problems.length)
+        throw new TaskFailure({
+          type: FAILURE.output,
+          message: `plugin '${def.plugin}' answered a result that does not match the output schema of '${def.ref}': ${problems.join('; ')}`,
+        });
+    }
+    return result;
   } catch (err) {
     throw asTaskFailure(err);
   }

@@ -10,6 +10,7 @@ import type { StrategyLibrary } from '../strategy-library.js';
 import { openManualReview } from './manual-review.js';
 import type { RateLimiter } from './rate-limit.js';
 import { verify } from './signature.js';
+import { eventHash } from '../request-hash.js';
 
 export type Transport = 'http' | 'nats' | 'replay';
 
@@ -47,7 +48,15 @@ export class Intake {
     const wait = this.deps.limiter.take(event.tenant);
     if (wait > 0) throw refused(429, 'rate_limited', `tenant '${event.tenant}' is sending faster than its limit; retry in ${wait} s`, [], wait);
     const key = event.idempotency_key ?? event.id;
-    const { fresh, row } = await this.deps.events.claim(event, key, transport);
+    const hash = eventHash(event);
+    const { fresh, row } = await this.deps.events.claim(event, key, transport, hash);
+    if (!fresh && row.bodyHash && row.bodyHash !== hash)
+      throw refused(
+        409,
+        'idempotency_conflict',
+        `idempotency key '${key}' of tenant '${event.tenant}' was first used by event '${row.id}' with a different body; use a new key for a new event`,
+        [{ location: key === event.id ? 'body.id' : 'body.idempotency_key' }],
+      );
     if (!fresh && (row.status === 'started' || row.status === 'unmatched')) return this.duplicate(row);
     return this.route(event, key, row, receivedAt);
   }

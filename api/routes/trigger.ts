@@ -35,6 +35,7 @@ export function triggerRoutes(deps: LaunchDeps): Router {
       workflow: body.workflow as string,
       parameters: body.parameters ?? {},
       startedBy: req.principal!.keyId,
+      refuseConflicts: true,
       event: { type: 'agent.workflow.trigger', task_result: body.task_result ?? null, policies },
       ...(typeof body.idempotency_key === 'string' ? { idempotencyKey: body.idempotency_key } : {}),
       ...(Array.isArray(policies.permissions) ? { permissions: policies.permissions as string[] } : {}),

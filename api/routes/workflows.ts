@@ -138,6 +138,7 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
       workflow: String(req.params.ref),
       parameters: body.parameters ?? {},
       startedBy: req.principal!.keyId,
+      refuseConflicts: true,
       ...(typeof body.idempotency_key === 'string' ? { idempotencyKey: body.idempotency_key } : {}),
     });
     res.status(started.status === 'started' ? 202 : 200).json(started);

@@ -82,7 +82,7 @@ class Evaluator {
           const key = this.eval(k);
           if (typeof key !== 'string' && typeof key !== 'number')
             throw new ExpressionError(`a map key must be a string or number, got ${typeName(key)}`, k.pos);
-          if (key === '__proto__') throw new ExpressionError(`access to '__proto__' is not allowed`, k.pos);
+          if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new ExpressionError(`a map key named '${key}' is not allowed`, k.pos);
           out[String(key)] = this.eval(v);
         }
         return out;

@@ -159,7 +159,8 @@ export const FILTERS: Record<string, Filter> = {
   prepend: (v, c) => [arg(c, 0, 'item'), ...list(v, 'prepend', c.pos)],
   merge: (v, c) => {
     const out: Record<string, Value> = { ...map(v, 'merge', c.pos) };
-    for (const other of c.args) for (const [k, x] of Object.entries(map(other, 'merge', c.pos))) if (k !== '__proto__') out[k] = x;
+    for (const other of c.args)
+      for (const [k, x] of Object.entries(map(other, 'merge', c.pos))) if (k !== '__proto__' && k !== 'constructor' && k !== 'prototype') out[k] = x;
     for (const [k, x] of Object.entries(c.kwargs)) out[k] = x;
     return out;
   },

@@ -223,3 +223,22 @@ describe('parameters', () => {
     }
   });
 });
+
+describe('keys that would reach a prototype', () => {
+  const base = 'ref: a.b\nversion: 1.0.0\n';
+  const task = 'tasks:\n  - name: a\n    action: core.noop\n';
+  it('are refused where a variable is written (vars, publish, next publish) and in map literals (merge), at their position', () => {
+    const cases: [string, RegExp][] = [
+      [`${base}vars:\n  __proto__: { x: 1 }\n${task}`, /^4:3 vars\.__proto__: a variable named '__proto__' is not allowed/],
+      [`${base}${task}    publish: [{__proto__: "{{ 1 }}"}]\n`, /^6:16 tasks\[0\]\.publish\[0\]\.__proto__: a variable named/],
+      [`${base}${task}    next:\n      - publish: [constructor]\n`, /^7:19 tasks\[0\]\.next\[0\]\.publish\[0\]: a variable named 'constructor'/],
+      [`${base}${task}    input: { m: "{{ {} | merge({'prototype': 1}) }}" }\n`, /template error: a map key named 'prototype' is not allowed/],
+    ];
+    for (const [yaml, expected] of cases) {
+      const r = validateWorkflow(yaml);
+      expect(r.ok).toBe(false);
+      expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join('\n')).toMatch(expected);
+    }
+    expect(validateWorkflow(`${base}vars:\n  proto: 1\n${task}    publish: [{ ctor: "{{ {'a': 1} | merge({'b': 2}) }}" }]\n`).ok).toBe(true);
+  });
+});
