@@ -42,7 +42,15 @@ export const BODY_SCHEMAS = {
     additionalProperties: false,
     properties: { response: { description: "the answer, checked against the inquiry's schema (422 when it does not match)" } },
   },
-  KvValue: { type: 'object', required: ['value'], additionalProperties: false, properties: { value: {}, secret: { type: 'boolean' } } },
+  KvValue: {
+    type: 'object',
+    required: ['value'],
+    additionalProperties: false,
+    properties: {
+      value: { type: ['string', 'number', 'boolean', 'object', 'array'], description: 'any JSON value but null (DELETE the key to remove it)' },
+      secret: { type: 'boolean' },
+    },
+  },
   IncidentAction: {
     type: 'object',
     additionalProperties: false,
@@ -68,7 +76,12 @@ export const BODY_SCHEMAS = {
     additionalProperties: false,
     properties: { yaml: { type: 'string', minLength: 1, description: 'the workflow file' } },
   },
-  StrategyVersion: { type: 'object', required: ['version'], additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
+  StrategyVersion: {
+    type: 'object',
+    required: ['version'],
+    additionalProperties: false,
+    properties: { version: { type: 'integer', minimum: 1, maximum: 2147483647 } },
+  },
   Callback: {
     type: 'object',
     additionalProperties: true,

@@ -55,7 +55,11 @@ function operation(op: Op) {
     ...(op.auth === 'signature' ? { parameters: [signature] } : params.length ? { parameters: params } : {}),
     ...(body ? { requestBody: body } : {}),
     security: keyed ? [{ bearer: [] }] : [],
-    responses: { [String(ok)]: { description: ok === 204 ? 'No content' : 'OK' }, ...errors(errorCodes(op)) },
+    responses: {
+      [String(ok)]: { description: ok === 204 ? 'No content' : 'OK' },
+      ...Object.fromEntries(Object.entries(op.also ?? {}).map(([status, description]) => [status, { description }])),
+      ...errors(errorCodes(op)),
+    },
   };
 }
 

