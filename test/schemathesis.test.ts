@@ -91,6 +91,8 @@ describe('the HTTP API under schemathesis', () => {
       '--request-timeout',
       '10',
       '--no-color',
+      '--generation-database',
+      'none',
       '--report',
       'json',
       '--report-json-path',
