@@ -80,6 +80,7 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
           set: { status: values.status, endedAt: values.endedAt, summary: values.summary, context: values.context, updatedAt: sql`now()` },
         });
       if (row.ended_at) {
+        workerMetrics().runsCompleted.add(1, { tenant: row.tenant, workflow: row.workflow_ref, status: row.status });
         const s = row.summary as { status?: string; error?: unknown; output?: unknown } | null;
         await emitEvents(store, publish, [
           {

@@ -62,10 +62,11 @@ export function closureActivities(deps: ClosureDeps) {
       if (before?.verdict === rec.verdict) return; // a retried write counts and emits nothing twice
       countVerdict(rec.verdict);
       const m = workerMetrics();
-      m.closures.add(1, { tenant: rec.tenant, verdict: rec.verdict });
+      const workflow = rec.workflow_ref;
+      m.closures.add(1, { tenant: rec.tenant, workflow, verdict: rec.verdict });
       for (const r of rec.remediations) {
-        m.remediations.add(1, { tenant: rec.tenant, kind: r.do, outcome: r.outcome });
-        m.remediationLatency.record(r.latency_seconds, { tenant: rec.tenant, kind: r.do });
+        m.remediations.add(1, { tenant: rec.tenant, workflow, kind: r.do, outcome: r.outcome });
+        m.remediationLatency.record(r.latency_seconds, { tenant: rec.tenant, workflow, kind: r.do });
       }
       if (rec.verdict === 'failed') {
         await emitEvents(deps.store, deps.publish, [

@@ -101,7 +101,11 @@ export function incidentActivities(deps: IncidentDeps) {
           },
         }));
       for (const e of input.events)
-        if (seqs.has(e.seq) && e.to) workerMetrics().incidentTransitions.add(1, { tenant: s.tenant, to: e.to, severity: s.severity });
+        if (seqs.has(e.seq) && e.to) {
+          workerMetrics().incidentTransitions.add(1, { tenant: s.tenant, to: e.to, severity: s.severity });
+          if (e.to === 'acknowledged')
+            workerMetrics().incidentAck.record(Math.max(0, Date.parse(e.at) - Date.parse(s.opened_at)) / 1000, { tenant: s.tenant, severity: s.severity });
+        }
       await emitEvents(deps.store, deps.publish, out);
     },
 

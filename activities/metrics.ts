@@ -10,6 +10,8 @@ interface WorkerInstruments {
   remediationLatency: Histogram;
   auditDelay: Histogram;
   incidentTransitions: Counter;
+  runsCompleted: Counter;
+  incidentAck: Histogram;
 }
 // closure verdicts seen by this process, for the plugin_workflow_closure_rate gauge
 const verdictCounts = { ok: 0, total: 0 };
@@ -47,6 +49,13 @@ export function workerMetrics(): WorkerInstruments {
       advice: { explicitBucketBoundaries: [0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60] },
     }),
     incidentTransitions: meter.createCounter('incident_transitions', { description: 'Incident state changes, by new state and severity' }),
+    runsCompleted: meter.createCounter('agent_workflow_completed', { description: 'Runs that ended, by workflow and status' }),
+    incidentAck: meter.createHistogram('incident_acknowledge_seconds', {
+      description: 'Incident opened to acknowledged',
+      unit: 's',
+      valueType: ValueType.DOUBLE,
+      advice: { explicitBucketBoundaries: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400] },
+    }),
   };
   meter
     .createObservableGauge('plugin_workflow_closure_rate', { description: 'Share of closures verified (closed or remediated), since this process started' })

@@ -28,7 +28,8 @@ import type { LaunchDeps } from './launch.js';
 import { methodNotAllowed, openApiDocument } from './openapi.js';
 import { RETRY_AFTER_S, TEMPORAL_DEADLINE_MS, temporalDeadline } from './outages.js';
 import { installMetrics, type MetricsHandler } from '../workers/telemetry.js';
-import { observeIncidents } from './metrics.js';
+import { observeAlertMeasures, observeIncidents } from './metrics.js';
+import { alertMeasures } from '../store/alert-measures.js';
 import { rowsOf } from '../store/db.js';
 
 export interface ApiDeps {
@@ -80,12 +81,13 @@ export function createApp(deps: ApiDeps): Express {
   const metricsHandler = deps.metrics ?? installMetrics();
   observeIncidents(async () =>
     (
-      await rowsOf<{ status: string; severity: string; n: string }>(
+      await rowsOf<{ tenant: string; status: string; severity: string; n: string }>(
         deps.store,
-        sql`SELECT status, severity, count(*) AS n FROM (SELECT DISTINCT ON (id) status, severity FROM incidents ORDER BY id, opened_at DESC) i GROUP BY status, severity`,
+        sql`SELECT tenant, status, severity, count(*) AS n FROM (SELECT DISTINCT ON (id) tenant, status, severity FROM incidents ORDER BY id, opened_at DESC) i GROUP BY tenant, status, severity`,
       )
     ).map((r) => ({ ...r, n: Number(r.n) })),
   );
+  observeAlertMeasures(() => alertMeasures(deps.store));
   app.get('/metrics', (req, res, next) => void metricsHandler(req, res).catch(next));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));

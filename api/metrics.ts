@@ -47,13 +47,25 @@ export const closureMetrics = {
   callbackLatency: (tenant: string, seconds: number) => instruments().callbackLatency.record(Math.max(0, seconds), { tenant }),
 };
 
-/** `incidents{status,severity}`: incidents by state, read from the database when metrics are scraped. */
-export function observeIncidents(count: () => Promise<{ status: string; severity: string; n: number }[]>): void {
+/** `incidents{tenant,status,severity}`: incidents by state, read from the database when metrics are scraped. */
+export function observeIncidents(count: () => Promise<{ tenant: string; status: string; severity: string; n: number }[]>): void {
   metrics
     .getMeterProvider()
     .getMeter('closeloop')
     .createObservableGauge('incidents', { description: 'Incidents by state and severity (latest run of each incident id)' })
     .addCallback(async (r) => {
-      for (const row of await count().catch(() => [])) r.observe(row.n, { status: row.status, severity: row.severity });
+      for (const row of await count().catch(() => [])) r.observe(row.n, { tenant: row.tenant, status: row.status, severity: row.severity });
+    });
+}
+
+/** `closeloop_alert_measure{tenant,measure}`: what the in-engine alert rules read, for Prometheus' own rules (deploy/prometheus). */
+export function observeAlertMeasures(measure: () => Promise<Map<string, Partial<Record<string, number>>>>): void {
+  metrics
+    .getMeterProvider()
+    .getMeter('closeloop')
+    .createObservableGauge('closeloop_alert_measure', { description: 'The measures of config/agent/escalation.yaml alerts, per tenant, from the database' })
+    .addCallback(async (r) => {
+      const all = await measure().catch(() => new Map<string, Partial<Record<string, number>>>());
+      for (const [tenant, values] of all) for (const [name, v] of Object.entries(values)) if (v !== undefined) r.observe(v, { tenant, measure: name });
     });
 }

@@ -294,8 +294,8 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
   it('exports the intake and run metrics at /metrics in Prometheus text', async () => {
     const text = await (await fetch(`${api.base}/metrics`)).text();
     for (const name of [
-      'events_ingested_total{status="started"}',
-      'events_ingested_total{status="duplicate"}',
+      'events_ingested_total{status="started",tenant=',
+      'events_ingested_total{status="duplicate",tenant=',
       'events_ingested_total{status="bad_signature"}',
       'agent_workflow_generated_total',
       'agent_manual_escalation_total',

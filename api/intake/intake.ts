@@ -88,7 +88,7 @@ export class Intake {
   }
 
   private duplicate(row: EventRow): IntakeResult {
-    intakeMetrics.ingested.add(1, { status: 'duplicate' });
+    intakeMetrics.ingested.add(1, { status: 'duplicate', tenant: row.tenant });
     const strategy = row.strategyId ? `${row.strategyId}@${row.strategyVersion}` : null;
     return { event_id: row.id, status: 'duplicate', strategy, execution_id: row.executionId };
   }
@@ -142,7 +142,7 @@ export class Intake {
     });
     if (started.status === 'duplicate')
       return this.duplicate({ ...row, strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
-    intakeMetrics.ingested.add(1, { status: 'started' });
+    intakeMetrics.ingested.add(1, { status: 'started', tenant });
     intakeMetrics.generated.add(1, { tenant, strategy: winner.id });
     return { event_id: event.id, status: 'started', strategy, execution_id: started.execution_id };
   }
@@ -154,8 +154,8 @@ export class Intake {
       { tenant: event.tenant, key, reason, eventKey: key, detail: { event: { id: event.id, type: event.type, idempotency_key: key }, ...detail } },
     );
     await this.deps.events.settle(event.tenant, key, { status: 'unmatched', error: typeof detail.error === 'string' ? detail.error : null });
-    if (!review.created) return this.duplicate({ id: event.id, strategyId: null, strategyVersion: null, executionId: null } as EventRow);
-    intakeMetrics.ingested.add(1, { status: 'unmatched' });
+    if (!review.created) return this.duplicate({ id: event.id, tenant: event.tenant, strategyId: null, strategyVersion: null, executionId: null } as EventRow);
+    intakeMetrics.ingested.add(1, { status: 'unmatched', tenant: event.tenant });
     return { event_id: event.id, status: 'unmatched', strategy: null, execution_id: null };
   }
 }
