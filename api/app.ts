@@ -28,7 +28,8 @@ import type { LaunchDeps } from './launch.js';
 import { methodNotAllowed, openApiDocument } from './openapi.js';
 import { RETRY_AFTER_S, TEMPORAL_DEADLINE_MS, temporalDeadline } from './outages.js';
 import { installMetrics, type MetricsHandler } from '../workers/telemetry.js';
-import { observeAlertMeasures, observeIncidents } from './metrics.js';
+import { observeAlertMeasures, observeIncidents, observeInbox } from './metrics.js';
+import type { InboxLimits } from './intake/dispatcher.js';
 import { alertMeasures } from '../store/alert-measures.js';
 import { rowsOf } from '../store/db.js';
 
@@ -50,6 +51,8 @@ export interface ApiDeps {
   closureRules?: () => ReadonlyMap<string, ClosureRule>;
   /** config/limits.yaml: what workflows may ask for. */
   limits?: () => Limits;
+  /** The event inbox's limits (false = every event's run starts before the answer). */
+  inbox?: InboxLimits | false;
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -68,7 +71,7 @@ export function createApp(deps: ApiDeps): Express {
     ...(deps.closureRules ? { closureRules: deps.closureRules } : {}),
     ...(deps.limits ? { limits: deps.limits } : {}),
   };
-  const intake = deps.intake ?? createIntake({ launch, library, tenants: deps.tenants });
+  const intake = deps.intake ?? createIntake({ launch, library, tenants: deps.tenants, ...(deps.inbox !== undefined ? { inbox: deps.inbox } : {}) });
   // before the JSON parser: intake verifies the signature over the raw bytes
   app.use(eventIntakeRoutes({ intake, bodyLimit: deps.eventBodyLimit ?? '256kb' }));
   const limit = deps.bodyLimit ?? '1mb';
@@ -88,6 +91,7 @@ export function createApp(deps: ApiDeps): Express {
     ).map((r) => ({ ...r, n: Number(r.n) })),
   );
   observeAlertMeasures(() => alertMeasures(deps.store));
+  if (intake.dispatcher) observeInbox(() => intake.dispatcher!.backlog());
   app.get('/metrics', (req, res, next) => void metricsHandler(req, res).catch(next));
   app.get('/openapi.json', (_req, res) => void res.json(openApiDocument()));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
@@ -114,7 +118,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(workflowRoutes(launch));
   v1.use(triggerRoutes(launch));
   v1.use(strategyRoutes({ repo: strategies, library }));
-  v1.use(eventReadRoutes({ events: new EventRepo(deps.store.db) }));
+  v1.use(eventReadRoutes({ events: new EventRepo(deps.store) }));
   v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
   v1.use(executionRoutes({ runs, client: deps.client, db: deps.store.db }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));

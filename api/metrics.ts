@@ -69,3 +69,14 @@ export function observeAlertMeasures(measure: () => Promise<Map<string, Partial<
       for (const [tenant, values] of all) for (const [name, v] of Object.entries(values)) if (v !== undefined) r.observe(v, { tenant, measure: name });
     });
 }
+
+/** `closeloop_inbox_backlog` and `closeloop_inbox_oldest_age_seconds`: accepted events whose run has not started. */
+export function observeInbox(backlog: () => { count: number; oldestSeconds: number }): void {
+  const meter = metrics.getMeterProvider().getMeter('closeloop');
+  meter
+    .createObservableGauge('closeloop_inbox_backlog', { description: 'Accepted events whose run has not started yet' })
+    .addCallback((r) => r.observe(backlog().count));
+  meter
+    .createObservableGauge('closeloop_inbox_oldest_age_seconds', { description: 'Age of the oldest accepted event whose run has not started', unit: 's' })
+    .addCallback((r) => r.observe(backlog().oldestSeconds));
+}

@@ -16,6 +16,7 @@ const app = createApp({
   taskQueue: settings.taskQueue,
   closureRules: () => config.closureRules,
   limits: () => config.limits,
+  inbox: settings.inbox,
 });
 const server = app.listen(settings.port, '0.0.0.0', () => console.log(`closeloop api: http://127.0.0.1:${settings.port} (Temporal ${address})`));
 process.on('SIGHUP', () => {

@@ -94,7 +94,8 @@ export async function eventsReplay(target: string, settings: Settings, env: Node
   const tenant = (await loadTenants(settings.configDir, env)).tenants.get(tenantId);
   if (!tenant?.signingSecret) throw new CliError(`tenant '${tenantId}' has no signing secret in ${settings.configDir}/tenants.yaml`, 2);
   const raw = JSON.stringify(envelope);
-  const res = await fetch(`${apiBase(settings, env)}/v1/events`, {
+  // an operator replaying an event waits for its run to start (the answer says `started`)
+  const res = await fetch(`${apiBase(settings, env)}/v1/events?wait=started`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(tenant.signingSecret, raw) },
     body: raw,

@@ -1,13 +1,29 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { rowsOf, type Store } from './db.js';
 import type { EventEnvelope } from '../dsl/strategy-match.js';
-import type { Db } from './db.js';
 import { events } from './schema.js';
 
-export type EventStatus = 'received' | 'started' | 'unmatched' | 'failed';
+export type EventStatus = 'received' | 'accepted' | 'started' | 'unmatched' | 'failed';
 export type EventRow = typeof events.$inferSelect;
 
+/** The run an accepted event starts: everything the dispatcher needs, fixed when the strategy matched. */
+export interface InboxLaunch {
+  workflow: string;
+  parameters: unknown;
+  startedBy: string;
+  traceId: string;
+  strategy: string;
+  event: unknown;
+  permissions?: string[];
+  /** The task queue of the process that accepted the event (all processes of one deployment share it). */
+  taskQueue: string;
+}
+
 export class EventRepo {
-  constructor(private readonly db: Db) {}
+  private readonly db: Store['db'];
+  constructor(private readonly store: Store) {
+    this.db = store.db;
+  }
 
   /** Stores the event before anything else happens; returns the earlier row when the key was seen before. */
   async claim(event: EventEnvelope, key: string, transport: string, bodyHash: string): Promise<{ fresh: boolean; row: EventRow }> {
@@ -55,5 +71,63 @@ export class EventRepo {
         updatedAt: sql`now()`,
       })
       .where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key)));
+  }
+
+  /** Matched: the event waits in the inbox with its launch request; answered `accepted` from here on. */
+  async accept(tenant: string, key: string, m: { strategyId: string; strategyVersion: number; executionId: string; launch: InboxLaunch }): Promise<void> {
+    await this.db
+      .update(events)
+      .set({
+        status: 'accepted',
+        strategyId: m.strategyId,
+        strategyVersion: m.strategyVersion,
+        executionId: m.executionId,
+        launch: m.launch,
+        leaseUntil: null,
+        error: null,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key)));
+  }
+
+  /** Leases up to `limit` accepted events no one holds, oldest first; another process skips them (SKIP LOCKED). */
+  async lease(limit: number, seconds: number, tenants: string[]): Promise<EventRow[]> {
+    if (!tenants.length) return [];
+    const rows = await rowsOf<{ tenant: string; idempotency_key: string }>(
+      this.store,
+      sql`UPDATE events SET lease_until = now() + make_interval(secs => ${seconds}), attempts = attempts + 1
+          WHERE (tenant, idempotency_key) IN (
+            SELECT tenant, idempotency_key FROM events
+            WHERE status = 'accepted' AND (lease_until IS NULL OR lease_until < now()) AND tenant IN (${sql.join(
+              tenants.map((t) => sql`${t}`),
+              sql`, `,
+            )})
+            ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING tenant, idempotency_key`,
+    );
+    if (!rows.length) return [];
+    const out: EventRow[] = [];
+    for (const r of rows) {
+      const row = await this.byKey(r.tenant, r.idempotency_key);
+      if (row) out.push(row);
+    }
+    return out;
+  }
+
+  /** A failed start waits `seconds` before the next try (the lease is the retry clock). */
+  async retryLater(tenant: string, key: string, seconds: number, error: string): Promise<void> {
+    await this.db
+      .update(events)
+      .set({ leaseUntil: sql`now() + make_interval(secs => ${seconds})`, error, updatedAt: sql`now()` })
+      .where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key), eq(events.status, 'accepted')));
+  }
+
+  /** The inbox backlog: accepted events not started yet, and the age of the oldest in seconds. */
+  async backlog(): Promise<{ count: number; oldestSeconds: number }> {
+    const [r] = await rowsOf<{ n: string; age: number | null }>(
+      this.store,
+      sql`SELECT count(*) AS n, extract(epoch FROM now() - min(received_at))::float8 AS age FROM events WHERE status = 'accepted'`,
+    );
+    return { count: Number(r?.n ?? 0), oldestSeconds: Number(r?.age ?? 0) };
   }
 }

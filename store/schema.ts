@@ -108,10 +108,18 @@ export const events = pgTable(
     executionId: text('execution_id'),
     error: text('error'),
     bodyHash: text('body_hash'),
+    launch: jsonb('launch'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'string' }),
+    attempts: integer('attempts').notNull().default(0),
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.tenant, t.idempotencyKey] }), index('events_tenant_id').on(t.tenant, t.id), index('events_received').on(t.receivedAt)],
+  (t) => [
+    primaryKey({ columns: [t.tenant, t.idempotencyKey] }),
+    index('events_tenant_id').on(t.tenant, t.id),
+    index('events_received').on(t.receivedAt),
+    // and events_inbox, a partial index on received_at of 'accepted' rows (migrations/0009_inbox.sql)
+  ],
 );
 
 export const strategies = pgTable(

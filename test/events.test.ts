@@ -135,8 +135,11 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     const e = envelope();
     const r = await send(e);
     expect(r.status).toBe(202);
-    expect(r.body).toMatchObject({ event_id: e.id, status: 'started', strategy: `${sid}@1`, execution_id: `run:${T}:${e.idempotency_key}` });
+    // acknowledged once stored and matched: the run starts from the inbox
+    expect(r.body).toMatchObject({ event_id: e.id, status: 'accepted', strategy: `${sid}@1`, execution_id: `run:${T}:${e.idempotency_key}` });
     firstRun = r.body.execution_id;
+    for (let i = 0; i < 100 && (await call('GET', `/v1/events/${e.id}`, { key: 'viewer' })).body.status !== 'started'; i++)
+      await new Promise((res) => setTimeout(res, 100));
     const summary = await worker(() => resultOf(h.client.workflow.getHandle(firstRun)));
     expect(summary.status).toBe('succeeded');
     expect(summary.output).toEqual({ said: 'v1 INV-1 plugin.job.completed' });
@@ -153,7 +156,7 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     const raw = JSON.stringify(e);
     const answers = await Promise.all(Array.from({ length: 100 }, () => send(raw)));
     expect(answers.map((a) => a.status)).toEqual(Array(100).fill(202));
-    expect(answers.filter((a) => a.body.status === 'started')).toHaveLength(1);
+    expect(answers.filter((a) => a.body.status === 'accepted')).toHaveLength(1);
     expect(answers.filter((a) => a.body.status === 'duplicate')).toHaveLength(99);
     expect(new Set(answers.map((a) => a.body.execution_id))).toEqual(new Set([`run:${T}:${e.idempotency_key}`]));
     const rows = await h.store.db.select().from(events).where(eq(events.idempotencyKey, e.idempotency_key));
@@ -294,7 +297,7 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
   it('exports the intake and run metrics at /metrics in Prometheus text', async () => {
     const text = await (await fetch(`${api.base}/metrics`)).text();
     for (const name of [
-      'events_ingested_total{status="started",tenant=',
+      'events_ingested_total{status="accepted",tenant=',
       'events_ingested_total{status="duplicate",tenant=',
       'events_ingested_total{status="bad_signature"}',
       'agent_workflow_generated_total',

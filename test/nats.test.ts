@@ -175,7 +175,8 @@ describe('NATS JetStream event bus (real nats-server)', async () => {
     const conn = await Connection.connect({ address: inject('temporalAddress') });
     const dead = new Client({ connection: conn });
     await conn.close();
-    const failing = createIntake({ launch: { ...launch, client: dead }, library, tenants: () => tenants });
+    // without the inbox (every start before the ack): with it, the event would be acked once stored and started later
+    const failing = createIntake({ launch: { ...launch, client: dead }, library, tenants: () => tenants, inbox: false });
     const b = await bus('d', { intake: failing });
     try {
       const e = envelope();

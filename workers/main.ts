@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     limits: () => config.limits,
   };
   const library = new StrategyLibrary(new StrategyRepo(store.db));
-  const intake = createIntake({ launch, library, tenants: () => config.tenants });
+  const intake = createIntake({ launch, library, tenants: () => config.tenants, inbox: settings.inbox });
   const bus: EventBus | undefined = settings.natsUrl ? await startEventBus({ url: settings.natsUrl, intake, trusted: settings.natsTrusted }) : undefined;
   await ensureAlertSchedule(client, taskQueue).catch((err: Error) => console.warn(`closeloop: the alert schedule could not be created: ${err.message}`));
   const app = createApp({ ...launch, tenants: () => config.tenants, metrics, intake, library });

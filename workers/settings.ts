@@ -28,6 +28,8 @@ export interface Settings {
   taskQueue: string;
   /** A prebuilt workflow bundle (`npm run build:bundle`); built at start when unset. */
   workflowBundle: string | undefined;
+  /** The event inbox: 429 above this many waiting events or this age (s); starts in flight per process. */
+  inbox: { maxBacklog: number; maxAgeSeconds: number; concurrency: number };
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -48,5 +50,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     taskQueue: env.CLOSELOOP_TASK_QUEUE || 'closeloop',
     workflowBundle: env.CLOSELOOP_WORKFLOW_BUNDLE || undefined,
+    inbox: {
+      maxBacklog: Number(env.CLOSELOOP_INBOX_MAX || 10_000),
+      maxAgeSeconds: Number(env.CLOSELOOP_INBOX_MAX_AGE || 120),
+      concurrency: Number(env.CLOSELOOP_DISPATCH_CONCURRENCY || 32),
+    },
   };
 }

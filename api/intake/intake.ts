@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { checkEnvelope } from '../../dsl/event.js';
 import type { EventEnvelope } from '../../dsl/strategy-match.js';
-import type { EventRepo, EventRow } from '../../store/events-repo.js';
+import type { EventRepo, EventRow, InboxLaunch } from '../../store/events-repo.js';
 import type { TenantConfig } from '../../contracts/config.js';
 import { ApiError } from '../errors.js';
 import { launchWorkflow, type LaunchDeps } from '../launch.js';
+import { Dispatcher, type InboxLimits } from './dispatcher.js';
 import { intakeMetrics } from '../metrics.js';
 import type { StrategyLibrary } from '../strategy-library.js';
 import { openManualReview } from './manual-review.js';
@@ -16,7 +17,8 @@ export type Transport = 'http' | 'nats' | 'replay';
 
 export interface IntakeResult {
   event_id: string;
-  status: 'started' | 'duplicate' | 'unmatched';
+  /** accepted: stored and matched, its run starts from the inbox; started: only with `wait`. */
+  status: 'accepted' | 'started' | 'duplicate' | 'unmatched';
   strategy: string | null;
   execution_id: string | null;
 }
@@ -27,6 +29,8 @@ export interface IntakeDeps {
   launch: LaunchDeps;
   tenants: () => TenantConfig;
   limiter: RateLimiter;
+  /** The durable inbox's limits; absent = every run starts before the answer (as with `wait`). */
+  inbox?: InboxLimits;
 }
 
 const refused = (status: number, code: string, message: string, details?: { location?: string; message?: string }[], retryAfter?: number) => {
@@ -40,11 +44,32 @@ const refused = (status: number, code: string, message: string, details?: { loca
  * manual review. The same (tenant, idempotency key) never starts a second run.
  */
 export class Intake {
-  constructor(private readonly deps: IntakeDeps) {}
+  readonly dispatcher: Dispatcher | undefined;
 
-  async submit(raw: Buffer, signature: string | undefined, transport: Transport, opts: { trusted?: boolean } = {}): Promise<IntakeResult> {
+  constructor(private readonly deps: IntakeDeps) {
+    if (deps.inbox) {
+      this.dispatcher = new Dispatcher({
+        events: deps.events,
+        launch: deps.launch,
+        limits: deps.inbox,
+        tenants: () => [...deps.tenants().tenants.keys()],
+        refused: (row, err) => this.refusedStart(row, err),
+        log: (l) => console.warn(l),
+      });
+      this.dispatcher.start();
+    }
+  }
+
+  /**
+   * `wait`: answer once the run has started (`started`); otherwise once the event is stored and
+   * matched (`accepted`), the run starting from the inbox.
+   */
+  async submit(raw: Buffer, signature: string | undefined, transport: Transport, opts: { trusted?: boolean; wait?: boolean } = {}): Promise<IntakeResult> {
     const receivedAt = Date.now();
     const event = this.authenticate(raw, signature, opts.trusted ?? false);
+    // from memory, before any I/O: a full inbox refuses at once
+    const full = this.dispatcher?.full();
+    if (full) throw refused(429, 'inbox_full', `the event inbox is full (${this.dispatcher!.backlog().count} waiting); retry in ${full} s`, [], full);
     const wait = this.deps.limiter.take(event.tenant);
     if (wait > 0) throw refused(429, 'rate_limited', `tenant '${event.tenant}' is sending faster than its limit; retry in ${wait} s`, [], wait);
     const key = event.idempotency_key ?? event.id;
@@ -57,8 +82,9 @@ export class Intake {
         `idempotency key '${key}' of tenant '${event.tenant}' was first used by event '${row.id}' with a different body; use a new key for a new event`,
         [{ location: key === event.id ? 'body.id' : 'body.idempotency_key' }],
       );
-    if (!fresh && (row.status === 'started' || row.status === 'unmatched')) return this.duplicate(row);
-    return this.route(event, key, row, receivedAt);
+    if (!fresh && row.status === 'accepted' && opts.wait && row.launch) return this.startNow(event, key, row, row.launch as InboxLaunch);
+    if (!fresh && (row.status === 'started' || row.status === 'unmatched' || row.status === 'accepted')) return this.duplicate(row);
+    return this.route(event, key, row, receivedAt, opts.wait ?? !this.dispatcher);
   }
 
   private authenticate(raw: Buffer, signature: string | undefined, trusted: boolean): EventEnvelope {
@@ -93,7 +119,7 @@ export class Intake {
     return { event_id: row.id, status: 'duplicate', strategy, execution_id: row.executionId };
   }
 
-  private async route(event: EventEnvelope, key: string, row: EventRow, receivedAt: number): Promise<IntakeResult> {
+  private async route(event: EventEnvelope, key: string, row: EventRow, receivedAt: number, wait: boolean): Promise<IntakeResult> {
     const { tenant } = event;
     const match = (await this.deps.library.current()).match(event);
     const winner = match.winner;
@@ -103,31 +129,50 @@ export class Intake {
     }
     intakeMetrics.hit();
     const strategy = `${winner.id}@${winner.version}`;
+    const launch: InboxLaunch = {
+      workflow: winner.workflow,
+      parameters: match.parameters ?? {},
+      startedBy: `strategy:${strategy}`,
+      traceId: event.trace_id ?? randomBytes(16).toString('hex'),
+      strategy,
+      event: {
+        id: event.id,
+        type: event.type,
+        tenant,
+        occurred_at: event.occurred_at ?? null,
+        received_at: new Date(receivedAt).toISOString(),
+        payload: event.payload,
+      },
+      ...(winner.permissions ? { permissions: winner.permissions } : {}),
+      taskQueue: this.deps.launch.taskQueue,
+    };
+    const settled = { ...row, strategyId: winner.id, strategyVersion: winner.version };
+    if (wait) return this.startNow(event, key, settled, launch);
+    // stored with its launch request: from here on, the run starts whatever happens to this process
+    const executionId = `run:${tenant}:${key}`;
+    await this.deps.events.accept(tenant, key, { strategyId: winner.id, strategyVersion: winner.version, executionId, launch });
+    this.dispatcher!.accepted();
+    intakeMetrics.ingested.add(1, { status: 'accepted', tenant });
+    return { event_id: event.id, status: 'accepted', strategy, execution_id: executionId };
+  }
+
+  /** Starts the run before answering (`?wait=started`, or an intake without an inbox). */
+  private async startNow(event: EventEnvelope, key: string, row: EventRow, launch: InboxLaunch): Promise<IntakeResult> {
+    const { tenant } = event;
+    const { taskQueue: _queue, ...request } = launch;
     let started;
     try {
-      started = await launchWorkflow(this.deps.launch, {
-        tenant,
-        workflow: winner.workflow,
-        parameters: match.parameters ?? {},
-        idempotencyKey: key,
-        startedBy: `strategy:${strategy}`,
-        traceId: event.trace_id ?? randomBytes(16).toString('hex'),
-        strategy,
-        event: {
-          id: event.id,
-          type: event.type,
-          tenant,
-          occurred_at: event.occurred_at ?? null,
-          received_at: new Date(receivedAt).toISOString(),
-          payload: event.payload,
-        },
-        ...(winner.permissions ? { permissions: winner.permissions } : {}),
-      });
+      started = await launchWorkflow(this.deps.launch, { tenant, idempotencyKey: key, ...request });
     } catch (err) {
       // a strategy pointing at a missing workflow or rendering bad parameters is a library defect: people decide
       if (err instanceof ApiError && err.status < 500)
-        return this.review(event, key, 'strategy_error', { strategy, error: err.message, details: err.details ?? [] });
-      await this.deps.events.settle(tenant, key, { status: 'failed', strategyId: winner.id, strategyVersion: winner.version, error: (err as Error).message });
+        return this.review(event, key, 'strategy_error', { strategy: launch.strategy, error: err.message, details: err.details ?? [] });
+      await this.deps.events.settle(tenant, key, {
+        status: 'failed',
+        strategyId: row.strategyId,
+        strategyVersion: row.strategyVersion,
+        error: (err as Error).message,
+      });
       throw refused(
         503,
         'start_failed',
@@ -136,15 +181,24 @@ export class Intake {
     }
     await this.deps.events.settle(tenant, key, {
       status: 'started',
-      strategyId: winner.id,
-      strategyVersion: winner.version,
+      strategyId: row.strategyId,
+      strategyVersion: row.strategyVersion,
       executionId: started.execution_id,
     });
-    if (started.status === 'duplicate')
-      return this.duplicate({ ...row, strategyId: winner.id, strategyVersion: winner.version, executionId: started.execution_id });
+    if (started.status === 'duplicate') return this.duplicate({ ...row, executionId: started.execution_id });
     intakeMetrics.ingested.add(1, { status: 'started', tenant });
-    intakeMetrics.generated.add(1, { tenant, strategy: winner.id });
-    return { event_id: event.id, status: 'started', strategy, execution_id: started.execution_id };
+    intakeMetrics.generated.add(1, { tenant, strategy: row.strategyId ?? '' });
+    return { event_id: event.id, status: 'started', strategy: launch.strategy, execution_id: started.execution_id };
+  }
+
+  /** The dispatcher could not start an accepted event's run for good: manual review, as at intake. */
+  private async refusedStart(row: EventRow, err: ApiError): Promise<void> {
+    const launch = row.launch as InboxLaunch;
+    await this.review(row.envelope as EventEnvelope, row.idempotencyKey, 'strategy_error', {
+      strategy: launch.strategy,
+      error: err.message,
+      details: err.details ?? [],
+    });
   }
 
   private async review(event: EventEnvelope, key: string, reason: 'unmatched' | 'strategy_error', detail: Record<string, unknown>): Promise<IntakeResult> {

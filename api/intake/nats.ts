@@ -63,7 +63,7 @@ async function ensureTopology(
 
 /**
  * The JetStream event bus: takes events from `events.>` through the same intake as HTTP, acks
- * only once the run started (or was found a duplicate or sent to review), lets the server
+ * once the event is stored in the inbox (or found a duplicate, or sent to review), lets the server
  * redeliver on failure, and dead-letters what keeps failing (or can never succeed) intact.
  */
 export async function startEventBus(opts: EventBusOptions): Promise<EventBus> {

@@ -12,7 +12,9 @@ export function eventIntakeRoutes(deps: { intake: Intake; bodyLimit: string }): 
   const raw = express.raw({ type: () => true, limit: deps.bodyLimit });
   r.post(['/v1/events', '/internal/agent/events'], raw, async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const result = await deps.intake.submit(body, req.get(SIGNATURE_HEADER), 'http');
+    // ?wait=started: answer once the run has started (the synchronous answer of earlier versions)
+    const wait = req.query.wait === 'started';
+    const result = await deps.intake.submit(body, req.get(SIGNATURE_HEADER), 'http', { wait });
     res.status(202).json(result);
   });
   return r;

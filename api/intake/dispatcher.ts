@@ -1,0 +1,135 @@
+// The inbox's other half: starts the runs of accepted events, in batches, with bounded concurrency,
+// retrying what fails. Every API process runs one; rows are leased (SKIP LOCKED), so they share the
+// work, and a process that dies mid-start leaves a lease that runs out: another picks the row up.
+import { ApiError } from '../errors.js';
+import { launchWorkflow, type LaunchDeps } from '../launch.js';
+import { intakeMetrics } from '../metrics.js';
+import type { EventRepo, EventRow, InboxLaunch } from '../../store/events-repo.js';
+
+export interface InboxLimits {
+  /** Accepted events not yet started above which new events get 429. */
+  maxBacklog: number;
+  /** Age of the oldest waiting event (s) above which new events get 429. */
+  maxAgeSeconds: number;
+  /** Starts in flight per process. */
+  concurrency: number;
+}
+
+export const DEFAULT_INBOX: InboxLimits = { maxBacklog: 10_000, maxAgeSeconds: 120, concurrency: 32 };
+const LEASE_S = 30;
+const IDLE_POLL_MS = 250;
+const BACKLOG_REFRESH_MS = 500;
+
+/** What becomes of an event whose start was refused for good (a 4xx): a manual review, as at intake. */
+export type Refused = (row: EventRow, err: ApiError) => Promise<void>;
+
+export class Dispatcher {
+  private backlogNow = { count: 0, oldestSeconds: 0 };
+  private localAccepted = 0;
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private refreshedAt = 0;
+
+  constructor(
+    private readonly deps: {
+      events: EventRepo;
+      launch: LaunchDeps;
+      refused: Refused;
+      limits: InboxLimits;
+      /** The tenants this process serves: it leases only their events. */
+      tenants: () => string[];
+      log?: (line: string) => void;
+    },
+  ) {}
+
+  /** Answered from memory, so a refusal never waits behind the database: null, or the seconds to wait. */
+  full(): number | null {
+    const { maxBacklog, maxAgeSeconds } = this.deps.limits;
+    const count = this.backlogNow.count + this.localAccepted;
+    if (count >= maxBacklog || this.backlogNow.oldestSeconds >= maxAgeSeconds) return Math.max(1, Math.ceil(this.backlogNow.oldestSeconds / 10) || 1);
+    return null;
+  }
+
+  backlog(): { count: number; oldestSeconds: number } {
+    return { count: this.backlogNow.count + this.localAccepted, oldestSeconds: this.backlogNow.oldestSeconds };
+  }
+
+  /** An event was just accepted here: start soon. */
+  accepted(): void {
+    this.localAccepted++;
+    this.wake?.();
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let worked = 0;
+      try {
+        await this.refresh();
+        worked = await this.batch();
+      } catch (err) {
+        this.deps.log?.(`closeloop inbox: ${(err as Error).message}`);
+      }
+      if (worked === 0 && !this.stopped)
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, IDLE_POLL_MS);
+          t.unref?.();
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      this.wake = undefined;
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    if (Date.now() - this.refreshedAt < BACKLOG_REFRESH_MS) return;
+    this.refreshedAt = Date.now();
+    this.backlogNow = await this.deps.events.backlog();
+    this.localAccepted = 0;
+  }
+
+  /** One batch: lease, start each with at most `concurrency` in flight; returns how many were leased. */
+  private async batch(): Promise<number> {
+    const rows = await this.deps.events.lease(this.deps.limits.concurrency * 2, LEASE_S, this.deps.tenants());
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length && !this.stopped) await this.startOne(rows[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.limits.concurrency, rows.length) }, worker));
+    return rows.length;
+  }
+
+  private async startOne(row: EventRow): Promise<void> {
+    const { taskQueue, ...launch } = row.launch as InboxLaunch;
+    try {
+      const started = await launchWorkflow(
+        { ...this.deps.launch, taskQueue: taskQueue || this.deps.launch.taskQueue },
+        { tenant: row.tenant, idempotencyKey: row.idempotencyKey, ...launch },
+      );
+      await this.deps.events.settle(row.tenant, row.idempotencyKey, {
+        status: 'started',
+        strategyId: row.strategyId,
+        strategyVersion: row.strategyVersion,
+        executionId: started.execution_id,
+      });
+      if (started.status === 'started') intakeMetrics.generated.add(1, { tenant: row.tenant, strategy: row.strategyId ?? '' });
+    } catch (err) {
+      if (err instanceof ApiError && err.status < 500 && err.status !== 429) return this.deps.refused(row, err);
+      // Temporal or the database is away: try again, backing off up to a minute
+      const wait = Math.min(60, 2 ** Math.min(row.attempts, 6));
+      await this.deps.events.retryLater(row.tenant, row.idempotencyKey, wait, (err as Error).message).catch(() => undefined);
+    }
+  }
+}
