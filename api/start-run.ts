@@ -43,44 +43,12 @@ export async function startRun(
   },
 ): Promise<StartedRun> {
   const key = opts.idempotencyKey;
-  if (key !== undefined && !SAFE_KEY.test(key))
-    throw new ApiError(400, 'invalid_idempotency_key', `the idempotency key ${JSON.stringify(key.slice(0, 80))} is not allowed: ${SAFE_KEY_RULE}`, [
-      { location: 'idempotency_key' },
-    ]);
-  // before any recursive walk (schema validation): text the database cannot hold, and hostile nesting
-  const problem = findTextProblem(opts.parameters);
-  if (problem) {
-    const location = `parameters${problem.path ? (problem.path.startsWith('[') ? '' : '.') + problem.path : ''}`;
-    throw new ApiError(400, 'invalid_parameters', `${location}: ${problem.message}`, [{ location, message: problem.message }]);
-  }
-  let parameters: Record<string, unknown>;
-  try {
-    parameters = validateParameters(opts.workflow.parameters, opts.parameters ?? {});
-  } catch (err) {
-    if (err instanceof ParameterError)
-      throw new ApiError(
-        400,
-        'invalid_parameters',
-        err.message,
-        err.problems.map((p) => ({ location: `parameters.${p.field}`, message: p.message })),
-      );
-    throw err;
-  }
+  const parameters = checkedParameters(opts.workflow, opts.parameters, key);
   const workflowId = `run:${opts.tenant}:${opts.idempotencyKey ?? randomUUID()}`;
   // what the key was used for (secret values left out of the digest, which is kept in the run's memo)
   const masked = Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, opts.workflow.secretParameters.includes(k) ? '<secret>' : v]));
   const hash = key !== undefined && opts.refuseConflicts ? requestHash({ workflow: opts.workflow.ref, parameters: masked }) : undefined;
-  // secret parameters never enter workflow input or history: they are stored and passed as markers
-  const stored: string[] = [];
-  for (const name of opts.workflow.secretParameters) {
-    if (parameters[name] === undefined || isSecretMarker(parameters[name])) continue;
-    if (!opts.storeSecret) throw new ApiError(400, 'secrets_unavailable', `parameter '${name}' is secret and this starter has no secret store`);
-    // a key of this start's own: a duplicate request never overwrites the secret a running run reads
-    const key = `param:${workflowId}:${name}:${randomUUID().slice(0, 8)}`;
-    await opts.storeSecret(opts.tenant, key, parameters[name]);
-    stored.push(key);
-    parameters[name] = secretMarker(key);
-  }
+  const stored = await storeSecrets(opts, parameters, workflowId);
   const input: TaskflowInput = {
     workflow: opts.workflow,
     parameters,
@@ -94,16 +62,7 @@ export async function startRun(
     ...(opts.closure ? { closure: opts.closure } : {}),
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
-  // the run's trace continues the event's trace id (Temporal's client interceptor, when tracing is on, starts its span under it)
-  const parent =
-    opts.traceId && /^[0-9a-f]{32}$/.test(opts.traceId) && opts.traceId !== '0'.repeat(32)
-      ? trace.setSpanContext(context.active(), {
-          traceId: opts.traceId,
-          spanId: randomBytes(8).toString('hex'),
-          traceFlags: TraceFlags.SAMPLED,
-          isRemote: true,
-        })
-      : context.active();
+  const parent = traceParent(opts.traceId);
   try {
     await context.with(parent, () =>
       client.workflow.start(TASKFLOW, {
@@ -142,4 +101,55 @@ async function refuseConflict(client: Client, workflowId: string, hash: string, 
       `idempotency key '${key}' was first used with another workflow or other parameters (run '${workflowId}'); use a new key for a new request`,
       [{ location: 'body.idempotency_key' }],
     );
+}
+
+/** The idempotency key and parameters, checked before anything is stored or started (400 naming the field). */
+function checkedParameters(workflow: CompiledWorkflow, raw: unknown, key: string | undefined): Record<string, unknown> {
+  if (key !== undefined && !SAFE_KEY.test(key))
+    throw new ApiError(400, 'invalid_idempotency_key', `the idempotency key ${JSON.stringify(key.slice(0, 80))} is not allowed: ${SAFE_KEY_RULE}`, [
+      { location: 'idempotency_key' },
+    ]);
+  // before any recursive walk (schema validation): text the database cannot hold, and hostile nesting
+  const problem = findTextProblem(raw);
+  if (problem) {
+    const location = `parameters${problem.path ? (problem.path.startsWith('[') ? '' : '.') + problem.path : ''}`;
+    throw new ApiError(400, 'invalid_parameters', `${location}: ${problem.message}`, [{ location, message: problem.message }]);
+  }
+  try {
+    return validateParameters(workflow.parameters, raw ?? {});
+  } catch (err) {
+    if (err instanceof ParameterError)
+      throw new ApiError(
+        400,
+        'invalid_parameters',
+        err.message,
+        err.problems.map((p) => ({ location: `parameters.${p.field}`, message: p.message })),
+      );
+    throw err;
+  }
+}
+
+/** The run's trace continues the event's trace id (Temporal's client interceptor, when tracing is on, starts its span under it). */
+function traceParent(traceId: string | undefined) {
+  if (!traceId || !/^[0-9a-f]{32}$/.test(traceId) || traceId === '0'.repeat(32)) return context.active();
+  return trace.setSpanContext(context.active(), { traceId, spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED, isRemote: true });
+}
+
+/** Secret parameters never enter workflow input or history: they are stored and replaced by markers (returns the keys stored). */
+async function storeSecrets(
+  opts: { workflow: CompiledWorkflow; tenant: string; storeSecret?: SecretWriter },
+  parameters: Record<string, unknown>,
+  workflowId: string,
+): Promise<string[]> {
+  const stored: string[] = [];
+  for (const name of opts.workflow.secretParameters) {
+    if (parameters[name] === undefined || isSecretMarker(parameters[name])) continue;
+    if (!opts.storeSecret) throw new ApiError(400, 'secrets_unavailable', `parameter '${name}' is secret and this starter has no secret store`);
+    // a key of this start's own: a duplicate request never overwrites the secret a running run reads
+    const key = `param:${workflowId}:${name}:${randomUUID().slice(0, 8)}`;
+    await opts.storeSecret(opts.tenant, key, parameters[name]);
+    stored.push(key);
+    parameters[name] = secretMarker(key);
+  }
+  return stored;
 }
