@@ -32,6 +32,8 @@ export const FAILURE = {
   callbacksUnavailable: 'CallbacksUnavailable',
   invalidTransition: 'InvalidTransition',
   invalidInquiryResponse: 'InvalidInquiryResponse',
+  /** An answer to an inquiry that was answered (or timed out) already. */
+  inquiryAnswered: 'InquiryAlreadyAnswered',
   invalidNote: 'InvalidNote',
   quarantined: 'Quarantined',
   runCancelled: 'RunCancelled',

@@ -51,17 +51,27 @@ export async function openStore(opts: { databaseUrl?: string; pgliteDir?: string
 
 /** Applies migrations/*.sql in name order, once each, forward only. Returns the names applied now. */
 export async function migrate(store: Store): Promise<string[]> {
-  await store.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());`);
+  // under the same lock as the migrations: processes starting at once on an empty database would
+  // otherwise race on creating this table (a unique violation in pg_type)
+  await store.exec(
+    `SELECT pg_advisory_xact_lock(7262001);\nCREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());`,
+  );
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
   const done = new Set((await rowsOf<{ name: string }>(store, sql`SELECT name FROM schema_migrations`)).map((r) => r.name));
   const applied: string[] = [];
   for (const f of files) {
     if (done.has(f)) continue;
     const text = await readFile(join(MIGRATIONS_DIR, f), 'utf8');
-    // the transaction-scoped lock serialises concurrent starters; migration files are idempotent
-    await store.exec(
-      `SELECT pg_advisory_xact_lock(7262001);\n${text}\nINSERT INTO schema_migrations (name) VALUES ('${f.replace(/'/g, "''")}') ON CONFLICT DO NOTHING;`,
-    );
+    // the transaction-scoped lock serialises concurrent starters; one that finds the file applied
+    // meanwhile (by another process) rolls back instead of running it again
+    const name = f.replace(/'/g, "''");
+    const already = `DO $$ BEGIN IF EXISTS (SELECT 1 FROM schema_migrations WHERE name = '${name}') THEN RAISE EXCEPTION 'closeloop: already applied'; END IF; END $$;`;
+    try {
+      await store.exec(`SELECT pg_advisory_xact_lock(7262001);\n${already}\n${text}\nINSERT INTO schema_migrations (name) VALUES ('${name}');`);
+    } catch (err) {
+      if (/closeloop: already applied/.test(String((err as Error).message))) continue;
+      throw err;
+    }
     applied.push(f);
   }
   return applied;

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import stableStringify from 'fast-json-stable-stringify';
 import type { Strategy, StrategyStatus } from '../dsl/strategy.js';
 import type { Db } from './db.js';
 import { strategies } from './schema.js';
@@ -78,7 +79,9 @@ export class StrategyRepo {
           .select()
           .from(strategies)
           .where(and(eq(strategies.owner, SHARED_OWNER), eq(strategies.id, s.id), eq(strategies.version, s.version)));
-        if (cur && JSON.stringify({ ...(cur.definition as Strategy), status: 0 }) !== JSON.stringify({ ...s, status: 0 })) changed.push(`${s.id}@${s.version}`);
+        // key order is not meaning: jsonb stores keys in its own order
+        if (cur && stableStringify({ ...(cur.definition as Strategy), status: 0 }) !== stableStringify({ ...s, status: 0 }))
+          changed.push(`${s.id}@${s.version}`);
       }
     }
     return { inserted, changed };

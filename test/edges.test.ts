@@ -106,6 +106,27 @@ describe('text and depth at every edge', () => {
     });
   });
 
+  it('concurrent answers to one inquiry: one wins, the others get 409 not_pending', async () => {
+    const wf = compile(
+      `ref: e${suffix}.race\nversion: 1.0.0\ntasks:\n  - name: ask\n    action: core.inquiry\n    input: { prompt: "ok?", schema: { type: object } }\n`,
+    );
+    const id = `run:${T}:${randomUUID()}`;
+    await h.withWorker(async () => {
+      const handle = await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: T }] });
+      let inquiry: { id: string } | undefined;
+      for (let i = 0; i < 100 && !inquiry; i++) {
+        inquiry = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries.find((q: { execution_id: string }) => q.execution_id === id);
+        if (!inquiry) await new Promise((r) => setTimeout(r, 100));
+      }
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, n) => send('POST', `/v1/inquiries/${inquiry!.id}/respond`, JSON.stringify({ response: { n } }))),
+      );
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
+      for (const a of answers.filter((x) => x.status === 409)) expect(a.body.error.code).toBe('not_pending');
+      await handle.result();
+    });
+  });
+
   it('the same idempotency key with a different request is 409 idempotency_conflict; the same request stays a duplicate', async () => {
     const id = `evt_idem${suffix}`;
     const first = await signed(event({ id, payload: { n: 1 }, trace_id: 'a'.repeat(32) }));
@@ -146,6 +167,16 @@ describe('text and depth at every edge', () => {
     const shared = `shared${suffix}.s`;
     await repo.syncFromConfig([{ ...strategy, id: shared, status: 'active' }]);
     expect((await repo.get(`a${suffix}`, shared))?.owner).toBe(SHARED_OWNER);
+    // an unchanged config strategy is unchanged on the next start, whatever order jsonb keeps its keys in
+    expect((await repo.syncFromConfig([{ ...strategy, id: shared, status: 'active', parameters: { zz: 1, a: { y: 2, b: 3 } } }])).changed).toEqual([
+      `${shared}@1`,
+    ]);
+    const other = `shared2${suffix}.s`;
+    await repo.syncFromConfig([{ ...strategy, id: other, status: 'active', parameters: { zz: 1, a: { y: 2, b: 3 } } }]);
+    expect(await repo.syncFromConfig([{ ...strategy, id: other, status: 'active', parameters: { zz: 1, a: { y: 2, b: 3 } } }])).toEqual({
+      inserted: 0,
+      changed: [],
+    });
     const taken = await repo.createDraft(`a${suffix}`, { ...strategy, id: shared }, 'alice').catch((e: unknown) => e);
     expect(taken).toBeInstanceOf(StrategyConflict);
     expect((taken as Error).message).toMatch(/shared strategy from config/);

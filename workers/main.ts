@@ -93,8 +93,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\ncloseloop: ${signal} received, stopping...`);
-    server.close();
+    // drain: in-flight requests finish (10 s at most); accepted events stay in the inbox
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    await closed;
     await bus?.stop();
+    await intake.dispatcher?.stop();
     await worker.stop();
     await client.connection.close();
     await store.close();

@@ -36,6 +36,10 @@ export class InquiryBook {
   listen(rejected: (r: InquiryResponse, problems: string[]) => void): void {
     setHandler(inquiryRespondUpdate, (r) => this.accept(r), {
       validator: (r) => {
+        // answered already (another API process won the race): a conflict, not a bad answer
+        const inq = r && typeof r === 'object' ? this.inquiries.get(r.inquiry_id) : undefined;
+        if (inq && inq.status !== 'pending')
+          throw ApplicationFailure.create({ type: FAILURE.inquiryAnswered, message: `inquiry '${inq.id}' is already ${inq.status}`, nonRetryable: true });
         const problems = this.problems(r);
         if (problems.length) throw ApplicationFailure.create({ type: FAILURE.invalidInquiryResponse, message: problems.join('; '), nonRetryable: true });
       },

@@ -5,6 +5,7 @@ import { createAjv } from '../../dsl/ajv.js';
 import type { Db } from '../../store/db.js';
 import { inquiries } from '../../store/schema.js';
 import { inquiryRespondUpdate } from '../../contracts/definitions.js';
+import { FAILURE } from '../../contracts/failures.js';
 import { requireRole } from '../auth.js';
 import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
@@ -68,7 +69,11 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
         .executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: id, response: body.response, by: req.principal!.keyId }] });
       res.json({ id, status: 'responded', response: accepted });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
+      if (err instanceof WorkflowUpdateFailedError) {
+        if ((err.cause as { type?: string } | undefined)?.type === FAILURE.inquiryAnswered)
+          throw new ApiError(409, 'not_pending', err.cause?.message ?? `inquiry '${id}' is no longer pending`);
+        throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
+      }
       if (err instanceof WorkflowNotFoundError) {
         // the run ended (cancelled, terminated, timed out) before anyone answered: nothing will read the answer
         await deps.db.update(inquiries).set({ status: 'expired' }).where(eq(inquiries.id, id));
