@@ -130,4 +130,23 @@ export class EventRepo {
     );
     return { count: Number(r?.n ?? 0), oldestSeconds: Number(r?.age ?? 0) };
   }
+
+  /** Events stored and never routed (their process stopped mid-request), older than `seconds`, of these tenants. */
+  async stale(seconds: number, tenants: string[], limit = 100): Promise<EventRow[]> {
+    if (!tenants.length) return [];
+    const keys = await rowsOf<{ tenant: string; idempotency_key: string }>(
+      this.store,
+      sql`SELECT tenant, idempotency_key FROM events WHERE status = 'received' AND received_at < now() - make_interval(secs => ${seconds})
+          AND tenant IN (${sql.join(
+            tenants.map((t) => sql`${t}`),
+            sql`, `,
+          )}) ORDER BY received_at LIMIT ${limit}`,
+    );
+    const out: EventRow[] = [];
+    for (const k of keys) {
+      const row = await this.byKey(k.tenant, k.idempotency_key);
+      if (row) out.push(row);
+    }
+    return out;
+  }
 }

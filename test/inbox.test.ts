@@ -116,6 +116,33 @@ describe('the durable inbox', () => {
     expect(again.body).toMatchObject({ status: 'duplicate', execution_id: accepted[0]!.body.execution_id });
   }, 120_000);
 
+  it('an event stored by a process that stopped before routing it is routed and started by another', async () => {
+    const id = `evt_${suffix}_stale`;
+    const envelope = { id, type: `inbox${suffix}.done`, tenant: T, payload: { n: 7 } };
+    await h.store.db.insert(events).values({
+      tenant: T,
+      idempotencyKey: id,
+      id,
+      type: envelope.type,
+      envelope,
+      transport: 'http',
+      status: 'received',
+      receivedAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
+    const row = async () =>
+      (
+        await h.store.db
+          .select()
+          .from(events)
+          .where(and(eq(events.tenant, T), eq(events.idempotencyKey, id)))
+      )[0]!;
+    const end = Date.now() + 30_000;
+    while ((await row()).status !== 'started' && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(await row()).toMatchObject({ status: 'started', executionId: `run:${T}:${id}` });
+    expect((await h.client.workflow.getHandle(`run:${T}:${id}`).describe()).workflowId).toBe(`run:${T}:${id}`);
+  });
+
   it('?wait=started answers once the run has started', async () => {
     const up = await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
     const r = await send(up.base, 1000, '?wait=started');

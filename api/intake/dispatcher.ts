@@ -19,6 +19,7 @@ export const DEFAULT_INBOX: InboxLimits = { maxBacklog: 10_000, maxAgeSeconds: 1
 const LEASE_S = 30;
 const IDLE_POLL_MS = 250;
 const BACKLOG_REFRESH_MS = 500;
+const RECOVER_EVERY_MS = 10_000;
 
 /** What becomes of an event whose start was refused for good (a 4xx): a manual review, as at intake. */
 export type Refused = (row: EventRow, err: ApiError) => Promise<void>;
@@ -30,6 +31,7 @@ export class Dispatcher {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private refreshedAt = 0;
+  private recoveredAt = 0;
 
   constructor(
     private readonly deps: {
@@ -39,6 +41,8 @@ export class Dispatcher {
       limits: InboxLimits;
       /** The tenants this process serves: it leases only their events. */
       tenants: () => string[];
+      /** Routes events stored but never routed (a process stopped mid-request); returns how many. */
+      recover?: () => Promise<number>;
       log?: (line: string) => void;
     },
   ) {}
@@ -76,7 +80,11 @@ export class Dispatcher {
       let worked = 0;
       try {
         await this.refresh();
-        worked = await this.batch();
+        if (this.deps.recover && Date.now() - this.recoveredAt > RECOVER_EVERY_MS) {
+          this.recoveredAt = Date.now();
+          worked += await this.deps.recover();
+        }
+        worked += await this.batch();
       } catch (err) {
         this.deps.log?.(`closeloop inbox: ${(err as Error).message}`);
       }

@@ -15,6 +15,9 @@ import { eventHash } from '../request-hash.js';
 
 export type Transport = 'http' | 'nats' | 'replay';
 
+/** A stored event not routed after this long was left by a process that stopped mid-request. */
+const STALE_AFTER_S = 30;
+
 export interface IntakeResult {
   event_id: string;
   /** accepted: stored and matched, its run starts from the inbox; started: only with `wait`. */
@@ -54,6 +57,7 @@ export class Intake {
         limits: deps.inbox,
         tenants: () => [...deps.tenants().tenants.keys()],
         refused: (row, err) => this.refusedStart(row, err),
+        recover: () => this.recoverStale(),
         log: (l) => console.warn(l),
       });
       this.dispatcher.start();
@@ -189,6 +193,22 @@ export class Intake {
     intakeMetrics.ingested.add(1, { status: 'started', tenant });
     intakeMetrics.generated.add(1, { tenant, strategy: row.strategyId ?? '' });
     return { event_id: event.id, status: 'started', strategy: launch.strategy, execution_id: started.execution_id };
+  }
+
+  /**
+   * Events stored but never answered (the process stopped between storing and routing them): routed
+   * now, into the inbox or to review. Their producer got no answer and may also send them again;
+   * the idempotency key makes that a duplicate.
+   */
+  private async recoverStale(): Promise<number> {
+    const rows = await this.deps.events.stale(STALE_AFTER_S, [...this.deps.tenants().tenants.keys()]);
+    for (const row of rows) {
+      const event = row.envelope as EventEnvelope;
+      await this.route(event, row.idempotencyKey, row, Date.parse(row.receivedAt), false).catch((err: Error) =>
+        console.warn(`closeloop inbox: event ${row.id} could not be routed: ${err.message}`),
+      );
+    }
+    return rows.length;
   }
 
   /** The dispatcher could not start an accepted event's run for good: manual review, as at intake. */
