@@ -14,6 +14,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterSt
 import { like, sql } from 'drizzle-orm';
 import { createActivities } from '../activities/index.js';
 import { createApp } from '../api/app.js';
+import { createIntake } from '../api/intake/index.js';
+import { StrategyLibrary } from '../api/strategy-library.js';
 import { validateWorkflow } from '../dsl/index.js';
 import { withDefaults, type Strategy } from '../dsl/strategy.js';
 import { migrate, openStore, rowsOf } from '../store/db.js';
@@ -122,7 +124,14 @@ async function main() {
     activities: createActivities({ store, mocks: { 'bench.work': { result: { ok: true } } } }),
     maxConcurrentActivityTaskExecutions: 200,
   });
-  const app = createApp({ store, client, tenants: () => tenants, taskQueue: TASK_QUEUE });
+  const strategyLibrary = new StrategyLibrary(new StrategyRepo(store.db));
+  const intake = createIntake({
+    launch: { repo: new WorkflowRepo(store.db), store, client, taskQueue: TASK_QUEUE, packs: () => ({ actions: new Map(), config: new Map() }) },
+    library: strategyLibrary,
+    tenants: () => tenants,
+    inbox: { maxBacklog: arg('inbox', 10_000), maxAgeSeconds: 120, concurrency: arg('dispatch', 16), maxQueue: arg('max-queue', 200) },
+  });
+  const app = createApp({ store, client, tenants: () => tenants, taskQueue: TASK_QUEUE, intake, library: strategyLibrary });
   const http = app.listen(0, '127.0.0.1');
   await new Promise((r) => http.once('listening', r));
   const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -131,7 +140,11 @@ async function main() {
   const baseline = await rawStarts(client, 10);
   console.error(`bench:events: baseline: the Temporal server took ${baseline.per_second} bare starts/s (p95 ${baseline.p95_ms} ms)`);
   let rssMax = 0;
-  const sampler = setInterval(() => (rssMax = Math.max(rssMax, process.memoryUsage().rss)), 500);
+  let backlogMax = 0;
+  const sampler = setInterval(() => {
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+    backlogMax = Math.max(backlogMax, intake.dispatcher?.backlog().count ?? 0);
+  }, 250);
   const rssBefore = process.memoryUsage().rss;
   const NO_WORKER = process.argv.includes('--no-worker'); // diagnosis: intake alone
   const measure = async () => {
@@ -161,6 +174,10 @@ async function main() {
     let first = await firstTasks();
     const startedCount = async () =>
       (await rowsOf<{ n: number }>(store, sql`SELECT count(*)::int AS n FROM events WHERE tenant = ${tenant} AND status = 'started'`))[0]?.n ?? 0;
+    // the inbox drains after the load: wait for every accepted event's run, then for its first task
+    const waiting = async () =>
+      (await rowsOf<{ n: number }>(store, sql`SELECT count(*)::int AS n FROM events WHERE tenant = ${tenant} AND status = 'accepted'`))[0]?.n ?? 0;
+    while ((await waiting()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
     while (first.length < (await startedCount()) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
       first = await firstTasks();
@@ -230,6 +247,8 @@ async function main() {
       unacknowledged_events: unacknowledged,
       lost,
       duplicated,
+      backlog_max: backlogMax,
+      refused_429: load.results.filter((r) => r.http === 429).length,
       memory: { rss_mb_before: Math.round(rssBefore / 2 ** 20), rss_mb_max: Math.round(rssMax / 2 ** 20) },
       platform_baseline: { ...baseline, note: 'bare client.workflow.start, 32 concurrent, same server, measured first; no intake, no worker' },
       ratio_to_baseline: +(acked.length / (load.done_ms / 1000) / baseline.per_second).toFixed(3),
@@ -241,6 +260,7 @@ async function main() {
   await writeFile(join(PROJECT_ROOT, 'bench', 'results', 'events-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));
   http.close();
+  await intake.dispatcher?.stop();
   await store.db.delete(strategies).where(like(strategies.id, `bench-${run}.%`));
   await native.close();
   await connection.close();

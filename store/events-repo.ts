@@ -26,10 +26,26 @@ export class EventRepo {
   }
 
   /** Stores the event before anything else happens; returns the earlier row when the key was seen before. */
-  async claim(event: EventEnvelope, key: string, transport: string, bodyHash: string): Promise<{ fresh: boolean; row: EventRow }> {
+  async claim(
+    event: EventEnvelope,
+    key: string,
+    transport: string,
+    bodyHash: string,
+    accepted?: { strategyId: string; strategyVersion: number; executionId: string; launch: InboxLaunch },
+  ): Promise<{ fresh: boolean; row: EventRow }> {
     const [row] = await this.db
       .insert(events)
-      .values({ tenant: event.tenant, idempotencyKey: key, id: event.id, type: event.type, envelope: event, transport, status: 'received', bodyHash })
+      .values({
+        tenant: event.tenant,
+        idempotencyKey: key,
+        id: event.id,
+        type: event.type,
+        envelope: event,
+        transport,
+        bodyHash,
+        // matched already: stored straight into the inbox
+        ...(accepted ? { status: 'accepted', ...accepted } : { status: 'received' }),
+      })
       .onConflictDoNothing()
       .returning();
     if (row) return { fresh: true, row };
@@ -93,25 +109,20 @@ export class EventRepo {
   /** Leases up to `limit` accepted events no one holds, oldest first; another process skips them (SKIP LOCKED). */
   async lease(limit: number, seconds: number, tenants: string[]): Promise<EventRow[]> {
     if (!tenants.length) return [];
-    const rows = await rowsOf<{ tenant: string; idempotency_key: string }>(
-      this.store,
-      sql`UPDATE events SET lease_until = now() + make_interval(secs => ${seconds}), attempts = attempts + 1
-          WHERE (tenant, idempotency_key) IN (
-            SELECT tenant, idempotency_key FROM events
-            WHERE status = 'accepted' AND (lease_until IS NULL OR lease_until < now()) AND tenant IN (${sql.join(
-              tenants.map((t) => sql`${t}`),
-              sql`, `,
-            )})
-            ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-          RETURNING tenant, idempotency_key`,
+    const tenantList = sql.join(
+      tenants.map((t) => sql`${t}`),
+      sql`, `,
     );
-    if (!rows.length) return [];
-    const out: EventRow[] = [];
-    for (const r of rows) {
-      const row = await this.byKey(r.tenant, r.idempotency_key);
-      if (row) out.push(row);
-    }
-    return out;
+    return this.db
+      .update(events)
+      .set({ leaseUntil: sql`now() + make_interval(secs => ${seconds})`, attempts: sql`${events.attempts} + 1` })
+      .where(
+        sql`(${events.tenant}, ${events.idempotencyKey}) IN (
+          SELECT tenant, idempotency_key FROM events
+          WHERE status = 'accepted' AND (lease_until IS NULL OR lease_until < now()) AND tenant IN (${tenantList})
+          ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
+      )
+      .returning();
   }
 
   /** A failed start waits `seconds` before the next try (the lease is the retry clock). */

@@ -29,7 +29,7 @@ export interface Settings {
   /** A prebuilt workflow bundle (`npm run build:bundle`); built at start when unset. */
   workflowBundle: string | undefined;
   /** The event inbox: 429 above this many waiting events or this age (s); starts in flight per process. */
-  inbox: { maxBacklog: number; maxAgeSeconds: number; concurrency: number };
+  inbox: { maxBacklog: number; maxAgeSeconds: number; concurrency: number; maxQueue: number };
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -53,7 +53,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     inbox: {
       maxBacklog: Number(env.CLOSELOOP_INBOX_MAX || 10_000),
       maxAgeSeconds: Number(env.CLOSELOOP_INBOX_MAX_AGE || 120),
-      concurrency: Number(env.CLOSELOOP_DISPATCH_CONCURRENCY || 32),
+      concurrency: Number(env.CLOSELOOP_DISPATCH_CONCURRENCY || 16),
+      maxQueue: Number(env.CLOSELOOP_DISPATCH_MAX_QUEUE || 200),
     },
   };
 }

@@ -13,9 +13,11 @@ export interface InboxLimits {
   maxAgeSeconds: number;
   /** Starts in flight per process. */
   concurrency: number;
+  /** Workflow tasks waiting in Temporal's task queue above which no new run starts (the inbox buffers instead). */
+  maxQueue?: number;
 }
 
-export const DEFAULT_INBOX: InboxLimits = { maxBacklog: 10_000, maxAgeSeconds: 120, concurrency: 32 };
+export const DEFAULT_INBOX: InboxLimits = { maxBacklog: 10_000, maxAgeSeconds: 120, concurrency: 16, maxQueue: 200 };
 const LEASE_S = 30;
 const IDLE_POLL_MS = 250;
 const BACKLOG_REFRESH_MS = 500;
@@ -26,6 +28,7 @@ export type Refused = (row: EventRow, err: ApiError) => Promise<void>;
 
 export class Dispatcher {
   private backlogNow = { count: 0, oldestSeconds: 0 };
+  private queuedNow = 0;
   private localAccepted = 0;
   private wake: (() => void) | undefined;
   private stopped = false;
@@ -43,6 +46,8 @@ export class Dispatcher {
       tenants: () => string[];
       /** Routes events stored but never routed (a process stopped mid-request); returns how many. */
       recover?: () => Promise<number>;
+      /** Workflow tasks waiting in Temporal's task queue (the workers' backlog); 0 when unknown. */
+      queued?: () => Promise<number>;
       log?: (line: string) => void;
     },
   ) {}
@@ -106,10 +111,13 @@ export class Dispatcher {
     this.refreshedAt = Date.now();
     this.backlogNow = await this.deps.events.backlog();
     this.localAccepted = 0;
+    this.queuedNow = (await this.deps.queued?.().catch(() => 0)) ?? 0;
   }
 
   /** One batch: lease, start each with at most `concurrency` in flight; returns how many were leased. */
   private async batch(): Promise<number> {
+    // the workers are behind: runs wait here, where age and count turn into 429s, not in Temporal's queue
+    if (this.deps.limits.maxQueue && this.queuedNow >= this.deps.limits.maxQueue) return 0;
     const rows = await this.deps.events.lease(this.deps.limits.concurrency * 2, LEASE_S, this.deps.tenants());
     let next = 0;
     const worker = async () => {

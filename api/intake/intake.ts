@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import proto from '@temporalio/proto';
 import { checkEnvelope } from '../../dsl/event.js';
-import type { EventEnvelope } from '../../dsl/strategy-match.js';
+import type { EventEnvelope, MatchResult } from '../../dsl/strategy-match.js';
 import type { EventRepo, EventRow, InboxLaunch } from '../../store/events-repo.js';
 import type { TenantConfig } from '../../contracts/config.js';
 import { ApiError } from '../errors.js';
@@ -14,6 +15,8 @@ import { verify } from './signature.js';
 import { eventHash } from '../request-hash.js';
 
 export type Transport = 'http' | 'nats' | 'replay';
+
+const { temporal } = proto;
 
 /** A stored event not routed after this long was left by a process that stopped mid-request. */
 const STALE_AFTER_S = 30;
@@ -58,6 +61,7 @@ export class Intake {
         tenants: () => [...deps.tenants().tenants.keys()],
         refused: (row, err) => this.refusedStart(row, err),
         recover: () => this.recoverStale(),
+        queued: () => workflowTaskBacklog(deps.launch),
         log: (l) => console.warn(l),
       });
       this.dispatcher.start();
@@ -78,7 +82,21 @@ export class Intake {
     if (wait > 0) throw refused(429, 'rate_limited', `tenant '${event.tenant}' is sending faster than its limit; retry in ${wait} s`, [], wait);
     const key = event.idempotency_key ?? event.id;
     const hash = eventHash(event);
-    const { fresh, row } = await this.deps.events.claim(event, key, transport, hash);
+    // the common case in one statement: matched (in memory), then stored already accepted
+    const inbox = Boolean(this.dispatcher) && !opts.wait;
+    const match = inbox ? (await this.deps.library.current()).match(event) : undefined;
+    const launch = match?.winner && !match.error ? this.launchOf(event, match, receivedAt) : undefined;
+    const accepted =
+      launch && match?.winner
+        ? { strategyId: match.winner.id, strategyVersion: match.winner.version, executionId: `run:${event.tenant}:${key}`, launch }
+        : undefined;
+    const { fresh, row } = await this.deps.events.claim(event, key, transport, hash, accepted);
+    if (fresh && accepted) {
+      intakeMetrics.hit();
+      this.dispatcher!.accepted();
+      intakeMetrics.ingested.add(1, { status: 'accepted', tenant: event.tenant });
+      return { event_id: event.id, status: 'accepted', strategy: launch!.strategy, execution_id: accepted.executionId };
+    }
     if (!fresh && row.bodyHash && row.bodyHash !== hash)
       throw refused(
         409,
@@ -88,7 +106,30 @@ export class Intake {
       );
     if (!fresh && row.status === 'accepted' && opts.wait && row.launch) return this.startNow(event, key, row, row.launch as InboxLaunch);
     if (!fresh && (row.status === 'started' || row.status === 'unmatched' || row.status === 'accepted')) return this.duplicate(row);
-    return this.route(event, key, row, receivedAt, opts.wait ?? !this.dispatcher);
+    return this.route(event, key, row, receivedAt, opts.wait ?? !this.dispatcher, match);
+  }
+
+  /** What the inbox keeps to start a matched event's run. */
+  private launchOf(event: EventEnvelope, match: MatchResult, receivedAt: number): InboxLaunch {
+    const winner = match.winner!;
+    const strategy = `${winner.id}@${winner.version}`;
+    return {
+      workflow: winner.workflow,
+      parameters: match.parameters ?? {},
+      startedBy: `strategy:${strategy}`,
+      traceId: event.trace_id ?? randomBytes(16).toString('hex'),
+      strategy,
+      event: {
+        id: event.id,
+        type: event.type,
+        tenant: event.tenant,
+        occurred_at: event.occurred_at ?? null,
+        received_at: new Date(receivedAt).toISOString(),
+        payload: event.payload,
+      },
+      ...(winner.permissions ? { permissions: winner.permissions } : {}),
+      taskQueue: this.deps.launch.taskQueue,
+    };
   }
 
   private authenticate(raw: Buffer, signature: string | undefined, trusted: boolean): EventEnvelope {
@@ -123,9 +164,9 @@ export class Intake {
     return { event_id: row.id, status: 'duplicate', strategy, execution_id: row.executionId };
   }
 
-  private async route(event: EventEnvelope, key: string, row: EventRow, receivedAt: number, wait: boolean): Promise<IntakeResult> {
+  private async route(event: EventEnvelope, key: string, row: EventRow, receivedAt: number, wait: boolean, known?: MatchResult): Promise<IntakeResult> {
     const { tenant } = event;
-    const match = (await this.deps.library.current()).match(event);
+    const match = known ?? (await this.deps.library.current()).match(event);
     const winner = match.winner;
     if (!winner || match.error) {
       intakeMetrics.miss();
@@ -133,23 +174,7 @@ export class Intake {
     }
     intakeMetrics.hit();
     const strategy = `${winner.id}@${winner.version}`;
-    const launch: InboxLaunch = {
-      workflow: winner.workflow,
-      parameters: match.parameters ?? {},
-      startedBy: `strategy:${strategy}`,
-      traceId: event.trace_id ?? randomBytes(16).toString('hex'),
-      strategy,
-      event: {
-        id: event.id,
-        type: event.type,
-        tenant,
-        occurred_at: event.occurred_at ?? null,
-        received_at: new Date(receivedAt).toISOString(),
-        payload: event.payload,
-      },
-      ...(winner.permissions ? { permissions: winner.permissions } : {}),
-      taskQueue: this.deps.launch.taskQueue,
-    };
+    const launch = this.launchOf(event, match, receivedAt);
     const settled = { ...row, strategyId: winner.id, strategyVersion: winner.version };
     if (wait) return this.startNow(event, key, settled, launch);
     // stored with its launch request: from here on, the run starts whatever happens to this process
@@ -232,4 +257,17 @@ export class Intake {
     intakeMetrics.ingested.add(1, { status: 'unmatched', tenant: event.tenant });
     return { event_id: event.id, status: 'unmatched', strategy: null, execution_id: null };
   }
+}
+
+/** Workflow tasks waiting in the run task queue, as Temporal counts them (approximate; 0 when it does not say). */
+async function workflowTaskBacklog(launch: LaunchDeps): Promise<number> {
+  const r = await launch.client.connection.withDeadline(Date.now() + 1000, () =>
+    launch.client.connection.workflowService.describeTaskQueue({
+      namespace: launch.client.options.namespace,
+      taskQueue: { name: launch.taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      reportStats: true,
+    }),
+  );
+  return Number(r.stats?.approximateBacklogCount ?? 0);
 }
