@@ -143,6 +143,32 @@ describe('the durable inbox', () => {
     expect((await h.client.workflow.getHandle(`run:${T}:${id}`).describe()).workflowId).toBe(`run:${T}:${id}`);
   });
 
+  it('100 concurrent copies of one event, split over two API instances, start one run', async () => {
+    const a = await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
+    const b = await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => send(i % 2 ? a.base : b.base, 2000)));
+    expect(answers.map((x) => x.status)).toEqual(Array(100).fill(202));
+    expect(answers.filter((x) => x.body.status === 'accepted')).toHaveLength(1);
+    expect(answers.filter((x) => x.body.status === 'duplicate')).toHaveLength(99);
+    const id = `run:${T}:evt_${suffix}_2000`;
+    const row = async () =>
+      (
+        await h.store.db
+          .select()
+          .from(events)
+          .where(and(eq(events.tenant, T), eq(events.idempotencyKey, `evt_${suffix}_2000`)))
+      )[0]!;
+    const end = Date.now() + 30_000;
+    while ((await row()).status !== 'started' && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    // visibility may lag a start by a moment: count until it shows the run
+    let runs = 0;
+    for (let i = 0; i < 50 && runs === 0; i++) {
+      for await (const _ of h.client.workflow.list({ query: `WorkflowId = '${id}'` })) runs++;
+      if (runs === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(runs).toBe(1);
+  });
+
   it('?wait=started answers once the run has started', async () => {
     const up = await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
     const r = await send(up.base, 1000, '?wait=started');
