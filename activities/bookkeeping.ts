@@ -1,15 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { Store } from '../store/db.js';
 import { auditLog, inquiries, runs } from '../store/schema.js';
-import { createAjv, describeAjvError, validatorCache } from '../dsl/ajv.js';
+import { schemaProblems } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
 import { toStorable } from '../dsl/text.js';
 import { workerMetrics } from './metrics.js';
 import { emitEvents, type OutEvent, type Publisher } from './events-out.js';
-
-const ajv = createAjv();
-const outputValidator = validatorCache(ajv);
 
 export function bookkeepingActivities(store: Store, publish?: Publisher) {
   const self = {
@@ -123,8 +120,7 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
         .where(eq(inquiries.id, input.id));
     },
     async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {
-      const validate = outputValidator(input.schema);
-      return validate(input.output) ? [] : (validate.errors ?? []).map((e) => describeAjvError(e, `output${e.instancePath.replace(/\//g, '.')}`));
+      return schemaProblems(input.schema, input.output, 'output');
     },
     async recordRun(input: { rows: AuditRow[]; index: RunIndexRow }): Promise<void> {
       await self.recordAudit(input.rows);

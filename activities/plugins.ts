@@ -5,10 +5,8 @@ import type { PluginCallInput, PluginPollInput } from './types.js';
 import type { Store } from '../store/db.js';
 import { callbacks } from '../store/schema.js';
 import { FAILURE } from '../contracts/failures.js';
-import { createAjv, describeAjvError, validatorCache } from '../dsl/ajv.js';
+import { schemaProblems } from '../dsl/ajv.js';
 import { findTextProblem } from '../dsl/text.js';
-
-const outputValidator = validatorCache(createAjv());
 
 /** A plugin's answer must be something a run can hold: no NUL or lone surrogate, no hostile depth (a non-retryable failure naming where). */
 function checkedAnswer(plugin: string, body: unknown): unknown {
@@ -111,15 +109,13 @@ export function pluginActivities(deps: { plugins: () => ReadonlyMap<string, Plug
       });
       const body = checkedAnswer(plugin.id, res.body);
       const result = body && typeof body === 'object' && 'result' in (body as object) ? (body as { result: unknown }).result : body;
-      if (input.output && !input.callback) {
-        const validate = outputValidator(input.output);
-        if (!validate(result))
-          throw ApplicationFailure.create({
-            type: FAILURE.output,
-            message: `plugin '${plugin.id}' (${input.operation}) answered a result that does not match the action's output schema: ${(validate.errors ?? []).map((e) => describeAjvError(e, `result${e.instancePath.replace(/\//g, '.')}`)).join('; ')}`,
-            nonRetryable: true,
-          });
-      }
+      const problems = input.output && !input.callback ? schemaProblems(input.output, result, 'result') : [];
+      if (problems.length)
+        throw ApplicationFailure.create({
+          type: FAILURE.output,
+          message: `plugin '${plugin.id}' (${input.operation}) answered a result that does not match the action's output schema: ${problems.join('; ')}`,
+          nonRetryable: true,
+        });
       return result;
     },
   };

@@ -55,3 +55,12 @@ export function validatorCache(ajv: Ajv2020, max = 500): (schema: object) => Ret
     return entry.validate;
   };
 }
+
+let shared: ReturnType<typeof validatorCache> | undefined;
+
+/** Problems of `value` against a JSON Schema, each located under `root` (`output.total: must be number`); empty when it matches. */
+export function schemaProblems(schema: object, value: unknown, root: string): string[] {
+  shared ??= validatorCache(createAjv()); // on first use: modules that import this file pay nothing at load
+  const validate = shared(schema);
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => describeAjvError(e, `${root}${e.instancePath.replace(/\//g, '.')}`));
+}

@@ -1,4 +1,5 @@
 import { ExpressionError, lineColOf, parseTemplate } from './expr/index.js';
+import { FORBIDDEN_KEYS } from './expr/values.js';
 import { WORKFLOW_FUNCTIONS, WORKFLOW_SCOPES, namesUsed } from './expr/names.js';
 import { formatPath, type PathPart, type YamlSource } from './source.js';
 import type { Diagnostic } from './types.js';
@@ -50,9 +51,6 @@ function checkName(use: { kind: 'scope' | 'function'; name: string; pos: number 
     report(use.pos, `unknown name '${use.name}' (${hint})`);
   }
 }
-
-/** Keys that would reach an object's prototype when written (publish, vars, map literals, merge). */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Literal map keys in an expression tree that name a prototype property (iterative: no recursion on hostile depth). */
 function forbiddenMapKeys(root: unknown): { key: string; pos: number }[] {

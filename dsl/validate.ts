@@ -3,7 +3,8 @@ import { createAjv, describeAjvError, instancePathParts } from './ajv.js';
 import { isBuiltin } from './builtins.js';
 import { compileGraph } from './compile.js';
 import { formatPath, parseYamlSource, type PathPart } from './source.js';
-import { FORBIDDEN_KEYS, checkTemplates } from './templates-check.js';
+import { checkTemplates } from './templates-check.js';
+import { FORBIDDEN_KEYS } from './expr/values.js';
 import type { CompiledWorkflow, Diagnostic, Limits } from './types.js';
 
 export interface ValidateOptions {

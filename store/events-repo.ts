@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Store } from './db.js';
 import type { EventEnvelope } from '../dsl/strategy-match.js';
 import { events } from './schema.js';
@@ -109,17 +109,13 @@ export class EventRepo {
   /** Leases up to `limit` accepted events no one holds, oldest first; another process skips them (SKIP LOCKED). */
   async lease(limit: number, seconds: number, tenants: string[]): Promise<EventRow[]> {
     if (!tenants.length) return [];
-    const tenantList = sql.join(
-      tenants.map((t) => sql`${t}`),
-      sql`, `,
-    );
     return this.db
       .update(events)
       .set({ leaseUntil: sql`now() + make_interval(secs => ${seconds})`, attempts: sql`${events.attempts} + 1` })
       .where(
         sql`(${events.tenant}, ${events.idempotencyKey}) IN (
           SELECT tenant, idempotency_key FROM events
-          WHERE status = 'accepted' AND (lease_until IS NULL OR lease_until < now()) AND tenant IN (${tenantList})
+          WHERE status = 'accepted' AND (lease_until IS NULL OR lease_until < now()) AND ${inArray(events.tenant, tenants)}
           ORDER BY received_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)`,
       )
       .returning();
@@ -145,19 +141,11 @@ export class EventRepo {
   /** Events stored and never routed (their process stopped mid-request), older than `seconds`, of these tenants. */
   async stale(seconds: number, tenants: string[], limit = 100): Promise<EventRow[]> {
     if (!tenants.length) return [];
-    const keys = await rowsOf<{ tenant: string; idempotency_key: string }>(
-      this.store,
-      sql`SELECT tenant, idempotency_key FROM events WHERE status = 'received' AND received_at < now() - make_interval(secs => ${seconds})
-          AND tenant IN (${sql.join(
-            tenants.map((t) => sql`${t}`),
-            sql`, `,
-          )}) ORDER BY received_at LIMIT ${limit}`,
-    );
-    const out: EventRow[] = [];
-    for (const k of keys) {
-      const row = await this.byKey(k.tenant, k.idempotency_key);
-      if (row) out.push(row);
-    }
-    return out;
+    return this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.status, 'received'), lt(events.receivedAt, sql`now() - make_interval(secs => ${seconds})`), inArray(events.tenant, tenants)))
+      .orderBy(events.receivedAt)
+      .limit(limit);
   }
 }

@@ -34,6 +34,16 @@ async function send(method: string, path: string, body?: string, type = 'applica
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> };
 }
 
+/** The pending inquiry of a run, once its workflow has opened it (up to 10 s). */
+async function pendingInquiryOf(executionId: string): Promise<{ id: string } | undefined> {
+  for (let i = 0; i < 100; i++) {
+    const found = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries.find((q: { execution_id: string }) => q.execution_id === executionId);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
 const signed = (raw: string) => send('POST', '/v1/events', raw, 'application/json', { 'x-closeloop-signature': sign(SECRET, raw) });
 const event = (over: Record<string, unknown>) => JSON.stringify({ id: `evt_${randomUUID()}`, type: 'job.done', tenant: T, payload: {}, ...over });
 
@@ -90,11 +100,7 @@ describe('text and depth at every edge', () => {
     const id = `run:${T}:${randomUUID()}`;
     await h.withWorker(async () => {
       const handle = await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: T }] });
-      let inquiry: { id: string } | undefined;
-      for (let i = 0; i < 100 && !inquiry; i++) {
-        inquiry = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries.find((q: { execution_id: string }) => q.execution_id === id);
-        if (!inquiry) await new Promise((r) => setTimeout(r, 100));
-      }
+      const inquiry = await pendingInquiryOf(id);
       expect(inquiry).toBeDefined();
       await handle.terminate('ended from outside');
       const late = await send('POST', `/v1/inquiries/${inquiry!.id}/respond`, JSON.stringify({ response: {} }));
@@ -113,11 +119,7 @@ describe('text and depth at every edge', () => {
     const id = `run:${T}:${randomUUID()}`;
     await h.withWorker(async () => {
       const handle = await h.client.workflow.start(TASKFLOW, { taskQueue: h.taskQueue, workflowId: id, args: [{ workflow: wf, parameters: {}, tenant: T }] });
-      let inquiry: { id: string } | undefined;
-      for (let i = 0; i < 100 && !inquiry; i++) {
-        inquiry = (await send('GET', '/v1/inquiries?status=pending')).body.inquiries.find((q: { execution_id: string }) => q.execution_id === id);
-        if (!inquiry) await new Promise((r) => setTimeout(r, 100));
-      }
+      const inquiry = await pendingInquiryOf(id);
       const answers = await Promise.all(
         Array.from({ length: 5 }, (_, n) => send('POST', `/v1/inquiries/${inquiry!.id}/respond`, JSON.stringify({ response: { n } }))),
       );

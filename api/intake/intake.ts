@@ -93,9 +93,7 @@ export class Intake {
     const { fresh, row } = await this.deps.events.claim(event, key, transport, hash, accepted);
     if (fresh && accepted) {
       intakeMetrics.hit();
-      this.dispatcher!.accepted();
-      intakeMetrics.ingested.add(1, { status: 'accepted', tenant: event.tenant });
-      return { event_id: event.id, status: 'accepted', strategy: launch!.strategy, execution_id: accepted.executionId };
+      return this.acceptedAnswer(event, launch!.strategy, accepted.executionId);
     }
     if (!fresh && row.bodyHash && row.bodyHash !== hash)
       throw refused(
@@ -180,8 +178,13 @@ export class Intake {
     // stored with its launch request: from here on, the run starts whatever happens to this process
     const executionId = `run:${tenant}:${key}`;
     await this.deps.events.accept(tenant, key, { strategyId: winner.id, strategyVersion: winner.version, executionId, launch });
+    return this.acceptedAnswer(event, strategy, executionId);
+  }
+
+  /** The event waits in the inbox: the local dispatcher is woken, and the producer answered `accepted`. */
+  private acceptedAnswer(event: EventEnvelope, strategy: string, executionId: string): IntakeResult {
     this.dispatcher!.accepted();
-    intakeMetrics.ingested.add(1, { status: 'accepted', tenant });
+    intakeMetrics.ingested.add(1, { status: 'accepted', tenant: event.tenant });
     return { event_id: event.id, status: 'accepted', strategy, execution_id: executionId };
   }
 

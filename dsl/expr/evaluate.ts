@@ -1,7 +1,7 @@
 import type { Node } from './ast.js';
 import { ExpressionError } from './errors.js';
 import { FILTERS } from './filters.js';
-import { HostFunction, UNDEFINED, compare, deepEqual, getKey, isPlainObject, toText, truthy, typeName, type Value } from './values.js';
+import { FORBIDDEN_KEYS, HostFunction, UNDEFINED, compare, deepEqual, getKey, isPlainObject, toText, truthy, typeName, type Value } from './values.js';
 
 export interface Limits {
   /**
@@ -82,7 +82,7 @@ class Evaluator {
           const key = this.eval(k);
           if (typeof key !== 'string' && typeof key !== 'number')
             throw new ExpressionError(`a map key must be a string or number, got ${typeName(key)}`, k.pos);
-          if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new ExpressionError(`a map key named '${key}' is not allowed`, k.pos);
+          if (FORBIDDEN_KEYS.has(String(key))) throw new ExpressionError(`a map key named '${key}' is not allowed`, k.pos);
           out[String(key)] = this.eval(v);
         }
         return out;

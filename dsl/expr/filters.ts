@@ -1,5 +1,19 @@
 import { ExpressionError } from './errors.js';
-import { UNDEFINED, compare, deepEqual, equalityKey, getKey, isPlainObject, toPlain, toText, truthy, typeName, type Meter, type Value } from './values.js';
+import {
+  FORBIDDEN_KEYS,
+  UNDEFINED,
+  compare,
+  deepEqual,
+  equalityKey,
+  getKey,
+  isPlainObject,
+  toPlain,
+  toText,
+  truthy,
+  typeName,
+  type Meter,
+  type Value,
+} from './values.js';
 
 /**
  * A filter call. The evaluator charges every filter for the size of its input and output; a filter
@@ -159,8 +173,7 @@ export const FILTERS: Record<string, Filter> = {
   prepend: (v, c) => [arg(c, 0, 'item'), ...list(v, 'prepend', c.pos)],
   merge: (v, c) => {
     const out: Record<string, Value> = { ...map(v, 'merge', c.pos) };
-    for (const other of c.args)
-      for (const [k, x] of Object.entries(map(other, 'merge', c.pos))) if (k !== '__proto__' && k !== 'constructor' && k !== 'prototype') out[k] = x;
+    for (const other of c.args) for (const [k, x] of Object.entries(map(other, 'merge', c.pos))) if (!FORBIDDEN_KEYS.has(k)) out[k] = x;
     for (const [k, x] of Object.entries(c.kwargs)) out[k] = x;
     return out;
   },

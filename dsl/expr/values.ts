@@ -12,7 +12,8 @@ export class HostFunction {
   ) {}
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+/** Keys that would reach an object's prototype: never read, and never written (map literals, merge, publish, vars). */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'prototype', 'constructor']);
 
 export function isPlainObject(v: Value): v is Record<string, Value> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
