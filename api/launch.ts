@@ -5,6 +5,7 @@ import { clampLimits } from '../dsl/limits.js';
 import type { Limits } from '../dsl/types.js';
 import type { Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
+import { RunRepo } from '../store/runs-repo.js';
 import type { WorkflowRepo } from '../store/workflows-repo.js';
 import type { PackContents } from '../contracts/config.js';
 import { ApiError, notFound } from './errors.js';
@@ -88,6 +89,7 @@ export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Prom
     tenant: req.tenant,
     taskQueue: deps.taskQueue,
     storeSecret: secretWriter(deps.store.db),
+    index: (row) => new RunRepo(deps.store.db).started(row),
     ...(req.startedBy ? { startedBy: req.startedBy } : {}),
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
     ...(req.traceId ? { traceId: req.traceId } : {}),

@@ -5,6 +5,8 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { ParameterError, validateParameters, type CompiledWorkflow } from '../dsl/index.js';
 import { SA, TASKFLOW, TASK_QUEUE } from '../contracts/definitions.js';
 import type { TaskflowInput } from '../contracts/run.js';
+import type { RunIndexRow } from '../contracts/audit.js';
+import { RUN_FEATURES, childFeatures } from '../contracts/features.js';
 import { isSecretMarker, secretMarker } from '../dsl/secrets.js';
 import { ApiError } from './errors.js';
 import { requestHash } from './request-hash.js';
@@ -40,6 +42,8 @@ export async function startRun(
     closure?: TaskflowInput['closure'];
     /** The same idempotency key with another workflow or other parameters is a 409 (callers of the HTTP API). */
     refuseConflicts?: boolean;
+    /** Writes the runs-index row once the run started, so its first workflow task writes nothing (contracts/features.ts). */
+    index?: (row: RunIndexRow) => Promise<void>;
   },
 ): Promise<StartedRun> {
   const key = opts.idempotencyKey;
@@ -60,6 +64,7 @@ export async function startRun(
     ...(opts.event ? { event: opts.event } : {}),
     ...(opts.permissions ? { permissions: opts.permissions } : {}),
     ...(opts.closure ? { closure: opts.closure } : {}),
+    features: opts.index ? RUN_FEATURES : childFeatures(RUN_FEATURES),
   };
   const base = { execution_id: workflowId, workflow: opts.workflow.ref, version: opts.workflow.version };
   const parent = traceParent(opts.traceId);
@@ -81,6 +86,7 @@ export async function startRun(
         ...(hash ? { memo: { request_hash: hash } } : {}),
       }),
     );
+    await writeIndex(opts, workflowId);
     return { ...base, status: 'started' };
   } catch (err) {
     // nothing is left half-done: the secrets stored for a start that did not happen go again
@@ -89,6 +95,24 @@ export async function startRun(
     if (hash) await refuseConflict(client, workflowId, hash, key!);
     return { ...base, status: 'duplicate' };
   }
+}
+
+/**
+ * The new run's index row (`running`). A failed write loses nothing: the run writes its row itself
+ * when it ends, and the execution is found through Temporal meanwhile; so it is reported, not thrown.
+ */
+async function writeIndex(opts: { index?: (row: RunIndexRow) => Promise<void>; tenant: string; workflow: CompiledWorkflow }, workflowId: string) {
+  const row = {
+    execution_id: workflowId,
+    tenant: opts.tenant,
+    workflow_ref: opts.workflow.ref,
+    workflow_version: opts.workflow.version,
+    status: 'running',
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    summary: null,
+  };
+  await opts.index?.(row).catch((err: Error) => console.warn(`closeloop: run ${workflowId} started; its index row waits for its end (${err.message})`));
 }
 
 /** A duplicate start whose first request differed (its memo's digest) is a conflict, not a duplicate. */

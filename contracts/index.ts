@@ -5,3 +5,4 @@ export * from './activity-options.js';
 export * from './failures.js';
 export * from './config.js';
 export * from './activities.js';
+export * from './features.js';

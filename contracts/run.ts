@@ -63,6 +63,8 @@ export interface TaskflowInput {
   shard?: { task: string; run: number; offset: number; total: number; items: unknown[] };
   /** Nesting level: 0 for a top-level run. */
   depth?: number;
+  /** The interpreter changes this run was started with (contracts/features.ts); absent in older histories, which use patch markers. */
+  features?: string[];
   /** A retry of a finished run: its variables and task records, and the tasks to start from. */
   resume?: {
     retry_of: string;

@@ -14,6 +14,7 @@ import { parse } from 'yaml';
 import { migrate, openStore } from '../store/db.js';
 import { SA, TASKFLOW, inquiryRespondSignal, inquiryRespondUpdate, stateQuery } from '../contracts/definitions.js';
 import { withRuleDefaults } from '../dsl/closure-rules.js';
+import { RUN_FEATURES } from '../contracts/features.js';
 import { incidentUpdates } from '../contracts/incident.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
@@ -27,6 +28,8 @@ const OUT = join(PROJECT_ROOT, 'test', 'histories');
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const ONLY = flag('only')?.split(',');
 const SUFFIX = flag('suffix') ?? '';
+// --features: runs carry the current code's features in their input, as runs the API starts do (contracts/features.ts)
+const FEATURES = process.argv.includes('--features') ? { features: RUN_FEATURES } : {};
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -76,7 +79,7 @@ async function main() {
       const handle = await client.workflow.start(TASKFLOW, {
         taskQueue,
         workflowId: id,
-        args: [{ workflow, parameters, tenant: 'replay' }],
+        args: [{ workflow, parameters, tenant: 'replay', ...FEATURES }],
         typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
       });
       if (name === 'inquiry') {
@@ -119,7 +122,7 @@ async function recordClosure(client: Client, taskQueue: string) {
   const handle = await client.workflow.start(TASKFLOW, {
     taskQueue,
     workflowId: id,
-    args: [{ workflow: r.workflow, parameters: { amount: 97 }, tenant: 'replay', closure: rule }],
+    args: [{ workflow: r.workflow, parameters: { amount: 97 }, tenant: 'replay', closure: rule, ...FEATURES }],
     typedSearchAttributes: [{ key: SA.tenant, value: 'replay' }],
   });
   const closure = client.workflow.getHandle(`closure:${id}`);

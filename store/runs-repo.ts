@@ -1,5 +1,6 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from './db.js';
+import type { RunIndexRow } from '../contracts/audit.js';
 import { runs } from './schema.js';
 
 export class RunRepo {
@@ -34,5 +35,21 @@ export class RunRepo {
       )
       .orderBy(desc(runs.startedAt))
       .limit(filters.limit);
+  }
+
+  /** The row of a run just started (`running`); a row the run already wrote (it may have ended) stays as it is. */
+  async started(row: RunIndexRow): Promise<void> {
+    await this.db
+      .insert(runs)
+      .values({
+        executionId: row.execution_id,
+        tenant: row.tenant,
+        workflowRef: row.workflow_ref,
+        workflowVersion: row.workflow_version,
+        status: row.status,
+        startedAt: row.started_at,
+        endedAt: null,
+      })
+      .onConflictDoNothing();
   }
 }

@@ -21,7 +21,8 @@ describe('replay: committed histories still replay on the current interpreter', 
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   it('has histories for each construct', () => {
-    // *-indexed: recorded after the closeloop.index-with-audit patch (the others keep the older path replaying)
+    // *-indexed: recorded after the closeloop.index-with-audit patch (the others keep the older path replaying);
+    // *-features: runs that carry the current features in their input (contracts/features.ts), no patch markers
     expect(files.sort()).toEqual([
       'closure-run.json',
       'closure.json',
@@ -30,14 +31,18 @@ describe('replay: committed histories still replay on the current interpreter', 
       'incident.json',
       'inquiry-indexed.json',
       'inquiry.json',
+      'items-and-retry-features.json',
       'items-and-retry-rides.json',
       'items-and-retry-temporal-retries.json',
       'items-and-retry.json',
+      'nested-and-shards-features.json',
       'nested-and-shards.json',
       'next-and-decision.json',
       'pacing.json',
       'parallel-join.json',
+      'routes-and-joins-features.json',
       'routes-and-joins.json',
+      'sequential-features.json',
       'sequential-indexed.json',
       'sequential-rides.json',
       'sequential.json',
@@ -103,5 +108,11 @@ describe('replay: committed histories still replay on the current interpreter', 
     await expect(replayHistory({ workflowBundle: { codePath: inject('bundlePath') } }, altered(), 'run:replay:altered', { payloadWalks })).rejects.toThrow(
       DeterminismViolationError,
     );
+  });
+  it('histories of runs that carry their features record no patch marker (contracts/features.ts)', () => {
+    for (const f of files.filter((x) => x.endsWith('-features.json'))) {
+      const markers = load(f).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+      expect(markers, f).toHaveLength(0);
+    }
   });
 });

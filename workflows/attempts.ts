@@ -1,4 +1,4 @@
-import { patched, sleep } from '@temporalio/workflow';
+import { sleep } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask } from '../dsl/types.js';
 import { isBuiltin, isHttpAction } from '../dsl/builtins.js';
@@ -17,9 +17,11 @@ import type { AuditRow } from '../activities/types.js';
 import type { TaskHost as Engine } from './host.js';
 import { runNested } from './nested.js';
 import { runAnyAction } from './pack-actions.js';
+import { FEATURE } from '../contracts/features.js';
+import { uses } from './features.js';
 
 /** Patch id: DSL retries that Temporal's retry policy expresses exactly run as Temporal activity retries. */
-export const TEMPORAL_RETRIES = 'closeloop.temporal-retries';
+export const TEMPORAL_RETRIES = FEATURE.temporalRetries;
 
 interface TaskPlan {
   /** The action is one activity call whose result is the task's result (an HTTP call, a pack action, a synchronous plugin call, a mocked action). */
@@ -148,7 +150,7 @@ async function attemptOnce(e: Engine, task: CompiledTask, run: number, it: Item,
 
 async function viaAction(e: Engine, task: CompiledTask, run: number, it: Item, attempt: number, label: string, input: unknown, state: AttemptState) {
   const plan = planOf(e, task);
-  state.temporalRetry = attempt === 1 && plan.policy && patched(TEMPORAL_RETRIES) ? plan.policy : undefined;
+  state.temporalRetry = attempt === 1 && plan.policy && uses(e.input, TEMPORAL_RETRIES) ? plan.policy : undefined;
   state.carried = plan.oneActivity ? e.takeAudit() : [];
   const { temporalRetry, carried } = state;
   const attemptCtx = {
@@ -169,7 +171,7 @@ async function viaAction(e: Engine, task: CompiledTask, run: number, it: Item, a
     ...(carried.length ? { audit: carried } : {}),
     ...(isMocked(e, task) ? { mocked: true } : {}),
   };
-  let result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks);
+  let result = await runAnyAction(attemptCtx, e.wf.actions, e.wf.pack_config, e.callbacks, e.input);
   const envelope = carried.length ? unwrapWritten(result) : undefined;
   if (envelope) result = envelope.value;
   else e.returnAudit(carried, task.name);

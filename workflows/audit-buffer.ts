@@ -1,10 +1,11 @@
-import { CancellationScope, condition, patched, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, condition, proxyLocalActivities } from '@temporalio/workflow';
+import { FEATURE } from '../contracts/features.js';
 import { MAX_CARRIED_BYTES, MAX_CARRIED_ROWS } from '../dsl/audit-rides.js';
 import type { AuditKind, AuditRow, RunIndexRow } from '../contracts/audit.js';
 import type { CoreActivities } from '../activities/types.js';
 
 /** Patch id: audit rows ride on the next task activity instead of a local activity per task (docs/decisions.md). */
-export const AUDIT_RIDES = 'closeloop.audit-rides';
+export const AUDIT_RIDES = FEATURE.auditRides;
 
 // a local activity: the write is recorded as a marker, without an extra workflow task per task run
 export const auditStore = (task: string) =>
@@ -17,8 +18,6 @@ export const auditStore = (task: string) =>
  */
 export class AuditBuffer {
   readonly rows: AuditRow[] = [];
-  /** Runs recorded since `closeloop.audit-rides` hand their rows to the next task activity. */
-  readonly rides = patched(AUDIT_RIDES);
   private flushQueued = false;
   private readonly writes: Promise<void>[] = [];
 
@@ -28,6 +27,8 @@ export class AuditBuffer {
     private seq: number,
     /** Whether anything still runs: with nothing running the run is ending, continuing or closing, and drains itself. */
     private readonly busy: () => boolean,
+    /** Runs recorded since `closeloop.audit-rides` hand their rows to the next task activity. */
+    readonly rides: boolean,
   ) {}
 
   get lastSeq(): number {

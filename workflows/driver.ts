@@ -1,7 +1,7 @@
 // The taskflow's driver: carries out what the conductor decides (task runs as activities, timers,
 // children and inquiries), feeds it what happened, and keeps the Temporal side of a run: audit rows,
 // pause, pacing, continue-as-new.
-import { condition, isCancellation, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { TaskflowInput, TaskSummary } from '../contracts/run.js';
@@ -17,13 +17,15 @@ import { readKv } from './kv.js';
 import { SHARD_SIZE, runShards } from './shards.js';
 import { Pacer } from './pacing.js';
 import { FAILURE } from '../contracts/failures.js';
+import { FEATURE } from '../contracts/features.js';
+import { uses } from './features.js';
 
 export type { Outcome } from '../conductor/conductor.js';
 export { AUDIT_RIDES } from './audit-buffer.js';
 /** Patch id: a `join: all` whose other upstream tasks can no longer fire runs once its group is idle (runs before Orquesta's rule). */
-export const JOINS_SETTLE = 'closeloop.joins-settle';
+export const JOINS_SETTLE = FEATURE.joinsSettle;
 /** Patch id: a join that can no longer be satisfied fails the run with UnreachableJoin (dsl.md "Joins and routes"). */
-export const UNREACHABLE_JOINS = 'closeloop.unreachable-joins';
+export const UNREACHABLE_JOINS = FEATURE.unreachableJoins;
 
 export class Driver {
   readonly wf: CompiledWorkflow;
@@ -44,8 +46,11 @@ export class Driver {
   constructor(readonly input: TaskflowInput) {
     this.wf = input.workflow;
     const continued = input.resume?.continued;
-    this.audit = new AuditBuffer(this.executionId, input.tenant, continued?.seq ?? 0, () => this.conductor.busy());
-    this.pacer = new Pacer(() => auditStore('pacing').recordAudit(this.audit.rows.splice(0)));
+    this.audit = new AuditBuffer(this.executionId, input.tenant, continued?.seq ?? 0, () => this.conductor.busy(), uses(input, FEATURE.auditRides));
+    this.pacer = new Pacer(
+      () => auditStore('pacing').recordAudit(this.audit.rows.splice(0)),
+      () => uses(input, FEATURE.pacing),
+    );
     this.paused = continued?.paused ?? false;
     this.ctx = {
       parameters: input.parameters,
@@ -136,8 +141,8 @@ export class Driver {
   settleJoins(group = 0): boolean {
     if (this.conductor.stopped() || this.conductor.busy(group) || !this.conductor.waitingJoins(group).length) return false;
     let policy: JoinPolicy = 'wait';
-    if (patched(UNREACHABLE_JOINS)) policy = 'fail';
-    else if (this.conductor.waitingJoins(group, true).length && patched(JOINS_SETTLE)) policy = 'settle';
+    if (uses(this.input, UNREACHABLE_JOINS)) policy = 'fail';
+    else if (this.conductor.waitingJoins(group, true).length && uses(this.input, JOINS_SETTLE)) policy = 'settle';
     const started = this.conductor.settle(group, policy);
     if (started) this.dispatch();
     return started;

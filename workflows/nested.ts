@@ -1,4 +1,5 @@
 import { ApplicationFailure, ChildWorkflowFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { childFeatures } from './features.js';
 import { applyDefaults, checkSchema } from '../dsl/schema-lite.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
 import { TaskFailure } from './actions.js';
@@ -41,6 +42,7 @@ export async function runNested(opts: {
     ...(opts.parent.traceId ? { traceId: opts.parent.traceId } : {}),
     ...(opts.parent.permissions ? { permissions: opts.parent.permissions } : {}),
     ...(opts.parent.strategy ? { strategy: opts.parent.strategy } : {}),
+    ...(opts.parent.features ? { features: childFeatures(opts.parent.features) } : {}),
   };
   try {
     const summary = (await executeChild(TASKFLOW, {

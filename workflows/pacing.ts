@@ -1,8 +1,8 @@
-import { patched } from '@temporalio/workflow';
+import { FEATURE } from '../contracts/features.js';
 import { DEFAULT_LIMITS, type Limits } from '../dsl/expr/index.js';
 
 /** Patch id: a run lets the workflow thread go after every PACE_SLICE units of inline work (docs/decisions.md "Pacing"). */
-export const PACING = 'closeloop.pacing';
+export const PACING = FEATURE.pacing;
 /** Units of work (template cost units, dsl/expr/evaluate.ts) a run may do before it lets the workflow thread go. */
 export const PACE_SLICE = 10_000_000;
 /** What the interpreter's own bookkeeping of one task run or one attempt costs, in the same units. */
@@ -17,7 +17,11 @@ export const STEP_UNITS = 25_000;
  * its result comes back in a new activation, without the server round trip a timer would cost.
  */
 export class Pacer {
-  constructor(private readonly pause: () => Promise<void>) {}
+  constructor(
+    private readonly pause: () => Promise<void>,
+    /** Whether this run paces (asked only when a pause is first due: older runs record the patch there). */
+    private readonly paces: () => boolean,
+  ) {}
 
   readonly meter = { used: 0 };
   /** The limits every render of this run uses: each evaluation adds what it spent to the meter. */
@@ -33,7 +37,7 @@ export class Pacer {
     if (this.meter.used < PACE_SLICE && !this.pausing) return undefined;
     if (!this.pausing) {
       // runs recorded before pacing never paused: they replay unchanged
-      if (!patched(PACING)) {
+      if (!this.paces()) {
         this.meter.used = 0;
         return undefined;
       }

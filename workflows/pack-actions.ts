@@ -1,18 +1,27 @@
-import { condition, patched, proxyActivities, setCurrentDetails, uuid4 } from '@temporalio/workflow';
+import { condition, proxyActivities, setCurrentDetails, uuid4 } from '@temporalio/workflow';
 import { ExpressionError, renderDeep } from '../dsl/expr/index.js';
 import type { ActionDef } from '../dsl/actions.js';
 import type { CoreActivities } from '../activities/types.js';
 import { TaskFailure, asTaskFailure, requirePermission, taskMeta, runAttempt, type AttemptContext } from './actions.js';
 import { FAILURE } from '../contracts/failures.js';
+import { FEATURE } from '../contracts/features.js';
+import type { TaskflowInput } from '../contracts/run.js';
+import { uses } from './features.js';
 
 /** Asynchronous plugin results are checked against the action's output schema (an activity runs them through ajv). */
-export const ACTION_OUTPUT = 'closeloop.action-output';
+export const ACTION_OUTPUT = FEATURE.actionOutput;
 
 /** Results posted to `POST /v1/callbacks/{token}`, delivered to the run as the `callback` signal. */
 export type CallbackBox = Map<string, unknown>;
 
 /** A pack action: `runner: http` renders its request from `input` and `pack.config`; `runner: plugin` calls the plugin. */
-export async function runPackAction(def: ActionDef, ctx: AttemptContext, packConfig: Record<string, unknown>, callbacks: CallbackBox): Promise<unknown> {
+export async function runPackAction(
+  def: ActionDef,
+  ctx: AttemptContext,
+  packConfig: Record<string, unknown>,
+  callbacks: CallbackBox,
+  run: Pick<TaskflowInput, 'features'> = {},
+): Promise<unknown> {
   if (def.runner === 'http') {
     let request: Record<string, unknown>;
     try {
@@ -72,7 +81,7 @@ export async function runPackAction(def: ActionDef, ctx: AttemptContext, packCon
       );
     const result = outcome && 'result' in outcome ? outcome.result : outcome;
     // a result that came by callback or poll meets the action's output schema too
-    if (def.output && patched(ACTION_OUTPUT)) {
+    if (def.output && uses(run, ACTION_OUTPUT)) {
       const problems = await acts.checkOutput({ schema: def.output, output: result });
       if (problems.length)
         throw new TaskFailure({
@@ -92,7 +101,8 @@ export function runAnyAction(
   actions: Record<string, ActionDef> | undefined,
   packConfigs: Record<string, Record<string, unknown>> | undefined,
   callbacks: CallbackBox,
+  run: Pick<TaskflowInput, 'features'> = {},
 ): Promise<unknown> {
   const def = ctx.mocked ? undefined : actions?.[ctx.ref];
-  return def ? runPackAction(def, ctx, packConfigs?.[def.ref.split('.')[0]!] ?? {}, callbacks) : runAttempt(ctx);
+  return def ? runPackAction(def, ctx, packConfigs?.[def.ref.split('.')[0]!] ?? {}, callbacks, run) : runAttempt(ctx);
 }

@@ -1,4 +1,5 @@
 import { executeChild, setCurrentDetails } from '@temporalio/workflow';
+import { childFeatures } from './features.js';
 import type { CompiledTask } from '../dsl/types.js';
 import { SA, TASKFLOW } from '../contracts/definitions.js';
 import type { TaskHost as Engine } from './host.js';
@@ -42,6 +43,7 @@ export async function runShards(e: Engine, task: CompiledTask, run: number, item
       ...(e.input.permissions ? { permissions: e.input.permissions } : {}),
       ...(e.input.strategy ? { strategy: e.input.strategy } : {}),
       ...(e.input.depth ? { depth: e.input.depth } : {}),
+      ...(e.input.features ? { features: childFeatures(e.input.features) } : {}),
       resume: { retry_of: e.executionId, from: [task.name], vars: e.ctx.vars, task: e.ctx.task },
       shard: { task: task.name, run, offset, total: items.length, items: slice },
     };

@@ -1,15 +1,6 @@
 // One run of the `taskflow` workflow: its queries and signals, its bookkeeping (audit rows and the
 // runs index), the walk of its graph through the driver, and the outcome it reports.
-import {
-  CancellationScope,
-  condition,
-  patched,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, proxyActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { CoreActivities } from '../activities/types.js';
 import { BOOKKEEPING } from '../contracts/activity-options.js';
 import { SA, callbackSignal, contextQuery, graphQuery, pauseSignal, resumeSignal, stateQuery } from '../contracts/definitions.js';
@@ -18,9 +9,11 @@ import type { ClosureVerdict } from '../contracts/closure.js';
 import { FAILURE } from '../contracts/failures.js';
 import { TaskFailure } from './actions.js';
 import { Driver } from './driver.js';
+import { FEATURE } from '../contracts/features.js';
+import { uses } from './features.js';
 
 /** Patch id: the runs index is written with the audit rows in one local activity. */
-export const INDEX_WITH_AUDIT = 'closeloop.index-with-audit';
+export const INDEX_WITH_AUDIT = FEATURE.indexWithAudit;
 
 const bookkeeping = proxyActivities<CoreActivities>({ ...BOOKKEEPING, summary: 'audit' });
 
@@ -107,7 +100,7 @@ export class TaskflowRun {
       ...(final ? { context: { vars: engine.ctx.vars, task: compactRecords(engine.ctx.task), parameters: this.masked() } } : {}),
     };
     // runs before this patch wrote the index with a separate activity (two extra workflow tasks per run)
-    if (patched(INDEX_WITH_AUDIT)) return engine.audit.drainWithIndex(index);
+    if (uses(input, INDEX_WITH_AUDIT)) return engine.audit.drainWithIndex(index);
     await engine.drainAudit('run');
     await bookkeeping.indexRun(index);
   }

@@ -3,6 +3,7 @@ import { ApplicationFailure, CancellationScope, continueAsNew, isCancellation, s
 import { SA } from '../contracts/definitions.js';
 import type { RunSummary, TaskflowInput } from '../contracts/run.js';
 import { FAILURE } from '../contracts/failures.js';
+import { FEATURE } from '../contracts/features.js';
 import { TaskFailure } from './actions.js';
 import { runClosure } from './closure/start.js';
 import { TaskflowRun } from './taskflow-run.js';
@@ -16,7 +17,8 @@ export async function taskflow(input: TaskflowInput): Promise<RunSummary> {
     engine.record('var.set', null, { name: 'continued_as_new', value: input.resume.from.length ? input.resume.from : engine.conductor.stagedTasks() });
   else {
     engine.record('run.started', null, { workflow: input.workflow.ref, version: input.workflow.version, parameters: run.masked() });
-    await run.flush(false);
+    // the starter wrote the index row: the audit row rides on the first task activity (contracts/features.ts)
+    if (!input.features?.includes(FEATURE.indexAtStart)) await run.flush(false);
   }
   setCurrentDetails(`running ${input.workflow.ref}@${input.workflow.version}`);
   try {

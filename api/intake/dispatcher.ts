@@ -118,6 +118,7 @@ export class Dispatcher {
   private async batch(): Promise<number> {
     // the workers are behind: runs wait here, where age and count turn into 429s, not in Temporal's queue
     if (this.deps.limits.maxQueue && this.queuedNow >= this.deps.limits.maxQueue) return 0;
+    if (this.deps.limits.concurrency < 1) return 0; // an intake-only process
     const rows = await this.deps.events.lease(this.deps.limits.concurrency * 2, LEASE_S, this.deps.tenants());
     let next = 0;
     const worker = async () => {

@@ -102,6 +102,7 @@ export function controlRoutes(deps: ControlDeps): Router {
       idempotencyKey: `${row.executionId.split(':').slice(2).join(':')}:retry-${randomUUID().slice(0, 8)}`,
       resume: { retry_of: row.executionId, from, vars: context.vars ?? {}, task: context.task ?? {} },
       storeSecret: secretWriter(deps.db),
+      index: (r) => deps.runs.started(r),
     });
     res.status(202).json({ ...started, retry_of: row.executionId, from });
   });
