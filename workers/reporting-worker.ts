@@ -1,4 +1,8 @@
 import { Worker } from '@temporalio/worker';
+import type { Logger } from '@temporalio/common';
+import type { CompiledWorkerOptions } from '@temporalio/worker/lib/worker-options.js';
+import type { WorkflowCreator } from '@temporalio/worker/lib/workflow/interface.js';
+import type { WorkflowBundleWithSourceMapAndFilename } from '@temporalio/worker/lib/workflow/workflow-worker-thread/input.js';
 
 type HandleActivation = Worker['handleActivation'];
 
@@ -13,6 +17,20 @@ export type ActivationReport = { phase: 'start'; runId: string; workflowId: stri
 export class ReportingWorker extends Worker {
   /** Set before Worker.create; one reporter per process. */
   static report: (r: ActivationReport) => void = () => {};
+  /** Without the SDK's per-call sandbox time limit: the supervisor stops a workflow thread held too long (workers/supervisor.ts). */
+  static unwatched = process.env.CLOSELOOP_SANDBOX_TIMEOUT === 'off';
+
+  protected static override async createWorkflowCreator(
+    bundle: WorkflowBundleWithSourceMapAndFilename,
+    options: CompiledWorkerOptions,
+    logger: Logger,
+  ): Promise<WorkflowCreator> {
+    return super.createWorkflowCreator(
+      bundle,
+      ReportingWorker.unwatched ? { ...options, isolateExecutionTimeoutMs: undefined as unknown as number } : options,
+      logger,
+    );
+  }
 
   protected override async handleActivation(...args: Parameters<HandleActivation>): ReturnType<HandleActivation> {
     const [workflow, { activation }] = args;

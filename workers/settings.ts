@@ -28,6 +28,8 @@ export interface Settings {
   taskQueue: string;
   /** A prebuilt workflow bundle (`npm run build:bundle`); built at start when unset. */
   workflowBundle: string | undefined;
+  /** Seconds a run may hold a workflow thread before its worker process is stopped (0 = the SDK's per-call sandbox timeout instead). */
+  workflowTaskLimitS: number;
   /** The event inbox: 429 above this many waiting events or this age (s); starts in flight per process. */
   inbox: { maxBacklog: number; maxAgeSeconds: number; concurrency: number; maxQueue: number };
 }
@@ -50,10 +52,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
     taskQueue: env.CLOSELOOP_TASK_QUEUE || 'closeloop',
     workflowBundle: env.CLOSELOOP_WORKFLOW_BUNDLE || undefined,
+    workflowTaskLimitS: Number(env.CLOSELOOP_WORKFLOW_TASK_LIMIT ?? 10),
     inbox: {
       maxBacklog: Number(env.CLOSELOOP_INBOX_MAX || 10_000),
       maxAgeSeconds: Number(env.CLOSELOOP_INBOX_MAX_AGE || 120),
-      concurrency: Number(env.CLOSELOOP_DISPATCH_CONCURRENCY || 16),
+      // 0: this process only accepts events; others start their runs
+      concurrency: Number(env.CLOSELOOP_DISPATCH_CONCURRENCY ?? 16),
       maxQueue: Number(env.CLOSELOOP_DISPATCH_MAX_QUEUE || 200),
     },
   };

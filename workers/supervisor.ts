@@ -1,6 +1,8 @@
 // The worker runs in a child process of `npm start` (and `npm run worker`): a workflow task that
 // crashes Node takes only that process down, is restarted with backoff, and a run whose workflow
-// task crashed it repeatedly is quarantined (docs/decisions.md "Isolation").
+// task crashed it repeatedly is quarantined (docs/decisions.md "Isolation"). A workflow thread held
+// longer than the workflow-task limit counts as a crash: the process is stopped, as the SDK's own
+// per-call sandbox timeout would, without its cost (a watchdog thread per call into the sandbox).
 import { fork, type ChildProcess } from 'node:child_process';
 import type { ActivationReport } from './reporting-worker.js';
 import type { Suspect } from './quarantine.js';
@@ -15,6 +17,8 @@ export interface SupervisorOptions {
   backoff?: { initialMs: number; maxMs: number; resetAfterMs: number };
   /** Stops a run that keeps crashing the worker (workers/quarantine.ts); returns what was done. */
   quarantine: (s: Suspect, crashes: number) => Promise<string>;
+  /** A run on a workflow thread this long (ms) stops the worker process, as a crash (0 = never). */
+  workflowTaskLimitMs?: number;
   /** Wires a newly forked process before it starts (the embedded database's IPC service). */
   attach?: (child: ChildProcess) => void;
   log?: (line: string) => void;
@@ -24,7 +28,8 @@ type ChildMessage = { type: 'ready' } | { type: 'activation'; report: Activation
 
 export class WorkerSupervisor {
   private child: ChildProcess | undefined;
-  private readonly inflight = new Map<string, Suspect>();
+  private readonly inflight = new Map<string, Suspect & { since: number }>();
+  private hangTimer: NodeJS.Timeout | undefined;
   private readonly crashes = new Map<string, number>();
   private stopping = false;
   private delayMs: number;
@@ -40,6 +45,7 @@ export class WorkerSupervisor {
   constructor(options: SupervisorOptions) {
     this.o = {
       quarantineAfter: 3,
+      workflowTaskLimitMs: 10_000,
       backoff: { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000 },
       log: (l) => console.log(l),
       ...options,
@@ -53,11 +59,14 @@ export class WorkerSupervisor {
   }
 
   private spawn(ready?: () => void, failed?: (err: Error) => void): void {
-    const child = fork(this.o.entry, [], { execArgv: ['--import', 'tsx'], env: this.o.env, serialization: 'advanced', stdio: 'inherit' });
+    // the limit here replaces the sandbox's per-call timeout there (workers/reporting-worker.ts)
+    const env = this.o.workflowTaskLimitMs && Number.isFinite(this.o.workflowTaskLimitMs) ? { ...this.o.env, CLOSELOOP_SANDBOX_TIMEOUT: 'off' } : this.o.env;
+    const child = fork(this.o.entry, [], { execArgv: ['--import', 'tsx'], env, serialization: 'advanced', stdio: 'inherit' });
     this.child = child;
     this.startedAt = Date.now();
     this.o.attach?.(child);
     child.on('message', (m: ChildMessage) => this.onMessage(m, ready));
+    this.watchThreads(child);
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       if (failed && !this.isReady) return failed(new Error(`the worker process exited before it was ready (${signal ?? `exit code ${code}`})`));
@@ -73,7 +82,7 @@ export class WorkerSupervisor {
       ready?.();
     } else if (m.type === 'activation') {
       const r = m.report;
-      if (r.phase === 'start') this.inflight.set(r.runId, { runId: r.runId, workflowId: r.workflowId, workflowType: r.workflowType });
+      if (r.phase === 'start') this.inflight.set(r.runId, { runId: r.runId, workflowId: r.workflowId, workflowType: r.workflowType, since: Date.now() });
       else this.inflight.delete(r.runId);
     } else if (m.type === 'metrics:reply') {
       this.metricsWaiters.get(m.id)?.(m.text);
@@ -81,8 +90,30 @@ export class WorkerSupervisor {
     }
   }
 
+  /** Stops the worker process when a run holds a workflow thread past the limit; its runs become suspects. */
+  private watchThreads(child: ChildProcess): void {
+    const limit = this.o.workflowTaskLimitMs;
+    if (!limit || !Number.isFinite(limit)) return;
+    clearInterval(this.hangTimer);
+    this.hangTimer = setInterval(
+      () => {
+        if (this.child !== child) return clearInterval(this.hangTimer);
+        const held = [...this.inflight.values()].find((s) => Date.now() - s.since > limit);
+        if (!held) return;
+        this.o.log(
+          `closeloop: run ${held.workflowId} has held a workflow thread for over ${limit / 1000} s (the workflow-task limit): stopping the worker process`,
+        );
+        clearInterval(this.hangTimer);
+        child.kill('SIGKILL');
+      },
+      Math.min(1000, limit / 4),
+    );
+    this.hangTimer.unref();
+  }
+
   private async onExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    const suspects = [...this.inflight.values()];
+    clearInterval(this.hangTimer);
+    const suspects = [...this.inflight.values()].map(({ since: _since, ...s }) => s);
     this.inflight.clear();
     for (const w of this.metricsWaiters.values()) w('');
     this.metricsWaiters.clear();
@@ -144,6 +175,7 @@ export class WorkerSupervisor {
   /** Lets the worker finish its current tasks and exit; SIGKILL after `graceMs`. */
   async stop(graceMs = 30_000): Promise<void> {
     this.stopping = true;
+    clearInterval(this.hangTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;

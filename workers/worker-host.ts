@@ -31,6 +31,7 @@ export async function startWorkerProcess(
   const supervisor = new WorkerSupervisor({
     entry: WORKER_PROCESS,
     env: { ...(deps.env ?? process.env), TEMPORAL_ADDRESS: deps.address, CLOSELOOP_WORKFLOW_BUNDLE: await bundlePath(settings) },
+    workflowTaskLimitMs: settings.workflowTaskLimitS * 1000,
     quarantine: (s, crashes) => quarantineRun({ client: deps.client, store: deps.store }, s, crashes),
     ...(settings.databaseUrl ? {} : { attach: (child) => serveStore(child, deps.store) }),
     ...(deps.log ? { log: deps.log } : {}),
