@@ -9,7 +9,7 @@
 // and writes bench/results/events-latest.json. Flags: --duration=20 --rate=200 --dispatch=16 --max-queue=200.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -143,6 +143,9 @@ async function main() {
   const env = { TEMPORAL_ADDRESS: server.address, DATABASE_URL, BENCH_BUNDLE: bundle, BENCH_TENANTS: JSON.stringify(tenants.map((id) => ({ id, secret }))) };
   const inbox = { maxBacklog: arg('inbox', 10_000), maxAgeSeconds: 600, concurrency: arg('dispatch', 16), maxQueue: arg('max-queue', 200) };
   const worker = await spawnTs('events-worker.ts', env, /^ready$/);
+  // --worker-nice=N: the worker yields the CPU to the APIs (co-located deployments; docs/scaling.md)
+  const nice = arg('worker-nice', 0);
+  if (nice) setPriority(worker.child.pid!, nice);
   const api = await spawnTs('events-api.ts', { ...env, BENCH_INBOX: JSON.stringify(inbox) }, /^listening /);
   // a second API that only accepts (dispatch concurrency 0), its inbox bound 1: it refuses while any event waits
   const boundedInbox = { maxBacklog: 1, maxAgeSeconds: 600, concurrency: 0, maxQueue: 200 };
@@ -194,7 +197,7 @@ async function main() {
   const report = {
     measured_at: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, database: 'PostgreSQL', temporal: 'dev server (SQLite file, WAL)' },
-    config: { rate: RATE, duration_s: DURATION, strategies: STRATEGIES, event_types: TYPES, duplicate_share: 0.1, inbox },
+    config: { worker_nice: nice, rate: RATE, duration_s: DURATION, strategies: STRATEGIES, event_types: TYPES, duplicate_share: 0.1, inbox },
     events_per_second: a.events_per_second,
     ack_ms: a.ack_ms,
     lost: checks.reduce((s, x) => s + x.lost, 0),
