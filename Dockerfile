@@ -1,4 +1,4 @@
-# Closeloop worker and API image (docker-compose.yml runs it as `npm run worker` and `npm run api`).
+# Closeloop worker and API image (docker-compose.yml runs it as workers/worker-only.ts and api/server-only.ts).
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
@@ -8,4 +8,5 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY . .
 EXPOSE 8080 9465
-CMD ["npm", "run", "api"]
+# node as PID 1, so SIGTERM (drain) and SIGHUP (reload) reach the app
+CMD ["node", "--import", "tsx", "api/server-only.ts"]

@@ -27,6 +27,69 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A Node process of the product (an entry under the project root) with its output captured. */
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** Sends `signal` (to the whole process group when started detached) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `node --import tsx <entry>` and resolves once it printed `ready`. */
+export async function startNode(entry: string, opts: { env: NodeJS.ProcessEnv; ready: string | RegExp; detached?: boolean; readyMs?: number }): Promise<Proc> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', entry)], {
+    env: opts.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
+  });
+  let out = '';
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    for (const l of listeners) l();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitFor = (text: string | RegExp, timeoutMs = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const seen = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
+      if (seen()) return resolve();
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`${entry} did not print ${String(text)} within ${timeoutMs} ms; it printed:\n${out.slice(-4000)}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!seen()) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolve();
+      };
+      listeners.add(check);
+      void exited.then(() => {
+        if (!seen()) {
+          clearTimeout(timer);
+          listeners.delete(check);
+          reject(new Error(`${entry} exited before printing ${String(text)}:\n${out.slice(-4000)}`));
+        }
+      });
+    });
+  await waitFor(opts.ready, opts.readyMs ?? 120_000);
+  return {
+    child,
+    output: () => out,
+    waitFor,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        if (opts.detached) process.kill(-child.pid!, signal);
+        else child.kill(signal);
+      }
+      return exited;
+    },
+  };
+}
+
 /**
  * Starts `npm start`'s main process with its own data directory (embedded PGlite unless `env`
  * gives DATABASE_URL), task queue and port; the shared dev server stands in for the embedded one.
@@ -45,52 +108,6 @@ export async function startStack(opts: { env?: NodeJS.ProcessEnv; dataDir?: stri
     CLOSELOOP_WORKER_METRICS_ADDRESS: '',
     ...opts.env,
   });
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'workers', 'main.ts')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const listeners = new Set<() => void>();
-  const onData = (d: Buffer) => {
-    out += d.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = (text: string | RegExp, timeoutMs = 60_000) =>
-    new Promise<void>((resolve, reject) => {
-      const seen = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
-      if (seen()) return resolve();
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`the stack did not print ${String(text)} within ${timeoutMs} ms; it printed:\n${out.slice(-4000)}`));
-      }, timeoutMs);
-      const check = () => {
-        if (!seen()) return;
-        clearTimeout(timer);
-        listeners.delete(check);
-        resolve();
-      };
-      listeners.add(check);
-      void exited.then(() => {
-        if (!seen()) {
-          clearTimeout(timer);
-          listeners.delete(check);
-          reject(new Error(`the stack exited before printing ${String(text)}:\n${out.slice(-4000)}`));
-        }
-      });
-    });
-  await waitFor('Closeloop is running.', 120_000);
-  return {
-    base: `http://127.0.0.1:${port}`,
-    taskQueue,
-    dataDir,
-    output: () => out,
-    waitFor,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  const p = await startNode(join('workers', 'main.ts'), { env, ready: 'Closeloop is running.' });
+  return { base: `http://127.0.0.1:${port}`, taskQueue, dataDir, output: p.output, waitFor: p.waitFor, stop: p.stop };
 }
