@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Store } from '../store/db.js';
@@ -15,6 +15,8 @@ async function bundlePath(settings: Settings): Promise<string> {
   if (settings.workflowBundle) return settings.workflowBundle;
   const tracing = Boolean(settings.otlpEndpoint);
   const file = join(settings.dataDir, tracing ? 'workflow-bundle.tracing.js' : 'workflow-bundle.js');
+  // a fresh checkout or image has no data directory yet (`npm run worker` in the compose file)
+  await mkdir(settings.dataDir, { recursive: true });
   await writeFile(file, (await workflowBundle({ tracing })).code);
   return file;
 }
