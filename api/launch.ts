@@ -6,6 +6,7 @@ import type { Limits } from '../dsl/types.js';
 import type { Store } from '../store/db.js';
 import { secretWriter } from '../store/kv-repo.js';
 import { RunRepo } from '../store/runs-repo.js';
+import type { RunIndexRow } from '../contracts/audit.js';
 import type { WorkflowRepo } from '../store/workflows-repo.js';
 import type { PackContents } from '../contracts/config.js';
 import { ApiError, notFound } from './errors.js';
@@ -21,6 +22,32 @@ export interface LaunchDeps {
   closureRules?: () => ReadonlyMap<string, ClosureRule>;
   /** config/limits.yaml (absent = the defaults of dsl.md). */
   limits?: () => Limits;
+  /** Writes a started run's index row (default: at once; the inbox dispatcher writes a batch's rows together). */
+  index?: (row: RunIndexRow) => Promise<void>;
+}
+
+const PINNED_MS = 2000;
+const pinnedCache = new WeakMap<WorkflowRepo, Map<string, { at: number; wf: ReturnType<WorkflowRepo['get']> }>>();
+/**
+ * A workflow named with its version (as strategies name them), from memory for up to 2 s: versions
+ * are immutable, so only a deletion is seen late, as strategy changes are. Without a version, always
+ * the database (a version registered a moment ago must start).
+ */
+function workflowOf(repo: WorkflowRepo, tenant: string, ref: string, version?: string): ReturnType<WorkflowRepo['get']> {
+  if (!version) return repo.get(tenant, ref);
+  let byKey = pinnedCache.get(repo);
+  if (!byKey) pinnedCache.set(repo, (byKey = new Map()));
+  const key = `${tenant}\u0000${ref}\u0000${version}`;
+  const hit = byKey.get(key);
+  if (hit && performance.now() - hit.at < PINNED_MS) return hit.wf;
+  const wf = repo.get(tenant, ref, version);
+  byKey.set(key, { at: performance.now(), wf });
+  wf.then(
+    (found) => found || byKey.delete(key),
+    () => byKey.delete(key),
+  );
+  if (byKey.size > 1000) byKey.delete(byKey.keys().next().value!);
+  return wf;
 }
 
 export interface LaunchRequest {
@@ -48,7 +75,7 @@ export function splitRef(ref: string): { ref: string; version?: string } {
 /** Resolves a workflow for a tenant, pins nested workflows and pack actions, and starts it. */
 export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Promise<StartedRun> {
   const { ref, version } = splitRef(req.workflow);
-  const wf = await deps.repo.get(req.tenant, ref, version);
+  const wf = await workflowOf(deps.repo, req.tenant, ref, version);
   if (!wf) throw notFound(`workflow '${req.workflow}'`);
   let pinned;
   try {
@@ -89,7 +116,7 @@ export async function launchWorkflow(deps: LaunchDeps, req: LaunchRequest): Prom
     tenant: req.tenant,
     taskQueue: deps.taskQueue,
     storeSecret: secretWriter(deps.store.db),
-    index: (row) => new RunRepo(deps.store.db).started(row),
+    index: deps.index ?? ((row) => new RunRepo(deps.store.db).started(row)),
     ...(req.startedBy ? { startedBy: req.startedBy } : {}),
     ...(req.idempotencyKey ? { idempotencyKey: req.idempotencyKey } : {}),
     ...(req.traceId ? { traceId: req.traceId } : {}),

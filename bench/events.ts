@@ -5,7 +5,7 @@
 //      takes them (at most 200 open), its sustained completed runs/s;
 //   2. first task at half that rate: signed event -> first task started, p50/p95;
 //   3. Closeloop's sustained runs/s, signed event -> run completed, offered 1.5x the native rate;
-//   4. acknowledgements at --rate events/s (10% duplicates), then refusals past the inbox bound;
+//   4. acknowledgements at --rate events/s (10% duplicates), then 5 s of refusals past the inbox bound;
 // and writes bench/results/events-latest.json. Flags: --duration=20 --rate=200 --dispatch=16 --max-queue=200.
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,12 +23,13 @@ import { TASK_QUEUE } from '../contracts/definitions.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { bundleOptions } from '../workers/worker.js';
-import { generate, library, percentiles, runsCheck, sampleMemory, spawnTs, stop, STRATEGIES, TYPES, type LoadResult } from './events-support.js';
+import { generate, library, pct, percentiles, runsCheck, sampleMemory, spawnTs, stop, STRATEGIES, TYPES, type LoadResult } from './events-support.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const DURATION = arg('duration', 20);
 const RATE = arg('rate', 200);
-const WARM_S = Math.min(5, DURATION / 4); // the first seconds of a capacity phase are not counted
+const WARM_S = Math.min(5, DURATION / 4);
+const OVERFLOW_S = 5; // seconds of events sent past the inbox bound // the first seconds of a capacity phase are not counted
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.error(`bench:events: ${line}`);
@@ -97,13 +98,17 @@ async function firstTasks(store: Store, tenant: string): Promise<number[]> {
 }
 
 /**
- * Acknowledgements at --rate (10% duplicates) on the main API; then, while that backlog stands, 2 s
+ * Acknowledgements at --rate (10% duplicates) on the main API; then, while that backlog stands, 5 s
  * at the same rate on the second API (`bounded`: an intake-only process whose inbox bound is 1).
  */
 async function acksAndRefusals(c: Ctx, tenants: { acks: string; overflow: string }, bounded: string) {
   const acks = await generate(c.base, tenants.acks, c.secret, RATE, DURATION, 0.1);
   const backlog = await waiting(c.store, tenants.acks);
-  const overflow = backlog > 0 ? await generate(bounded, tenants.overflow, c.secret, RATE, 2, 0) : null;
+  const overflow = backlog > 0 ? await generate(bounded, tenants.overflow, c.secret, RATE, OVERFLOW_S, 0) : null;
+  for (let s = 0; overflow && s < OVERFLOW_S; s++) {
+    const inSecond = overflow.results.filter((r) => r.http === 429 && Math.floor(r.at / 1000) === s).map((r) => r.ms);
+    log(`    refusals, second ${s + 1}: ${inSecond.length}, p50 ${pct(inSecond, 50)} ms, p95 ${pct(inSecond, 95)} ms, max ${pct(inSecond, 100)} ms`);
+  }
   const ok = acks.results.filter((r) => r.http === 202);
   const refused = (overflow?.results ?? []).filter((r) => r.http === 429);
   return {

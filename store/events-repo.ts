@@ -106,6 +106,20 @@ export class EventRepo {
       .where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key)));
   }
 
+  /** Events whose runs started (or already existed), in one statement: a batch of the inbox dispatcher. */
+  async startedMany(list: { tenant: string; key: string; executionId: string }[]): Promise<void> {
+    if (!list.length) return;
+    const values = sql.join(
+      list.map((e) => sql`(${e.tenant}, ${e.key}, ${e.executionId})`),
+      sql`, `,
+    );
+    await this.db.execute(
+      sql`UPDATE events SET status = 'started', execution_id = v.execution_id, error = NULL, updated_at = now()
+          FROM (VALUES ${values}) AS v(tenant, idempotency_key, execution_id)
+          WHERE events.tenant = v.tenant AND events.idempotency_key = v.idempotency_key`,
+    );
+  }
+
   /** Leases up to `limit` accepted events no one holds, oldest first; another process skips them (SKIP LOCKED). */
   async lease(limit: number, seconds: number, tenants: string[]): Promise<EventRow[]> {
     if (!tenants.length) return [];

@@ -37,19 +37,22 @@ export class RunRepo {
       .limit(filters.limit);
   }
 
-  /** The row of a run just started (`running`); a row the run already wrote (it may have ended) stays as it is. */
-  async started(row: RunIndexRow): Promise<void> {
+  /** The rows of runs just started (`running`), in one statement; a row a run already wrote (it may have ended) stays as it is. */
+  async started(...rows: RunIndexRow[]): Promise<void> {
+    if (!rows.length) return;
     await this.db
       .insert(runs)
-      .values({
-        executionId: row.execution_id,
-        tenant: row.tenant,
-        workflowRef: row.workflow_ref,
-        workflowVersion: row.workflow_version,
-        status: row.status,
-        startedAt: row.started_at,
-        endedAt: null,
-      })
+      .values(
+        rows.map((row) => ({
+          executionId: row.execution_id,
+          tenant: row.tenant,
+          workflowRef: row.workflow_ref,
+          workflowVersion: row.workflow_version,
+          status: row.status,
+          startedAt: row.started_at,
+          endedAt: null,
+        })),
+      )
       .onConflictDoNothing();
   }
 }

@@ -5,6 +5,8 @@ import { ApiError } from '../errors.js';
 import { launchWorkflow, type LaunchDeps } from '../launch.js';
 import { intakeMetrics } from '../metrics.js';
 import type { EventRepo, EventRow, InboxLaunch } from '../../store/events-repo.js';
+import { RunRepo } from '../../store/runs-repo.js';
+import type { RunIndexRow } from '../../contracts/audit.js';
 
 export interface InboxLimits {
   /** Accepted events not yet started above which new events get 429. */
@@ -22,6 +24,8 @@ const LEASE_S = 30;
 const IDLE_POLL_MS = 250;
 const BACKLOG_REFRESH_MS = 500;
 const RECOVER_EVERY_MS = 10_000;
+
+type Done = { started: { tenant: string; key: string; executionId: string }[]; index: RunIndexRow[] };
 
 /** What becomes of an event whose start was refused for good (a 4xx): a manual review, as at intake. */
 export type Refused = (row: EventRow, err: ApiError) => Promise<void>;
@@ -120,27 +124,31 @@ export class Dispatcher {
     if (this.deps.limits.maxQueue && this.queuedNow >= this.deps.limits.maxQueue) return 0;
     if (this.deps.limits.concurrency < 1) return 0; // an intake-only process
     const rows = await this.deps.events.lease(this.deps.limits.concurrency * 2, LEASE_S, this.deps.tenants());
+    // what the batch started, marked in the inbox and indexed in two statements at its end
+    const done: Done = { started: [], index: [] };
     let next = 0;
     const worker = async () => {
-      while (next < rows.length && !this.stopped) await this.startOne(rows[next++]!);
+      while (next < rows.length && !this.stopped) await this.startOne(rows[next++]!, done);
     };
     await Promise.all(Array.from({ length: Math.min(this.deps.limits.concurrency, rows.length) }, worker));
+    // a crash before this leaves the rows leased: another process starts them again (a duplicate) and marks them
+    if (done.index.length) await new RunRepo(this.deps.launch.store.db).started(...done.index);
+    if (done.started.length) await this.deps.events.startedMany(done.started);
     return rows.length;
   }
 
-  private async startOne(row: EventRow): Promise<void> {
+  private async startOne(row: EventRow, done: Done): Promise<void> {
     const { taskQueue, ...launch } = row.launch as InboxLaunch;
     try {
       const started = await launchWorkflow(
-        { ...this.deps.launch, taskQueue: taskQueue || this.deps.launch.taskQueue },
+        {
+          ...this.deps.launch,
+          taskQueue: taskQueue || this.deps.launch.taskQueue,
+          index: async (r) => void done.index.push(r),
+        },
         { tenant: row.tenant, idempotencyKey: row.idempotencyKey, ...launch },
       );
-      await this.deps.events.settle(row.tenant, row.idempotencyKey, {
-        status: 'started',
-        strategyId: row.strategyId,
-        strategyVersion: row.strategyVersion,
-        executionId: started.execution_id,
-      });
+      done.started.push({ tenant: row.tenant, key: row.idempotencyKey, executionId: started.execution_id });
       if (started.status === 'started') intakeMetrics.generated.add(1, { tenant: row.tenant, strategy: row.strategyId ?? '' });
     } catch (err) {
       if (err instanceof ApiError && err.status < 500 && err.status !== 429) return this.deps.refused(row, err);
