@@ -129,7 +129,8 @@ async function acksAndRefusals(c: Ctx, tenants: { acks: string; overflow: string
   };
 }
 
-async function main() {
+/** The server, the database, the bench's tenants, strategies and workflow, and its processes. */
+async function setup() {
   const run = randomUUID().slice(0, 8);
   const t = { warm: `bench${run}w`, native: '', half: `bench${run}h`, capacity: `bench${run}c`, acks: `bench${run}a`, overflow: `bench${run}o` };
   const tenants = Object.values(t).filter(Boolean);
@@ -157,6 +158,11 @@ async function main() {
   const api2 = await spawnTs('events-api.ts', { ...env, BENCH_INBOX: JSON.stringify(boundedInbox) }, /^listening /);
   const bounded = `http://127.0.0.1:${api2.line.split(' ')[1]}`;
   const c: Ctx = { client, store, secret, base: `http://127.0.0.1:${api.line.split(' ')[1]}` };
+  return { run, t, secret, dir, server, store, client, inbox, nice, worker, api, api2, bounded, c };
+}
+
+async function main() {
+  const { run, t, secret, dir, server, store, client, inbox, nice, worker, api, api2, bounded, c } = await setup();
   const memory = sampleMemory({ api: api.child.pid!, worker: worker.child.pid! });
   let backlogMax = 0;
   const backlogs = setInterval(
