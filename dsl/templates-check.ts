@@ -8,7 +8,7 @@ import type { Diagnostic } from './types.js';
 export function checkTemplates(value: unknown, path: PathPart[], src: YamlSource, out: Diagnostic[], depth = 0): void {
   if (depth > 100) return;
   if (typeof value === 'string') {
-    if (!value.includes('{{')) return;
+    if (!value.includes('{{') && !value.includes('<%')) return;
     const report = (offset: number, message: string) => {
       const at = src.positionOf(path);
       const inner = lineColOf(value, offset);
@@ -21,6 +21,12 @@ export function checkTemplates(value: unknown, path: PathPart[], src: YamlSource
         path: formatPath(path),
       });
     };
+    for (const y of yaqlOutsideTemplates(value))
+      report(
+        y.offset,
+        `${y.text} is a YAQL expression, which is not evaluated here: it would be taken as plain text. Write it as a Jinja template, {{ ${y.inner} }}`,
+      );
+    if (!value.includes('{{')) return;
     try {
       for (const part of parseTemplate(value).parts)
         if ('node' in part) {
@@ -63,6 +69,20 @@ function forbiddenMapKeys(root: unknown): { key: string; pos: number }[] {
     if (node.t === 'map')
       for (const [k] of node.entries ?? []) if (k.t === 'lit' && typeof k.v === 'string' && FORBIDDEN_KEYS.has(k.v)) found.push({ key: k.v, pos: k.pos });
     for (const v of Object.values(n)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return found;
+}
+
+/**
+ * `<% ... %>` outside `{{ }}`: YAQL, the other expression language of StackStorm Orquesta files.
+ * Closeloop evaluates Jinja only, so such text would silently stay text (a `when` always true).
+ */
+function yaqlOutsideTemplates(value: string): { offset: number; text: string; inner: string }[] {
+  const jinja = [...value.matchAll(/\{\{[\s\S]*?\}\}/g)].map((m) => [m.index, m.index + m[0].length] as const);
+  const found: { offset: number; text: string; inner: string }[] = [];
+  for (const m of value.matchAll(/<%([\s\S]*?)%>/g)) {
+    if (jinja.some(([from, to]) => m.index >= from && m.index < to)) continue;
+    found.push({ offset: m.index, text: m[0].length > 80 ? `${m[0].slice(0, 77)}...` : m[0], inner: m[1]!.trim().slice(0, 80) });
   }
   return found;
 }

@@ -138,6 +138,14 @@ describe('workflow validation', () => {
     ]);
   });
 
+  it('refuses YAQL <% %> outside a Jinja template, at its position: it would otherwise stay plain text (a when always true)', () => {
+    const yaml = `ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.echo\n    input: { message: "hi <% ctx().name %>", quoted: "{{ '<% not yaql %>' }}" }\n    next:\n      - when: "<% succeeded() %>"\n        do: y\n  - name: y\n    action: core.noop\n`;
+    expect(errorsOf(yaml)).toEqual([
+      '6:27: tasks[0].input.message: template error: <% ctx().name %> is a YAQL expression, which is not evaluated here: it would be taken as plain text. Write it as a Jinja template, {{ ctx().name }}',
+      '8:16: tasks[0].next[0].when: template error: <% succeeded() %> is a YAQL expression, which is not evaluated here: it would be taken as plain text. Write it as a Jinja template, {{ succeeded() }}',
+    ]);
+  });
+
   it('reports every unknown key of a map, each at its position', () => {
     const yaml = 'ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.noop\n    colour: red\n    flavour: sweet\n';
     expect(errorsOf(yaml)).toEqual(["6:5: tasks[0]: unknown field 'colour'", "7:5: tasks[0]: unknown field 'flavour'"]);
