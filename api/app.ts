@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import express, { type Express } from 'express';
 import { sql } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
@@ -129,5 +130,10 @@ export function createApp(deps: ApiDeps): Express {
   app.use(methodNotAllowed);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
+  // an inbox dispatcher this app started itself stops with the server it listens on
+  if (!deps.intake && intake.dispatcher) {
+    const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
+    app.listen = ((...args: unknown[]) => listen(...args).once('close', () => void intake.dispatcher?.stop())) as Express['listen'];
+  }
   return app;
 }

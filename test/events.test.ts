@@ -98,6 +98,11 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
         () => true,
         () => false,
       );
+  /** The handle of a run an accepted event starts from the inbox, once it exists (the answer came before the start). */
+  const startedRun = async (id: string) => {
+    for (let i = 0; i < 100 && !(await runExists(id)); i++) await new Promise((res) => setTimeout(res, 100));
+    return h.client.workflow.getHandle(id);
+  };
   const worker = <T>(fn: () => Promise<T>) => h.withWorker(fn, { deps: { endpoints: () => ({ manualReview: `${ops.url}/ops/manual-review` }) } });
 
   const sid = `s${suffix}.billing`;
@@ -239,8 +244,8 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     expect(rb.body).toEqual({ id: sid, rolled_back_from: 2, active_version: 1 });
     const onV1 = await send(envelope());
     expect(onV1.body.strategy).toBe(`${sid}@1`);
-    const [a, b] = await worker(() =>
-      Promise.all([resultOf(h.client.workflow.getHandle(onV2.body.execution_id)), resultOf(h.client.workflow.getHandle(onV1.body.execution_id))]),
+    const [a, b] = await worker(async () =>
+      Promise.all([resultOf(await startedRun(onV2.body.execution_id)), resultOf(await startedRun(onV1.body.execution_id))]),
     );
     expect(a.output).toEqual({ said: 'v2 INV-1 plugin.job.completed' });
     expect(b.output).toEqual({ said: 'v1 INV-1 plugin.job.completed' });
@@ -281,8 +286,8 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     }
     const denied = await send(envelope({ type: 'probe.denied' }));
     const allowed = await send(envelope({ type: 'probe.allowed' }));
-    const [no, yes] = await worker(() =>
-      Promise.all([resultOf(h.client.workflow.getHandle(denied.body.execution_id)), resultOf(h.client.workflow.getHandle(allowed.body.execution_id))]),
+    const [no, yes] = await worker(async () =>
+      Promise.all([resultOf(await startedRun(denied.body.execution_id)), resultOf(await startedRun(allowed.body.execution_id))]),
     );
     expect(no.status).toBe('failed');
     expect(no.tasks[0]!.error).toEqual({
