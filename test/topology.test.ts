@@ -5,6 +5,8 @@ import { cp, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { connect, headers } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TEST_DATABASE_URL } from './database-url.js';
@@ -12,6 +14,7 @@ import { freePort, startNode, type Proc } from './support/stack.js';
 
 const KEYS = { a: 'topo-key-a', b: 'topo-key-b' };
 const SECRET = 'topo-signing-secret';
+const NATS_URL = process.env.NATS_URL || 'nats://127.0.0.1:4222';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const chain = (ref: string, first: string) =>
   `ref: ${ref}\nversion: 1.0.0\ntasks:\n  - name: first\n    ${first}\n    on_success: second\n  - name: second\n    action: core.echo\n    input: { message: done }\n`;
@@ -52,10 +55,14 @@ async function call(base: string, method: string, path: string, body?: unknown, 
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, any> };
 }
 
+const sign = (raw: string) => {
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${raw}`).digest('hex')}`;
+};
+
 async function sendEvent(base: string, type: string, key: string, payload: Record<string, unknown> = {}) {
   const raw = JSON.stringify({ id: `evt-${key}`, type, tenant: 'default', idempotency_key: key, payload });
-  const t = Math.floor(Date.now() / 1000);
-  const signature = `t=${t},v1=${createHmac('sha256', SECRET).update(`${t}.${raw}`).digest('hex')}`;
+  const signature = sign(raw);
   const res = await fetch(`${base}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-closeloop-signature': signature },
@@ -92,7 +99,7 @@ beforeAll(async () => {
     `tenants:\n  - id: default\n    name: Default\n    status: active\n    signing_secret: { env: TOPO_UNSET, default: ${SECRET} }\n    api_keys:\n${keys.join('')}`,
   );
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of ['NATS_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT']) delete env[k];
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
   baseEnv = {
     ...env,
     DATABASE_URL: url.toString(),
@@ -103,6 +110,8 @@ beforeAll(async () => {
     CLOSELOOP_SECRET_KEY: 'a'.repeat(64),
     CLOSELOOP_WORKER_METRICS_ADDRESS: '',
     CLOSELOOP_WORKFLOW_BUNDLE: inject('bundlePath'),
+    // `npm run api` wires the event bus as `npm start` does: both APIs share its durable consumer
+    NATS_URL,
   };
   client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
   // an API first, before any worker (it must be able to start runs on its own), then the rest at once
@@ -139,6 +148,31 @@ describe('two APIs and two workers as separate processes', () => {
     const counts = await Promise.all(workers.map((w) => succeededTasks(w.metrics)));
     expect(counts.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(32);
     for (const n of counts) expect(n, `tasks per worker: ${counts.join(', ')}`).toBeGreaterThan(0);
+  });
+
+  it('both APIs start with the event bus wired (NATS_URL) and warn of no strategy "changed on disk"; a bus event runs once', async () => {
+    for (const p of procs.slice(0, 2)) {
+      expect(p.output()).toMatch(new RegExp(`event bus ${NATS_URL.replace(/[.:/]/g, '\\$&')}`));
+      expect(p.output()).not.toMatch(/changed on disk/);
+    }
+    // an event published on the bus is taken by one of the two APIs and runs once
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const key = `bus-${randomUUID()}`;
+      const raw = JSON.stringify({
+        id: `evt-${key}`,
+        type: 'shop.order.paid',
+        tenant: 'default',
+        idempotency_key: key,
+        payload: { order_id: 'N-1', amount: 2 },
+      });
+      const h = headers();
+      h.set('X-Closeloop-Signature', sign(raw));
+      await jetstream(nc).publish('events.shop.order.paid', raw, { headers: h });
+      expect((await ended(apis[0]!, `run:default:${key}`)).status).toBe('succeeded');
+    } finally {
+      await nc.close();
+    }
   });
 
   it('100 concurrent copies of one event over both APIs start one run', async () => {
