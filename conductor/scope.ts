@@ -19,6 +19,8 @@ export function scopeFor(ctx: RunContext, extra: { current?: TaskRecord; item?: 
   return {
     parameters: ctx.parameters,
     vars: ctx.vars,
+    // Attune's `workflow.<var>`: the same variables
+    workflow: ctx.vars,
     task: ctx.task,
     system: ctx.system,
     event: ctx.event ?? null,

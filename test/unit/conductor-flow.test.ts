@@ -79,6 +79,32 @@ tasks:
     expect(transitions).toEqual(['next[0]', 'next[1]']);
   });
 
+  it("Attune's workflow.<var> reads and routes on the run's variables, as vars does", () => {
+    const r = conduct(
+      `${head('attune')}vars: { approved: false }
+tasks:
+  - name: ask
+    action: x.do
+    next:
+      - publish: [ { approved: "{{ result().ok }}" } ]
+        do: route
+  - name: route
+    action: x.do
+    decision:
+      - when: "{{ workflow.approved and vars.approved }}"
+        next: ship
+      - default: stop
+  - name: ship
+    action: x.do
+  - name: stop
+    action: x.do
+`,
+      { mocks: { ask: { result: { ok: true } } } },
+    );
+    expect(r.sequence).toEqual(['ask@0', 'route@0', 'ship@0']);
+    expect(r.vars.approved).toBe(true);
+  });
+
   it('a failure that a transition handles lets the run succeed; an unhandled one fails it and starts nothing more', () => {
     const handled = conduct(
       `${head('handled')}tasks:

@@ -132,7 +132,7 @@ describe('workflow validation', () => {
   it('refuses, with their position, names a run would fail on: unknown functions and unknown scopes', () => {
     const yaml = `ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.echo\n    input: { message: "{{ nosuchscope.x }} and {{ vars.a | upper }}" }\n    next:\n      - when: "{{ succeded() or result }}"\n        do: y\n  - name: y\n    action: core.noop\n`;
     expect(errorsOf(yaml)).toEqual([
-      "6:27: tasks[0].input.message: template error: unknown name 'nosuchscope' (the scopes are parameters, vars, task, system, event, pack, kv, item, index, error)",
+      "6:27: tasks[0].input.message: template error: unknown name 'nosuchscope' (the scopes are parameters, vars, workflow, task, system, event, pack, kv, item, index, error)",
       "8:19: tasks[0].next[0].when: template error: unknown function 'succeded' (the functions are succeeded(), failed(), completed(), timed_out(), skipped(), result())",
       "8:33: tasks[0].next[0].when: template error: unknown name 'result' ('result' is a function: call it, result())",
     ]);
