@@ -66,12 +66,19 @@ function run(args: string[]): Promise<{ code: number; out: string }> {
   );
 }
 
+/** The report says the run failed only because schemathesis itself raised (no API check failed). */
+function fuzzerCrashOnly(report: string): boolean {
+  if (!existsSync(report)) return false;
+  const r = JSON.parse(readFileSync(report, 'utf8')) as { failures: unknown[]; errors: { title: string }[]; test_cases: { with_failures: number } };
+  return r.failures.length === 0 && r.test_cases.with_failures === 0 && r.errors.length > 0 && r.errors.every((e) => e.title === 'Runtime Error');
+}
+
 describe('the HTTP API under schemathesis', () => {
   it('answers every generated request without a 5xx and within its documented responses', { timeout: 450_000 }, async () => {
     expect(existsSync(BIN), `${BIN} is missing: npm install puts schemathesis into .tools/venv`).toBe(true);
     const report = join(process.cwd(), 'test', '.tmp', `schemathesis-${suffix}.json`);
     const config = await fixtures();
-    const r = await run([
+    const args = [
       '--config-file',
       config,
       'run',
@@ -97,7 +104,14 @@ describe('the HTTP API under schemathesis', () => {
       'json',
       '--report-json-path',
       report,
-    ]);
+    ];
+    let r = await run(args);
+    // a crash inside the fuzzer's own generator (no check failed, a 'Runtime Error' only) gets one more
+    // run: seen once in CI, in schemathesis' coverage phase with two workers. A failed check never does.
+    if (r.code !== 0 && fuzzerCrashOnly(report)) {
+      console.error(`schemathesis crashed in its own generator; running it again:\n${r.out.slice(-4000)}`);
+      r = await run(args);
+    }
     if (r.code !== 0) console.error(r.out.slice(-20_000));
     expect(r.code, 'schemathesis reported failures (see the output above)').toBe(0);
     // the run did test the API: every operation, a thousand or more requests, and nothing errored
