@@ -5,6 +5,7 @@ import { schemaProblems } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
 import { toStorable } from '../dsl/text.js';
+import { runColumns } from '../store/runs-repo.js';
 import { workerMetrics } from './metrics.js';
 import { emitEvents, type OutEvent, type Publisher } from './events-out.js';
 
@@ -59,13 +60,7 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
     },
     async indexRun(row: RunIndexRow): Promise<void> {
       const values = {
-        executionId: row.execution_id,
-        tenant: row.tenant,
-        workflowRef: row.workflow_ref,
-        workflowVersion: row.workflow_version,
-        status: row.status,
-        startedAt: row.started_at,
-        endedAt: row.ended_at,
+        ...runColumns(row),
         summary: toStorable(row.summary),
         context: toStorable(row.context ?? null),
       };

@@ -130,10 +130,13 @@ export function createApp(deps: ApiDeps): Express {
   app.use(methodNotAllowed);
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
-  // an inbox dispatcher this app started itself stops with the server it listens on
-  if (!deps.intake && intake.dispatcher) {
-    const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
-    app.listen = ((...args: unknown[]) => listen(...args).once('close', () => void intake.dispatcher?.stop())) as Express['listen'];
-  }
+  if (!deps.intake) stopsWithServer(app, intake);
   return app;
+}
+
+/** An inbox dispatcher the app started itself stops with the server the app listens on. */
+function stopsWithServer(app: Express, intake: Intake): void {
+  if (!intake.dispatcher) return;
+  const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
+  app.listen = ((...args: unknown[]) => listen(...args).once('close', () => void intake.dispatcher?.stop())) as Express['listen'];
 }

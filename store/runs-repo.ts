@@ -3,6 +3,17 @@ import type { Db } from './db.js';
 import type { RunIndexRow } from '../contracts/audit.js';
 import { runs } from './schema.js';
 
+/** A runs-index row as its table's columns (the run's own writes and its starter's share it). */
+export const runColumns = (row: RunIndexRow) => ({
+  executionId: row.execution_id,
+  tenant: row.tenant,
+  workflowRef: row.workflow_ref,
+  workflowVersion: row.workflow_version,
+  status: row.status,
+  startedAt: row.started_at,
+  endedAt: row.ended_at,
+});
+
 export class RunRepo {
   constructor(private readonly db: Db) {}
 
@@ -40,19 +51,6 @@ export class RunRepo {
   /** The rows of runs just started (`running`), in one statement; a row a run already wrote (it may have ended) stays as it is. */
   async started(...rows: RunIndexRow[]): Promise<void> {
     if (!rows.length) return;
-    await this.db
-      .insert(runs)
-      .values(
-        rows.map((row) => ({
-          executionId: row.execution_id,
-          tenant: row.tenant,
-          workflowRef: row.workflow_ref,
-          workflowVersion: row.workflow_version,
-          status: row.status,
-          startedAt: row.started_at,
-          endedAt: null,
-        })),
-      )
-      .onConflictDoNothing();
+    await this.db.insert(runs).values(rows.map(runColumns)).onConflictDoNothing();
   }
 }
