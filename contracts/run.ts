@@ -71,6 +71,11 @@ export interface TaskflowInput {
     from: string[];
     vars: Record<string, unknown>;
     task: Record<string, TaskRecord>;
+    /**
+     * Retry of only the failed items (`items: "failed"`): by with_items task, the earlier run's
+     * results and the indexes that failed; the first run of that task re-runs only those items.
+     */
+    items?: Record<string, { results: unknown[]; failed: number[] }>;
     /** Set when the run continued as new: the state that carries over. */
     continued?: {
       started_at: string;

@@ -149,4 +149,50 @@ output_map: { message: "{{ task.finish.result.message }}" }
       await target.close();
     }
   });
+  it('retry with corrected parameters (validated again) and retry of only the failed items', async () => {
+    const broken = new Set(['b', 'd']);
+    const target = await startHttpTarget((r) => (broken.has(r.path.slice(1)) ? { status: 503 } : { body: { id: r.path.slice(1) } }));
+    try {
+      const wf = compile(`
+ref: t.retry_items
+version: 1.0.0
+parameters: { base: { type: string, required: true }, ids: { type: array, items: { type: string } } }
+tasks:
+  - name: each
+    action: core.http
+    with_items: "{{ parameters.ids }}"
+    input: { url: "{{ parameters.base }}/{{ item }}" }
+output_map: { ids: "{{ task.each.results | map(attribute='body') | map(attribute='id') | list }}" }
+`);
+      await h.withWorker(async () => {
+        const first = await start(wf, { base: target.url, ids: ['a', 'b', 'c', 'd'] });
+        expect((await resultOf(h.client.workflow.getHandle(first.execution_id))).status).toBe('failed');
+        expect(target.received.map((r) => r.path).sort()).toEqual(['/a', '/b', '/c', '/d']);
+
+        const bad = await api('POST', `/v1/executions/${first.execution_id}/retry`, { parameters: { ids: 'not-a-list' } });
+        expect(bad.status).toBe(400);
+        expect(bad.body.error.details[0].location).toBe('parameters.ids');
+
+        broken.delete('b');
+        target.received.length = 0;
+        const onlyFailed = await api('POST', `/v1/executions/${first.execution_id}/retry`, { items: 'failed' });
+        expect(onlyFailed.status).toBe(202);
+        const second = await resultOf(h.client.workflow.getHandle(onlyFailed.body.execution_id));
+        // b and d ran again, a and c kept their earlier results; d still fails
+        expect(target.received.map((r) => r.path).sort()).toEqual(['/b', '/d']);
+        expect(second.status).toBe('failed');
+        expect(second.tasks[0]?.items).toEqual({ total: 4, succeeded: 3, failed: 1 });
+
+        target.received.length = 0;
+        const corrected = await api('POST', `/v1/executions/${onlyFailed.body.execution_id}/retry`, { parameters: { ids: ['a', 'b', 'c', 'e'] } });
+        expect(corrected.status).toBe(202);
+        const third = await resultOf(h.client.workflow.getHandle(corrected.body.execution_id));
+        expect(third.status).toBe('succeeded');
+        expect(third.output).toEqual({ ids: ['a', 'b', 'c', 'e'] });
+        expect(target.received).toHaveLength(4);
+      });
+    } finally {
+      await target.close();
+    }
+  });
 });

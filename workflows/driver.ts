@@ -40,6 +40,8 @@ export class Driver {
   /** Bounds the inline work of one workflow task (workflows/pacing.ts). */
   readonly pacer: Pacer;
   private readonly kvKeys = new Map<string, string[]>();
+  /** with_items tasks whose earlier results a retry of failed items already reused (only their first run reuses them). */
+  private readonly itemsReused = new Set<string>();
   /** The first task of an event-started run carries the event's receipt time (event → first task latency). */
   private firstTaskPending = true;
 
@@ -221,13 +223,24 @@ export class Driver {
     if (!shard && items.length > SHARD_SIZE) return runShards(this, task, runNo, items, SHARD_SIZE);
     const offset = shard?.offset ?? 0;
     const total = shard?.total ?? items.length;
+    const kept = shard ? undefined : this.keptItems(task.name, items.length);
     return runItems(
       task,
       items,
       this.wf.limits.max_parallel,
-      (item, index) => runAttempts(this, task, runNo, { item, index: offset + index, total }),
+      (item, index) =>
+        kept?.has(index) ? Promise.resolve({ result: kept.get(index), attempts: 0 }) : runAttempts(this, task, runNo, { item, index: offset + index, total }),
       shard ? { tolerateAll: true } : {},
     );
+  }
+
+  /** A retry of only the failed items: the earlier results of the items that succeeded, once, when the list has not changed length. */
+  private keptItems(task: string, length: number): Map<number, unknown> | undefined {
+    const earlier = this.input.resume?.items?.[task];
+    if (!earlier || this.itemsReused.has(task) || earlier.results.length !== length) return undefined;
+    this.itemsReused.add(task);
+    const failed = new Set(earlier.failed);
+    return new Map(earlier.results.flatMap((r, i) => (failed.has(i) ? [] : [[i, r] as const])));
   }
 
   private async runBlock(task: CompiledTask, run: RunEntry): Promise<Outcome> {

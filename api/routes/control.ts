@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { and, asc, eq } from 'drizzle-orm';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -13,8 +12,7 @@ import type { RunSummary, TaskflowInput } from '../../contracts/run.js';
 import { requireRole } from '../auth.js';
 import { body } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
-import { startRun } from '../start-run.js';
-import { secretWriter } from '../../store/kv-repo.js';
+import { retryRun } from './retry.js';
 
 export interface ControlDeps {
   db: Db;
@@ -78,33 +76,10 @@ export function controlRoutes(deps: ControlDeps): Router {
     res.status(202).json({ execution_id: row.executionId, requested: 'cancel' });
   });
 
-  /** A new run on the pinned version, starting from the failed tasks (or `from`), with the old variables and results. */
   r.post('/v1/executions/:id/retry', requireRole('operator'), body('RetryRequest'), async (req, res) => {
     const row = await runOf(req);
-    if (!row.endedAt || row.status === 'succeeded')
-      throw new ApiError(409, 'not_retryable', `execution '${row.executionId}' is ${row.status}: only failed, timed out or cancelled runs can be retried`);
-    const original = await originalInput(deps.client, row.executionId);
-    const summary = row.summary as RunSummary;
-    const context = (row.context ?? { vars: {}, task: {} }) as { vars: Record<string, unknown>; task: NonNullable<TaskflowInput['resume']>['task'] };
-    const body = (req.body ?? {}) as { from?: unknown };
-    const from = Array.isArray(body.from)
-      ? body.from.map(String)
-      : summary.tasks.filter((t) => ['failed', 'timed_out', 'cancelled'].includes(t.status)).map((t) => t.name);
-    const unknown = from.filter((t) => !original.workflow.tasks[t]);
-    if (unknown.length) throw new ApiError(400, 'bad_request', `unknown task(s) in 'from': ${unknown.join(', ')}`, [{ location: 'body.from' }]);
-    if (!from.length) throw new ApiError(400, 'bad_request', "no failed task to retry from: pass 'from'", [{ location: 'body.from' }]);
-    const started = await startRun(deps.client, {
-      workflow: original.workflow,
-      parameters: original.parameters,
-      tenant: req.principal!.tenant,
-      taskQueue: deps.taskQueue,
-      startedBy: req.principal!.keyId,
-      idempotencyKey: `${row.executionId.split(':').slice(2).join(':')}:retry-${randomUUID().slice(0, 8)}`,
-      resume: { retry_of: row.executionId, from, vars: context.vars ?? {}, task: context.task ?? {} },
-      storeSecret: secretWriter(deps.db),
-      index: (r) => deps.runs.started(r),
-    });
-    res.status(202).json({ ...started, retry_of: row.executionId, from });
+    const input = (id: string) => originalInput(deps.client, id);
+    res.status(202).json(await retryRun({ ...deps, index: (r) => deps.runs.started(r) }, req, row, input));
   });
 
   r.get('/v1/executions/:id/tasks', requireRole('viewer'), async (req, res) => {
