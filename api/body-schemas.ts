@@ -51,6 +51,7 @@ export const BODY_SCHEMAS = {
       secret: { type: 'boolean' },
     },
   },
+  ReviewAction: { type: 'object', additionalProperties: false, properties: { note: TEXT(10_000) }, description: 'an optional note' },
   IncidentAction: {
     type: 'object',
     additionalProperties: false,

@@ -1,4 +1,4 @@
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Store } from './db.js';
 import type { EventEnvelope } from '../dsl/strategy-match.js';
 import { events } from './schema.js';
@@ -17,6 +17,8 @@ export interface InboxLaunch {
   permissions?: string[];
   /** The task queue of the process that accepted the event (all processes of one deployment share it). */
   taskQueue: string;
+  /** The strategies that were candidates, in precedence order, and why each did or did not match. */
+  candidates?: unknown[];
 }
 
 export class EventRepo {
@@ -69,6 +71,16 @@ export class EventRepo {
       .where(and(eq(events.tenant, tenant), eq(events.id, id)))
       .limit(1);
     return row ?? null;
+  }
+
+  /** A tenant's events, newest first (`before`: an earlier page's last `received_at`). */
+  async list(tenant: string, opts: { status?: string; before?: string; limit: number }): Promise<EventRow[]> {
+    return this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.tenant, tenant), opts.status ? eq(events.status, opts.status) : undefined, opts.before ? lt(events.receivedAt, opts.before) : undefined))
+      .orderBy(desc(events.receivedAt))
+      .limit(opts.limit);
   }
 
   async settle(

@@ -227,6 +227,24 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     expect(row).toMatchObject({ status: 'open', reason: 'unmatched' });
     expect(row!.notifiedAt).not.toBeNull();
     expect((await send(e)).body.status).toBe('duplicate');
+
+    // the console's views: the event with its decision, the queue, settling an item once
+    const listed = await call('GET', '/v1/events?status=unmatched', { key: 'viewer' });
+    const mine = listed.body.events.find((x: { id: string }) => x.id === e.id);
+    expect(mine).toMatchObject({ status: 'unmatched', strategy: null, review: { id: reviewId, reason: 'unmatched' } });
+    expect(mine.candidates).toEqual(expect.any(Array));
+    expect(listed.body.events.every((x: { status: string }) => x.status === 'unmatched')).toBe(true);
+    const started = await call('GET', '/v1/events?status=started', { key: 'viewer' });
+    expect(started.body.events.find((x: { id: string }) => x.id)?.candidates?.[0]).toMatchObject({ id: sid, matched: true });
+    expect((await call('GET', '/v1/events?status=nope', { key: 'viewer' })).status).toBe(400);
+    expect((await call('GET', '/v1/events?cursor=abc', { key: 'viewer' })).status).toBe(400);
+    const queue = await call('GET', '/v1/reviews?status=open', { key: 'viewer' });
+    expect(queue.body.reviews.map((x: { id: string }) => x.id)).toContain(reviewId);
+    expect((await call('POST', `/v1/reviews/${encodeURIComponent(reviewId)}/dismiss`, { key: 'viewer', json: {} })).status).toBe(403);
+    const settled = await call('POST', `/v1/reviews/${encodeURIComponent(reviewId)}/dismiss`, { key: 'author', json: { note: 'a payroll test event' } });
+    expect(settled.body).toMatchObject({ status: 'dismissed', resolved_by: 'author', detail: { note: 'a payroll test event' } });
+    expect((await call('POST', `/v1/reviews/${encodeURIComponent(reviewId)}/resolve`, { key: 'author', json: {} })).status).toBe(409);
+    expect((await call('GET', '/v1/me', { key: 'viewer' })).body).toEqual({ tenant: T, key_id: 'viewer', roles: ['viewer'] });
   });
 
   it('a new version takes over, runs keep theirs, and rollback restores the previous one in one call', async () => {

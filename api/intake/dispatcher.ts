@@ -138,7 +138,7 @@ export class Dispatcher {
   }
 
   private async startOne(row: EventRow, done: Done): Promise<void> {
-    const { taskQueue, ...launch } = row.launch as InboxLaunch;
+    const { taskQueue, candidates: _candidates, ...launch } = row.launch as InboxLaunch;
     try {
       const started = await launchWorkflow(
         {

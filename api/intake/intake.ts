@@ -127,6 +127,7 @@ export class Intake {
       },
       ...(winner.permissions ? { permissions: winner.permissions } : {}),
       taskQueue: this.deps.launch.taskQueue,
+      candidates: match.candidates,
     };
   }
 
@@ -191,7 +192,7 @@ export class Intake {
   /** Starts the run before answering (`?wait=started`, or an intake without an inbox). */
   private async startNow(event: EventEnvelope, key: string, row: EventRow, launch: InboxLaunch): Promise<IntakeResult> {
     const { tenant } = event;
-    const { taskQueue: _queue, ...request } = launch;
+    const { taskQueue: _queue, candidates: _candidates, ...request } = launch;
     let started;
     try {
       started = await launchWorkflow(this.deps.launch, { tenant, idempotencyKey: key, ...request });

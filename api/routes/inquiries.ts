@@ -59,7 +59,11 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
           422,
           'invalid_response',
           'the response does not match the inquiry schema',
-          (validate.errors ?? []).map((e) => ({ location: `response${e.instancePath.replace(/\//g, '.')}`, message: e.message })),
+          (validate.errors ?? []).map((e) => {
+            // a missing field is reported at the field, so a form can show it there
+            const missing = e.keyword === 'required' ? `.${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
+            return { location: `response${e.instancePath.replace(/\//g, '.')}${missing}`, message: e.message };
+          }),
         );
       }
     }
