@@ -78,7 +78,9 @@ export class EventRepo {
     return this.db
       .select()
       .from(events)
-      .where(and(eq(events.tenant, tenant), opts.status ? eq(events.status, opts.status) : undefined, opts.before ? lt(events.receivedAt, opts.before) : undefined))
+      .where(
+        and(eq(events.tenant, tenant), opts.status ? eq(events.status, opts.status) : undefined, opts.before ? lt(events.receivedAt, opts.before) : undefined),
+      )
       .orderBy(desc(events.receivedAt))
       .limit(opts.limit);
   }
