@@ -26,6 +26,26 @@ export default tseslint.config(
     },
   },
   {
+    // the console runs in the browser
+    files: ['console/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'sessionStorage',
+          'setInterval',
+          'clearInterval',
+          'URLSearchParams',
+          'Blob',
+          'addEventListener',
+          'removeEventListener',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],

@@ -21,6 +21,7 @@ import { reportRoutes } from './routes/reports.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { reviewRoutes } from './routes/reviews.js';
 import { meRoutes } from './routes/me.js';
+import { consoleRoutes } from './console.js';
 import type { ClosureRule } from '../dsl/closure-rules.js';
 import type { Limits } from '../dsl/types.js';
 import { createIntake, type Intake } from './intake/index.js';
@@ -114,13 +115,15 @@ export function createApp(deps: ApiDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks: { database, temporal } });
   });
 
+  app.use(consoleRoutes());
+
   const v1 = express.Router();
   v1.use(callbackRoutes({ db: deps.store.db, client: deps.client, parse })); // token-authenticated, before API keys
   v1.use(['/v1', '/internal'], authenticate(deps.tenants), temporalDeadline(deps.client), ...parse);
   const runs = new RunRepo(deps.store.db);
   v1.use(workflowRoutes(launch));
   v1.use(triggerRoutes(launch));
-  v1.use(strategyRoutes({ repo: strategies, library }));
+  v1.use(strategyRoutes({ repo: strategies, library, events: new EventRepo(deps.store) }));
   v1.use(eventReadRoutes({ events: new EventRepo(deps.store), db: deps.store.db }));
   v1.use(reviewRoutes({ db: deps.store.db }));
   v1.use(meRoutes());

@@ -29,7 +29,7 @@ function requestBody(op: Op) {
       content: { 'application/yaml': { schema: { type: 'string' } }, 'application/json': { schema: { $ref: '#/components/schemas/WorkflowSource' } } },
     };
   const ref = { $ref: `#/components/schemas/${op.body}` };
-  const optional = ['NoBody', 'RunRequest', 'RetryRequest', 'IncidentAction', 'Callback'].includes(op.body);
+  const optional = ['NoBody', 'RunRequest', 'RetryRequest', 'IncidentAction', 'ReviewAction', 'Callback'].includes(op.body);
   return {
     required: !optional,
     content: { 'application/json': { schema: ref }, ...(op.body === 'Strategy' ? { 'application/yaml': { schema: { type: 'string' } } } : {}) },

@@ -38,6 +38,10 @@ export interface RunSummary {
   version: string;
   status: RunStatus;
   tenant: string;
+  /** The strategy (`id@version`) whose event started the run. */
+  strategy?: string;
+  /** The run this one retries. */
+  retry_of?: string;
   started_at: string;
   ended_at: string | null;
   output: unknown;

@@ -73,6 +73,16 @@ export class EventRepo {
     return row ?? null;
   }
 
+  /** Events of the last day by the strategy version that took them (`null`: no strategy matched). */
+  async hits(tenant: string): Promise<{ strategy: string | null; n: number }[]> {
+    const rows = await rowsOf<{ strategy: string | null; n: string }>(
+      this.store,
+      sql`SELECT CASE WHEN strategy_id IS NULL THEN NULL ELSE strategy_id || '@' || strategy_version END AS strategy, count(*) AS n
+          FROM events WHERE tenant = ${tenant} AND received_at > now() - interval '24 hours' GROUP BY 1`,
+    );
+    return rows.map((r) => ({ strategy: r.strategy, n: Number(r.n) }));
+  }
+
   /** A tenant's events, newest first (`before`: an earlier page's last `received_at`). */
   async list(tenant: string, opts: { status?: string; before?: string; limit: number }): Promise<EventRow[]> {
     return this.db

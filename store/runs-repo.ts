@@ -1,4 +1,4 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from './db.js';
 import type { RunIndexRow } from '../contracts/audit.js';
 import { runs } from './schema.js';
@@ -25,7 +25,8 @@ export class RunRepo {
     return row ?? null;
   }
 
-  async list(tenant: string, filters: { status?: string; workflow?: string; before?: string; limit: number }) {
+  /** Newest first; `strategy` is the strategy id (any version), `search` a part of the execution id. */
+  async list(tenant: string, filters: { status?: string; workflow?: string; strategy?: string; search?: string; before?: string; limit: number }) {
     return this.db
       .select({
         id: runs.executionId,
@@ -34,6 +35,7 @@ export class RunRepo {
         status: runs.status,
         started_at: runs.startedAt,
         ended_at: runs.endedAt,
+        strategy: sql<string | null>`${runs.summary}->>'strategy'`,
       })
       .from(runs)
       .where(
@@ -41,6 +43,8 @@ export class RunRepo {
           eq(runs.tenant, tenant),
           filters.status ? eq(runs.status, filters.status) : undefined,
           filters.workflow ? eq(runs.workflowRef, filters.workflow) : undefined,
+          filters.strategy ? sql`split_part(${runs.summary}->>'strategy', '@', 1) = ${filters.strategy}` : undefined,
+          filters.search ? sql`strpos(${runs.executionId}, ${filters.search}) > 0` : undefined,
           filters.before ? lt(runs.startedAt, filters.before) : undefined,
         ),
       )

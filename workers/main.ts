@@ -38,6 +38,7 @@ async function temporal(settings: Settings): Promise<{ address: string; uiUrl: s
 function banner(s: Settings, t: { address: string; uiUrl: string }, config: LoadedConfig, extra: { bus: boolean; tracing: boolean; pglite: boolean }): string {
   return `
 Closeloop is running.
+  Console     http://127.0.0.1:${s.port}/console/   (sign in with an API key)
   API         http://127.0.0.1:${s.port}   (try: curl -H 'Authorization: Bearer ${s.devApiKey}' http://127.0.0.1:${s.port}/v1/workflows)
   Web UI      ${t.uiUrl}/namespaces/${s.namespace}/workflows
   Temporal    ${t.address} (namespace ${s.namespace}, task queue ${s.taskQueue})

@@ -53,6 +53,8 @@ export class TaskflowRun {
       version: input.workflow.version,
       status: this.status === 'running' && engine.paused ? 'paused' : this.status,
       tenant: input.tenant,
+      ...(input.strategy ? { strategy: input.strategy } : {}),
+      ...(input.resume?.retry_of ? { retry_of: input.resume.retry_of } : {}),
       started_at: this.startedAt,
       ended_at: this.status === 'running' ? null : new Date().toISOString(),
       output: this.output,

@@ -40,6 +40,8 @@ export function executionRoutes(deps: { runs: RunRepo; client: Client; db: Db })
     const rows = await deps.runs.list(req.principal!.tenant, {
       ...(q.status ? { status: q.status } : {}),
       ...(q.workflow ? { workflow: q.workflow } : {}),
+      ...(q.strategy ? { strategy: q.strategy } : {}),
+      ...(q.q ? { search: q.q } : {}),
       ...(q.cursor ? { before: Buffer.from(q.cursor, 'base64url').toString() } : {}),
       limit,
     });

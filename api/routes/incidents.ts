@@ -27,7 +27,15 @@ const view = (i: Row) => ({
   opened_at: iso(i.openedAt),
   acknowledged_at: iso(i.acknowledgedAt),
   resolved_at: iso(i.resolvedAt),
+  ...slaDue(i),
 });
+
+/** When the incident's policy (a snapshot taken when it opened) wants it acknowledged and resolved. */
+function slaDue(i: Row): { ack_due_at: string | null; resolve_due_at: string | null } {
+  const policy = i.policy as { ack_sla?: Record<string, number>; resolve_sla?: Record<string, number> };
+  const due = (seconds: number | undefined) => (typeof seconds === 'number' ? new Date(new Date(i.openedAt).getTime() + seconds * 1000).toISOString() : null);
+  return { ack_due_at: due(policy.ack_sla?.[i.severity]), resolve_due_at: due(policy.resolve_sla?.[i.severity]) };
+}
 
 /** Incidents (interfaces.md): list, one with its event log, and the state-machine actions (as Temporal updates). */
 export function incidentRoutes(deps: { db: Db; client: Client }): Router {

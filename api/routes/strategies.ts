@@ -2,6 +2,7 @@ import { Router, type Request } from 'express';
 import { formatDiagnostic } from '../../dsl/index.js';
 import { parseStrategies, type Strategy } from '../../dsl/strategy.js';
 import { SHARED_OWNER, StrategyConflict, type StrategyRepo, type StrategyRow } from '../../store/strategies-repo.js';
+import type { EventRepo } from '../../store/events-repo.js';
 import { requireRole } from '../auth.js';
 import { body, refuseUnstorable } from '../body-schemas.js';
 import { ApiError, notFound } from '../errors.js';
@@ -61,10 +62,22 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** The strategy library: drafts, approval by someone else, activation, one-call rollback. */
-export function strategyRoutes(deps: { repo: StrategyRepo; library: StrategyLibrary }): Router {
+export function strategyRoutes(deps: { repo: StrategyRepo; library: StrategyLibrary; events: EventRepo }): Router {
   const r = Router();
   r.get('/v1/strategies', requireRole('viewer'), async (req, res) => {
-    res.json({ strategies: (await deps.repo.list(req.principal!.tenant)).map(view) });
+    const tenant = req.principal!.tenant;
+    const [rows, hits] = await Promise.all([deps.repo.list(tenant), deps.events.hits(tenant)]);
+    // the hit rate: of the tenant's events in the last 24 hours, how many each version took
+    const total = hits.reduce((a, h) => a + h.n, 0);
+    res.json({
+      strategies: rows.map(view),
+      hits: {
+        window_hours: 24,
+        events: total,
+        unmatched: hits.find((h) => h.strategy === null)?.n ?? 0,
+        by_version: Object.fromEntries(hits.filter((h) => h.strategy).map((h) => [h.strategy, h.n])),
+      },
+    });
   });
   r.get('/v1/strategies/:id', requireRole('viewer'), async (req, res) => {
     const rows = (await deps.repo.list(req.principal!.tenant)).filter((s) => s.id === req.params.id);
