@@ -150,6 +150,13 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     expect(summary.output).toEqual({ said: 'v1 INV-1 plugin.job.completed' });
     const desc = await h.client.workflow.getHandle(firstRun).describe();
     expect(desc.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toContainEqual(['CloseloopStrategy', `${sid}@1`]);
+    // runs filtered by strategy id and by a part of the run id
+    const bySid = await call('GET', `/v1/executions?strategy=${sid}`, { key: 'viewer' });
+    expect(bySid.body.executions.map((x: { id: string }) => x.id)).toContain(firstRun);
+    expect(bySid.body.executions.every((x: { strategy: string }) => x.strategy.startsWith(`${sid}@`))).toBe(true);
+    const byPart = await call('GET', `/v1/executions?q=${encodeURIComponent(e.idempotency_key.slice(-8))}`, { key: 'viewer' });
+    expect(byPart.body.executions.map((x: { id: string }) => x.id)).toEqual([firstRun]);
+    expect((await call('GET', '/v1/executions?strategy=nosuch', { key: 'viewer' })).body.executions).toEqual([]);
     const stored = await call('GET', `/v1/events/${e.id}`, { key: 'viewer' });
     expect(stored.body).toMatchObject({ status: 'started', execution_id: firstRun, envelope: e });
     expect((await call('GET', `/v1/events/${e.id}`, { key: 'rival' })).status).toBe(404);

@@ -122,10 +122,17 @@ describe('incidents', () => {
     const detail = (await (await fetch(`${api.base}/v1/incidents/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
       status: string;
       root_cause: string;
+      opened_at: string;
+      ack_due_at: string;
+      resolve_due_at: string;
       events: { kind: string; to: string | null }[];
     };
     expect(detail.status).toBe('resolved');
     expect(detail.root_cause).toBe('expired plugin token');
+    // the SLA due times come from the policy snapshot (warning: ack 3600 s, resolve 86400 s)
+    const opened = new Date(detail.opened_at).getTime();
+    expect(new Date(detail.ack_due_at).getTime() - opened).toBe(3600_000);
+    expect(new Date(detail.resolve_due_at).getTime() - opened).toBe(86_400_000);
     expect(detail.events.map((e) => e.kind)).toEqual(['opened', 'acknowledge', 'investigate', 'note', 'mitigate', 'resolve', 'note']);
     const out = await h.store.db.select().from(eventsOut).where(eq(eventsOut.tenant, 'acme'));
     const mine = out.filter(
