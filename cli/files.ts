@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { basename, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { parseMocks, type Mocks } from '../dsl/mocks.js';
 import { loadPackContents, loadPackWorkflows, type PackContents } from '../workers/config.js';
@@ -13,6 +14,19 @@ export class CliError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The ref of a file that has none (another dialect's): `<pack>.<file stem>`, the pack being the folder above `workflows/`, else the file's folder. */
+export function refFromPath(file: string): string {
+  const parts = resolve(file).split(sep);
+  const stem = basename(file).replace(/\.ya?ml$/, '');
+  const dir = parts.length >= 3 && parts[parts.length - 2] === 'workflows' ? parts[parts.length - 3]! : (parts[parts.length - 2] ?? 'local');
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'local';
+  return `${clean(dir)}.${clean(stem)}`;
 }
 
 export async function readText(file: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { formatDiagnostic, toDot, toMermaid, validateWorkflow } from '../dsl/index.js';
 import { readSettings } from '../workers/settings.js';
-import { CliError, loadPackIndex, readMocks, readText } from './files.js';
+import { CliError, loadPackIndex, readMocks, readText, refFromPath } from './files.js';
 import { mockedOf } from '../dsl/mocks.js';
 import { runCommand } from './run.js';
 
@@ -12,8 +12,9 @@ program
   .argument('<files...>', 'workflow files')
   .option('--mock <file>', 'mocks file: mocked refs count as known actions')
   .option('--allow-unknown-actions', 'report unknown action refs as warnings')
+  .option('--ref <ref>', "the ref of a file that has none (Orquesta's): default <pack>.<file stem>")
   .description('validate workflow files; prints file:line:col: message and exits 1 on any error')
-  .action(async (files: string[], opts: { mock?: string; allowUnknownActions?: boolean }) => {
+  .action(async (files: string[], opts: { mock?: string; allowUnknownActions?: boolean; ref?: string }) => {
     const mocks = await readMocks(opts.mock);
     const packs = await loadPackIndex(readSettings().configDir);
     const mocked = mockedOf(mocks);
@@ -25,6 +26,7 @@ program
         isMockedTask: (n) => mocked.tasks.includes(n),
         allowUnknownActions: !!opts.allowUnknownActions,
         limits: packs.limits,
+        dialect: { ref: opts.ref ?? refFromPath(file) },
       });
       for (const d of r.diagnostics) console.log(formatDiagnostic(file, d));
       if (!r.ok) failed = true;
@@ -36,9 +38,10 @@ program
   .command('graph')
   .argument('<file>', 'workflow file')
   .option('--format <format>', 'mermaid | dot | json', 'mermaid')
+  .option('--ref <ref>', "the ref of a file that has none (Orquesta's): default <pack>.<file stem>")
   .description('print the task graph')
-  .action(async (file: string, opts: { format: string }) => {
-    const r = validateWorkflow(await readText(file), { allowUnknownActions: true });
+  .action(async (file: string, opts: { format: string; ref?: string }) => {
+    const r = validateWorkflow(await readText(file), { allowUnknownActions: true, dialect: { ref: opts.ref ?? refFromPath(file) } });
     if (!r.workflow) {
       for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
       throw new CliError(`${file}: invalid workflow`, 1);

@@ -4,7 +4,7 @@
 import type { ConductorState, RunEntry } from '../contracts/run.js';
 import type { CompiledWorkflow } from '../dsl/types.js';
 import type { TaskError, TaskRecord, TaskSummary } from '../contracts/run.js';
-import { Graph } from './graph.js';
+import { CONTINUE, Graph } from './graph.js';
 import { Joins } from './joins.js';
 import { RunTable } from './runs.js';
 import { emptyState, type ConductorOptions } from './state.js';
@@ -143,10 +143,13 @@ export class Conductor extends Renderer {
     const fired = this.transitions(r, record, outcome);
     this.opts.record('task.completed', r.task, { run: r.runNo, status: outcome.status, attempts: outcome.attempts, error: outcome.error });
     const failed = outcome.status === 'failed' || outcome.status === 'timed_out';
-    if (failed && fired.length === 0) this.failIn(r.group, r.task, outcome.error ?? { type: FAILURE.error, message: `task '${r.task}' ${outcome.status}` });
+    const continues = (t: string) => t === CONTINUE && this.graph.isEngine(t);
+    // a transition to `continue` only (Orquesta) publishes and ends its route, but handles nothing
+    const handled = fired.some((f) => f.targets.length === 0 || !f.targets.every(continues));
+    if (failed && !handled) this.failIn(r.group, r.task, outcome.error ?? { type: FAILURE.error, message: `task '${r.task}' ${outcome.status}` });
     for (const f of fired)
       for (const target of f.targets) {
-        if (target === 'noop') continue;
+        if (target === 'noop' || continues(target)) continue;
         if (target === 'fail') {
           this.fail(r.task, { type: FAILURE.fail, message: `the run was failed on purpose by task '${r.task}' (${f.via})` });
           continue;

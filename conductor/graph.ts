@@ -10,6 +10,8 @@ export interface Edge {
 }
 
 export const ENGINE_TARGETS = new Set(['fail', 'noop']);
+/** Orquesta's `continue`: the route ends and a failure stays unhandled (`noop` handles it). An engine command only where no task has the name (older workflows may). */
+export const CONTINUE = 'continue';
 
 export const transitionId = (task: string, i: number) => `${task}__t${i}`;
 export const decisionId = (task: string, i: number) => `${task}__d${i}`;
@@ -23,7 +25,7 @@ export class Graph {
   constructor(readonly wf: CompiledWorkflow) {
     for (const task of Object.values(wf.tasks))
       for (const e of outEdges(task)) {
-        if (ENGINE_TARGETS.has(e.to)) continue;
+        if (this.isEngine(e.to)) continue;
         const list = this.edgesInto.get(e.to) ?? [];
         list.push(e);
         this.edgesInto.set(e.to, list);
@@ -33,6 +35,10 @@ export class Graph {
       const t = wf.tasks[name]!;
       if (t.join === undefined && edges.length > 1 && !this.inCycle.has(name)) this.splits.add(name);
     }
+  }
+
+  isEngine(target: string): boolean {
+    return ENGINE_TARGETS.has(target) || (target === CONTINUE && !this.wf.tasks[CONTINUE]);
   }
 
   task(name: string): CompiledTask {

@@ -34,6 +34,32 @@ export function scopeFor(ctx: RunContext, extra: { current?: TaskRecord; item?: 
     timed_out: new HostFunction('timed_out', () => cur?.status === 'timed_out'),
     skipped: new HostFunction('skipped', () => cur?.status === 'skipped'),
     result: new HostFunction('result', () => cur?.result ?? null),
+    // Orquesta's functions (dsl.md "Other dialects"): one context of inputs and variables, a variable wins
+    ctx: new HostFunction('ctx', (args) => {
+      if (!args.length) return { ...ctx.parameters, ...ctx.vars };
+      const key = String(args[0]);
+      return Object.prototype.hasOwnProperty.call(ctx.vars, key) ? ctx.vars[key] : (ctx.parameters[key] ?? null);
+    }),
+    // Math.random in a workflow is Temporal's seeded generator: the same number on every replay
+    random: new HostFunction('random', (args) => {
+      const [lo, hi] = args.length >= 2 ? [Number(args[0]), Number(args[1])] : [0, Number(args[0] ?? 1)];
+      return Math.floor(lo + Math.random() * (hi - lo + 1));
+    }),
+    // Attune's: the workflow's clock and a v4 uuid from the same seeded generator (deterministic on replay)
+    now: new HostFunction('now', () => new Date().toISOString()),
+    uuid: new HostFunction('uuid', () =>
+      'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (c) => {
+        const r = Math.floor(Math.random() * 16);
+        return (c === 'x' ? r : (r & 0x3) | 0x8).toString(16);
+      }),
+    ),
+    task_status: new HostFunction('task_status', (args) => ctx.task[String(args[0])]?.status ?? null),
+    json: new HostFunction('json', (args) => (typeof args[0] === 'string' ? JSON.parse(args[0]) : (args[0] ?? null))),
+    zip: new HostFunction('zip', (args) => {
+      const lists = args.map((a) => (Array.isArray(a) ? a : []));
+      const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
+      return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]!));
+    }),
     kv: {
       get: new HostFunction('kv.get', (args, kw) => {
         const key = String(args[0]);

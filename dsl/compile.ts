@@ -8,6 +8,17 @@ type RawWorkflow = Record<string, unknown> & { tasks: RawTask[] };
 
 const LEGACY_KEYS = ['on_success', 'on_failure', 'on_complete', 'on_timeout', 'decision'] as const;
 
+/** Two conditions that must both hold, as one template (`{{ a }}` and `{{ b }}` → `{{ (a) and (b) }}`). */
+function bothWhen(a: unknown, b: unknown): string | undefined {
+  if (a === undefined) return b === undefined ? undefined : String(b);
+  if (b === undefined) return String(a);
+  const inner = (w: unknown) => {
+    const m = /^\s*\{\{(.*)\}\}\s*$/s.exec(String(w));
+    return m && !m[1]!.includes('}}') ? m[1]!.trim() : JSON.stringify(String(w));
+  };
+  return `{{ (${inner(a)}) and (${inner(b)}) }}`;
+}
+
 function targets(v: unknown): string[] {
   if (Array.isArray(v)) return v.map(String);
   if (typeof v === 'string')
@@ -67,7 +78,26 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
       ['on_complete', 'completed'],
     ];
     for (const [key, on] of legacy) {
-      if (t[key] !== undefined) transitions.push({ on, publish: [], do: targets(t[key]), ...at([...path, key]) });
+      const v = t[key];
+      if (v === undefined) continue;
+      // Attune's conditional list (`on_success: [{when, do}]`): one transition per entry, each that holds fires
+      if (Array.isArray(v) && v.some((x) => typeof x === 'object'))
+        v.forEach((x: unknown, i) => {
+          const entry = typeof x === 'object' && x ? (x as Record<string, unknown>) : { do: x };
+          // a nested list of {when, next}: each goes to its `next` when both conditions hold
+          const nested = Array.isArray(entry.do) && entry.do.some((d) => typeof d === 'object') ? (entry.do as Record<string, unknown>[]) : null;
+          for (const branch of nested ?? [{ when: undefined, next: entry.do }]) {
+            const when = bothWhen(entry.when, branch.when);
+            transitions.push({
+              on,
+              ...(when !== undefined ? { when } : {}),
+              publish: publishEntries(entry.publish),
+              do: targets(branch.next),
+              ...at([...path, key, i]),
+            });
+          }
+        });
+      else transitions.push({ on, publish: [], do: targets(v), ...at([...path, key]) });
     }
     if (Array.isArray(t.next)) {
       (t.next as Record<string, unknown>[]).forEach((n, i) => {
@@ -93,6 +123,7 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
       ...(t.input !== undefined ? { input: t.input } : {}),
       ...(t.when !== undefined ? { when: t.when as string | boolean } : {}),
       ...(t.with_items !== undefined ? { with_items: t.with_items as string | unknown[] } : {}),
+      ...(typeof t.delay === 'number' && t.delay > 0 ? { delay: t.delay } : {}),
       ...(t.batch_size !== undefined ? { batch_size: t.batch_size as number } : {}),
       ...(t.concurrency !== undefined ? { concurrency: t.concurrency as number } : {}),
       ...(t.tolerated_failures !== undefined ? { tolerated_failures: t.tolerated_failures as number | string } : {}),

@@ -9,6 +9,8 @@ export interface YamlSource {
   positionOf(path: PathPart[], opts?: { key?: boolean }): { line: number; col: number };
   /** True when the scalar at `path` is written in quotes (template columns shift by one). */
   isQuoted(path: PathPart[]): boolean;
+  /** Set when the value is a dialect's file read into Closeloop's shape (dsl/dialects/). */
+  rewritten?: boolean;
 }
 
 const MAX_YAML_BYTES = 5 * 1024 * 1024;

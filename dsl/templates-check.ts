@@ -11,7 +11,8 @@ export function checkTemplates(value: unknown, path: PathPart[], src: YamlSource
     if (!value.includes('{{') && !value.includes('<%')) return;
     const report = (offset: number, message: string) => {
       const at = src.positionOf(path);
-      const inner = lineColOf(value, offset);
+      // a value a dialect rewrote: offsets in it are not the file's, so the value itself is pointed at
+      const inner = src.rewritten ? { line: 1, col: 1 } : lineColOf(value, offset);
       const quoted = src.isQuoted(path) ? 1 : 0;
       out.push({
         severity: 'error',

@@ -46,7 +46,7 @@ export interface Transition {
   on: TransitionOn;
   when?: string;
   publish: [string, unknown][];
-  /** Target tasks, or the engine commands `fail` / `noop`. */
+  /** Target tasks, or the engine commands `fail`, `noop` and `continue`. */
   do: string[];
   /** Source position of the transition in the file. */
   line: number;
@@ -73,6 +73,8 @@ export interface CompiledTask {
   input?: unknown;
   when?: string | boolean;
   with_items?: string | unknown[];
+  /** Seconds to wait before the task runs (a durable timer). */
+  delay?: number;
   batch_size?: number;
   concurrency?: number;
   tolerated_failures?: number | string;
@@ -93,7 +95,7 @@ export interface CompiledTask {
   col: number;
 }
 
-export const ENGINE_COMMANDS = ['fail', 'noop'] as const;
+export const ENGINE_COMMANDS = ['fail', 'noop', 'continue'] as const;
 
 export interface Diagnostic {
   severity: 'error' | 'warning';

@@ -4,6 +4,7 @@ import { isBuiltin } from './builtins.js';
 import { compileGraph } from './compile.js';
 import { formatPath, parseYamlSource, type PathPart } from './source.js';
 import { checkTemplates } from './templates-check.js';
+import { pathParts, readDialect, type DialectOptions } from './dialects/index.js';
 import { FORBIDDEN_KEYS } from './expr/values.js';
 import type { CompiledWorkflow, Diagnostic, Limits } from './types.js';
 
@@ -16,6 +17,8 @@ export interface ValidateOptions {
   isMockedTask?: (name: string) => boolean;
   /** The operator's limits (config/limits.yaml): a file may lower them, never raise them. */
   limits?: Limits;
+  /** The ref (and version) of a file in another dialect, which has none of its own (dsl/dialects/). */
+  dialect?: DialectOptions;
 }
 
 export interface ValidationResult {
@@ -25,6 +28,8 @@ export interface ValidationResult {
 }
 
 const ajv = createAjv();
+/** StackStorm actions with no Closeloop meaning: an error that says so unless a pack action or a mock provides them. */
+const ST2_ONLY = new Set(['core.local', 'core.local_sudo', 'core.remote', 'core.remote_sudo', 'core.winrm_cmd', 'core.winrm_ps_cmd', 'linux.wait_for_ssh']);
 const validateShape = ajv.compile(workflowSchema);
 
 /** The most useful ajv error per location: `oneOf` noise is dropped when a precise error exists. */
@@ -41,9 +46,13 @@ function pickErrors<T extends { instancePath: string; keyword: string; params: u
 
 /** Validates and compiles a workflow file. Every diagnostic carries a line and column. */
 export function validateWorkflow(text: string, options: ValidateOptions = {}): ValidationResult {
-  const src = parseYamlSource(text);
-  const diagnostics: Diagnostic[] = src.syntaxErrors.map((e) => ({ severity: 'error', ...e, message: `YAML: ${e.message}`, path: '' }));
+  const parsed = parseYamlSource(text);
+  const diagnostics: Diagnostic[] = parsed.syntaxErrors.map((e) => ({ severity: 'error', ...e, message: `YAML: ${e.message}`, path: '' }));
   if (diagnostics.length) return { ok: false, diagnostics };
+  const dialect = readDialect(parsed, options.dialect ?? {});
+  const src = dialect.src;
+  diagnostics.push(...dialect.diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics: sortDiagnostics(diagnostics) };
   if (src.value === null || typeof src.value !== 'object' || Array.isArray(src.value)) {
     return {
       ok: false,
@@ -79,7 +88,10 @@ export function validateWorkflow(text: string, options: ValidateOptions = {}): V
   function checkAction(ref: string, path: PathPart[]) {
     if (isBuiltin(ref) || options.isKnownAction?.(ref)) return;
     const { line, col } = src.positionOf(path);
-    const what = `${formatPath(path)}: unknown action '${ref}' (not a built-in, a pack action or a registered workflow`;
+    const st2 = ST2_ONLY.has(ref)
+      ? `; StackStorm's ${ref} runs commands on StackStorm's own hosts, which Closeloop has no equivalent for: write a pack action`
+      : '';
+    const what = `${formatPath(path)}: unknown action '${ref}' (not a built-in, a pack action or a registered workflow${st2}`;
     // with --allow-unknown-actions the user has already said what to do: the warning only names the ref
     const message = options.allowUnknownActions ? `${what})` : `${what}; mock it with --mock or pass --allow-unknown-actions)`;
     diagnostics.push({ severity: options.allowUnknownActions ? 'warning' : 'error', line, col, message, path: formatPath(path) });
@@ -101,6 +113,14 @@ export function validateWorkflow(text: string, options: ValidateOptions = {}): V
     diagnostics.push({ severity: 'error', line, col, message: `parameters: not a valid JSON Schema: ${(err as Error).message}`, path: 'parameters' });
   }
 
+  // a dialect's file: each message names the path as the user's file spells it
+  if (dialect.userPath)
+    for (const d of diagnostics)
+      if (d.path && d.message.startsWith(d.path)) {
+        const user = dialect.userPath(pathParts(d.path));
+        d.message = user + d.message.slice(d.path.length);
+        d.path = user;
+      }
   const sorted = sortDiagnostics(diagnostics);
   const ok = !sorted.some((d) => d.severity === 'error');
   return ok ? { ok, diagnostics: sorted, workflow } : { ok, diagnostics: sorted };

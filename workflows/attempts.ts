@@ -1,7 +1,7 @@
 import { sleep } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask } from '../dsl/types.js';
-import { isBuiltin, isHttpAction } from '../dsl/builtins.js';
+import { askAsInquiry, isBuiltin, isHttpAction } from '../dsl/builtins.js';
 import {
   attemptsUpTo,
   inputVariesByAttempt,
@@ -124,19 +124,21 @@ async function attemptOnce(e: Engine, task: CompiledTask, run: number, it: Item,
   const own = seq !== undefined ? e.conductor.recordOf(seq) : e.ctx.task[task.name];
   if (e.input.closure && it.index === undefined && own) own.input = input;
   if (isMocked(e, task)) return viaAction(e, task, run, it, attempt, label, input, state);
-  if (task.action === 'core.inquiry') {
+  if (task.action === 'core.inquiry' || task.action === 'core.ask') {
+    const ask = task.action === 'core.ask';
+    const given = (input ?? {}) as Record<string, unknown>;
     const answer = await e.inquiries.ask({
       task: task.name,
       run,
       label,
       tenant: e.input.tenant,
-      input: (input ?? {}) as Record<string, unknown>,
+      input: ask ? askAsInquiry(given) : given,
       ...(task.timeout !== undefined ? { timeout: task.timeout } : {}),
       record: (kind, detail) => e.record(kind, task.name, detail),
       flush: () => e.drainAudit(task.name),
     });
     e.record('task.attempt', task.name, { run, attempt, status: 'succeeded' });
-    return { result: answer, attempts: attempt };
+    return { result: ask ? { response: answer } : answer, attempts: attempt };
   }
   const child = e.wf.children?.[task.action!];
   if (child) {

@@ -1,7 +1,7 @@
 // The taskflow's driver: carries out what the conductor decides (task runs as activities, timers,
 // children and inquiries), feeds it what happened, and keeps the Temporal side of a run: audit rows,
 // pause, pacing, continue-as-new.
-import { condition, isCancellation, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { condition, isCancellation, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import { truthy } from '../dsl/expr/index.js';
 import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { TaskflowInput, TaskSummary } from '../contracts/run.js';
@@ -196,6 +196,7 @@ export class Driver {
         throw asTaskFailure(err);
       });
       if (task.when !== undefined && !truthy(this.renderField(task, 'when', task.when))) return { status: 'skipped', result: null, error: null, attempts: 0 };
+      if (task.delay) await sleep(task.delay * 1000, { summary: `${task.name} delay ${task.delay}s` });
       if (task.type === 'parallel') return await this.runBlock(task, run);
       if (task.with_items !== undefined) return await this.runWithItems(task, runNo);
       const r = await runAttempts(this, task, runNo, {}, run.seq);

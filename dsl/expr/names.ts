@@ -62,4 +62,18 @@ export function namesUsed(node: Node, out: NameUse[] = []): NameUse[] {
 /** What a workflow's templates may name at their root (dsl.md "Templates"; conductor/scope.ts builds them). */
 // `workflow`: Attune's name for the run's variables, the same object as `vars` (dsl.md "Other dialects")
 export const WORKFLOW_SCOPES = ['parameters', 'vars', 'workflow', 'task', 'system', 'event', 'pack', 'kv', 'item', 'index', 'error'] as const;
-export const WORKFLOW_FUNCTIONS = ['succeeded', 'failed', 'completed', 'timed_out', 'skipped', 'result'] as const;
+export const WORKFLOW_FUNCTIONS = [
+  'succeeded',
+  'failed',
+  'completed',
+  'timed_out',
+  'skipped',
+  'result',
+  'ctx',
+  'task_status',
+  'json',
+  'zip',
+  'random',
+  'now',
+  'uuid',
+] as const;

@@ -45,7 +45,7 @@ export function conduct(
   yaml: string,
   opts: { mocks?: Mocks; policy?: JoinPolicy; parameters?: Record<string, unknown>; limits?: Limits; maxWaves?: number } = {},
 ): Conducted {
-  const v = validateWorkflow(yaml, { isKnownAction: () => true, ...(opts.limits ? { limits: opts.limits } : {}) });
+  const v = validateWorkflow(yaml, { isKnownAction: () => true, dialect: { ref: 'test.dialect' }, ...(opts.limits ? { limits: opts.limits } : {}) });
   if (!v.workflow) throw new Error(`invalid test workflow:\n${v.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n')}`);
   const wf = v.workflow;
   const ctx: RunContext = {

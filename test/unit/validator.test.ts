@@ -53,10 +53,16 @@ describe('workflow validation', () => {
   });
 
   it('reports schema errors at the offending key', () => {
-    expect(errorsOf('ref: Bad\nversion: 1.0\ntasks:\n  - name: a\n    action: core.noop\n    colour: red\n')).toEqual([
+    expect(errorsOf('ref: Bad\nversion: 1.x\ntasks:\n  - name: a\n    action: core.noop\n    colour: red\n')).toEqual([
       '1:6: ref: must match pattern "^[a-z0-9_]+(\\.[a-z0-9_]+)+$"',
-      '2:10: version: must be string',
+      '2:10: version: must match pattern "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$"',
       "6:5: tasks[0]: unknown field 'colour'",
+    ]);
+    // a two-part version (Attune's "1.0", or the number 1.0) is read as semver, and said
+    const two = validateWorkflow('ref: a.b\nversion: 1.0\ntasks:\n  - name: a\n    action: core.noop\n');
+    expect(two.workflow?.version).toBe('1.0.0');
+    expect(two.diagnostics.map((d) => `${d.line}:${d.col}: ${d.severity}: ${d.message}`)).toEqual([
+      "2:10: warning: version 1.0 (a number) read as '1.0.0' (versions are semver: major.minor.patch)",
     ]);
     expect(errorsOf('ref: a.b\nversion: 1.0.0\n')).toEqual(["1:1: missing required field 'tasks'"]);
   });
@@ -133,7 +139,7 @@ describe('workflow validation', () => {
     const yaml = `ref: a.b\nversion: 1.0.0\ntasks:\n  - name: x\n    action: core.echo\n    input: { message: "{{ nosuchscope.x }} and {{ vars.a | upper }}" }\n    next:\n      - when: "{{ succeded() or result }}"\n        do: y\n  - name: y\n    action: core.noop\n`;
     expect(errorsOf(yaml)).toEqual([
       "6:27: tasks[0].input.message: template error: unknown name 'nosuchscope' (the scopes are parameters, vars, workflow, task, system, event, pack, kv, item, index, error)",
-      "8:19: tasks[0].next[0].when: template error: unknown function 'succeded' (the functions are succeeded(), failed(), completed(), timed_out(), skipped(), result())",
+      "8:19: tasks[0].next[0].when: template error: unknown function 'succeded' (the functions are succeeded(), failed(), completed(), timed_out(), skipped(), result(), ctx(), task_status(), json(), zip(), random(), now(), uuid())",
       "8:33: tasks[0].next[0].when: template error: unknown name 'result' ('result' is a function: call it, result())",
     ]);
   });
