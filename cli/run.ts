@@ -11,7 +11,7 @@ import type { RunSummary } from '../contracts/run.js';
 import { readSettings } from '../workers/settings.js';
 import { findTemporalCli, startDevServer, temporalAnswers, type DevServer } from '../workers/temporal-cli.js';
 import { createWorker } from '../workers/worker.js';
-import { CliError, loadPackIndex, readInput, readMocks, readText } from './files.js';
+import { CliError, loadPackIndex, readInput, readMocks, readText, refFromPath } from './files.js';
 import { mockedOf, type Mocks } from '../dsl/mocks.js';
 import { loadPlugins, secretFromEnv } from '../workers/config.js';
 
@@ -29,7 +29,12 @@ async function compileTarget(target: string, configDir: string, mocks: Mocks | u
   const fromPack = packs.workflows.get(target);
   const file = fromPack?.file ?? target;
   const yaml = fromPack?.yaml ?? (await readText(target));
-  const r = validateWorkflow(yaml, { isKnownAction: packs.known(mocked), isMockedTask: (n) => mockTasks.includes(n), limits: packs.limits });
+  const r = validateWorkflow(yaml, {
+    isKnownAction: packs.known(mocked),
+    isMockedTask: (n) => mockTasks.includes(n),
+    limits: packs.limits,
+    dialect: { ref: refFromPath(file) },
+  });
   for (const d of r.diagnostics) console.error(formatDiagnostic(file, d));
   if (!r.workflow) throw new CliError(`${file}: invalid workflow`, 1);
   return packs.pin(r.workflow, mocked);

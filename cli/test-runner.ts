@@ -16,7 +16,7 @@ import type { RunSummary } from '../contracts/run.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { workflowBundle } from '../workers/worker.js';
 import { checkExpectations, type Expectation } from './expectations.js';
-import { CliError, loadPackIndex, readText, type PackIndex } from './files.js';
+import { CliError, loadPackIndex, readText, refFromPath, type PackIndex } from './files.js';
 
 interface TestCase {
   name: string;
@@ -74,7 +74,12 @@ async function compileFor(file: string, t: TestFile, packs: PackIndex): Promise<
   const path = resolve(dirname(file), t.workflow);
   const source = packs.workflows.get(t.workflow) ?? (existsSync(path) ? { file: path, yaml: await readText(path) } : null);
   if (!source) throw new CliError(`${file}: workflow '${t.workflow}' is neither a file next to the test nor a pack workflow ref`, 1);
-  const r = validateWorkflow(source.yaml, { isKnownAction: packs.known(mocked), isMockedTask: (n) => mockedTasks.has(n), limits: packs.limits });
+  const r = validateWorkflow(source.yaml, {
+    isKnownAction: packs.known(mocked),
+    isMockedTask: (n) => mockedTasks.has(n),
+    limits: packs.limits,
+    dialect: { ref: refFromPath(source.file) },
+  });
   if (!r.workflow) throw new CliError(r.diagnostics.map((d) => formatDiagnostic(relative(process.cwd(), source.file), d)).join('\n'), 1);
   return packs.pin(r.workflow, mocked);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { formatDiagnostic, validateWorkflow, type CompiledWorkflow, type Limits } from '../dsl/index.js';
 import { parseActionDef, type ActionDef } from '../dsl/actions.js';
@@ -122,13 +122,12 @@ export async function loadPackWorkflows(
   }
   const refs = new Set<string>(actionRefs);
   const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
-  for (const text of texts) {
-    const m = /^ref:\s*([a-z0-9_.]+)/m.exec(text);
-    if (m?.[1]) refs.add(m[1]);
-  }
+  // a file without a ref of its own (Orquesta's, Attune's) is <pack>.<file stem>
+  const packRef = (file: string) => `${basename(dirname(dirname(file)))}.${basename(file).replace(/\.ya?ml$/, '')}`;
+  texts.forEach((text, i) => refs.add(/^ref:\s*([a-z0-9_.]+)/m.exec(text)?.[1] ?? packRef(files[i]!)));
   files.forEach((file, i) => {
     const yaml = texts[i]!;
-    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref), ...(limits ? { limits } : {}) });
+    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref), dialect: { ref: packRef(file) }, ...(limits ? { limits } : {}) });
     for (const d of r.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
     if (r.workflow) out.push({ file, yaml, workflow: r.workflow });
   });

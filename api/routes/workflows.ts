@@ -41,8 +41,11 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): Router {
     const tenant = req.principal!.tenant;
     const known = await deps.repo.knownRefs(tenant);
     const { actions } = deps.packs();
+    // a file without a ref (Orquesta's) takes the one in the path or ?ref=
+    const given = req.params.ref ? splitRef(String(req.params.ref)).ref : typeof req.query.ref === 'string' ? req.query.ref : undefined;
     const result = validateWorkflow(yamlOf(req), {
       isKnownAction: (ref) => known.has(ref) || actions.has(ref),
+      ...(given ? { dialect: { ref: given } } : {}),
       ...(deps.limits ? { limits: deps.limits() } : {}),
     });
     const diagnostics = result.diagnostics.map((d) => ({ severity: d.severity, line: d.line, col: d.col, path: d.path, message: d.message }));
