@@ -115,7 +115,12 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
         .where(eq(inquiries.id, input.id));
     },
     async checkOutput(input: { schema: Record<string, unknown>; output: unknown }): Promise<string[]> {
-      return schemaProblems(input.schema, input.output, 'output');
+      // an optional output left null was not produced (a path that never made the value): as absent, not as a wrong type
+      const required = new Set(Array.isArray(input.schema.required) ? (input.schema.required as string[]) : []);
+      const o = input.output;
+      const produced =
+        o && typeof o === 'object' && !Array.isArray(o) ? Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== null || required.has(k))) : o;
+      return schemaProblems(input.schema, produced, 'output');
     },
     async recordRun(input: { rows: AuditRow[]; index: RunIndexRow }): Promise<void> {
       await self.recordAudit(input.rows);

@@ -109,6 +109,7 @@ export class Conductor extends Renderer {
     r.runNo = summary.runs;
     const record = startRecord(this.opts.now());
     this.ctx.task[r.task] = record;
+    if (this.ctx.notRun) this.ctx.notRun.view = undefined;
     this.running.set(seq, record);
     const via = r.via.length ? { via: r.via } : {};
     this.opts.record('task.started', r.task, {

@@ -11,6 +11,23 @@ export interface RunContext {
   pack: { config: Record<string, unknown> };
   /** Values read for `kv.get` when the current task started. */
   kv: Map<string, unknown>;
+  /** Set when `task.<name>` of a task that has not run reads as a `not_run` record (contracts/features.ts notRunTasks). */
+  notRun?: { placeholders: Record<string, unknown>; view?: Record<string, unknown> };
+}
+
+/** The `task` scope: the run's records, over `not_run` placeholders when the run reads unrun tasks that way. */
+function taskScope(ctx: RunContext): Record<string, unknown> {
+  const n = ctx.notRun;
+  if (!n) return ctx.task;
+  // rebuilt only after a run's record is set (conductor.begin drops it): records change in place otherwise
+  n.view ??= { ...n.placeholders, ...ctx.task };
+  return n.view;
+}
+
+/** `not_run` records for every task of a workflow (frozen: templates only read them). */
+export function notRunRecords(names: string[]): Record<string, unknown> {
+  const record = Object.freeze({ status: 'not_run', result: null, results: null, error: null, attempts: 0, started_at: null, ended_at: null });
+  return Object.fromEntries(names.map((n) => [n, record]));
 }
 
 /** Template scope for a task; `current` binds succeeded()/failed()/result() to that task. */
@@ -21,7 +38,7 @@ export function scopeFor(ctx: RunContext, extra: { current?: TaskRecord; item?: 
     vars: ctx.vars,
     // Attune's `workflow.<var>`: the same variables
     workflow: ctx.vars,
-    task: ctx.task,
+    task: taskScope(ctx),
     system: ctx.system,
     event: ctx.event ?? null,
     pack: ctx.pack,

@@ -24,6 +24,8 @@ export const FEATURE = {
    * a patch): it depends on who started the run, not on the worker's code.
    */
   indexAtStart: 'closeloop.index-at-start',
+  /** In templates, `task.<name>` of a task that has not run is a `not_run` record (null result and error), not an error. */
+  notRunTasks: 'closeloop.not-run-tasks',
 } as const;
 
 /** Everything this code does, for the runs it starts (workflows/features.ts childFeatures for child runs). */

@@ -7,7 +7,7 @@ import type { CompiledTask, CompiledWorkflow } from '../dsl/types.js';
 import type { TaskflowInput, TaskSummary } from '../contracts/run.js';
 import type { RunEntry } from '../contracts/run.js';
 import { Conductor, emptyState, type JoinPolicy, type Outcome } from '../conductor/conductor.js';
-import type { RunContext } from '../conductor/scope.js';
+import { notRunRecords, type RunContext } from '../conductor/scope.js';
 import { TaskFailure, asTaskFailure } from './actions.js';
 import { AuditBuffer, auditStore } from './audit-buffer.js';
 import { InquiryBook } from './inquiries.js';
@@ -71,6 +71,7 @@ export class Driver {
       event: input.event ?? null,
       pack: { config: input.workflow.pack_config?.[input.workflow.ref.split('.')[0]!] ?? {} },
       kv: new Map(),
+      ...(uses(input, FEATURE.notRunTasks) ? { notRun: { placeholders: notRunRecords(Object.keys(this.wf.tasks)) } } : {}),
     };
     const opts = { record: this.record.bind(this), now: () => Date.now(), limits: this.pacer.limits };
     this.conductor = new Conductor(this.wf, this.ctx, opts, continued?.conductor ?? legacyState(continued));

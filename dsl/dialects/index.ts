@@ -37,7 +37,7 @@ export function readDialect(
     line: 1,
     col: 1,
     path: '',
-    message: `read as a StackStorm Orquesta workflow (tasks as a map${src.value.version !== undefined ? `, language version ${String(src.value.version)}` : ''}); its ref is '${ref}' (from the file name unless given)`,
+    message: `read as a StackStorm Orquesta workflow (tasks as a map${src.value.version !== undefined ? `, language version ${typeof src.value.version === 'number' ? src.value.version.toFixed(1) : String(src.value.version)}` : ''}); its ref is '${ref}' (from the file name unless given)`,
   });
   return { src: wrapped, diagnostics, dialect: 'orquesta', userPath: (p) => formatPath(n.originalPath(p)) };
 }
