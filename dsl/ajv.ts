@@ -21,6 +21,18 @@ export function instancePathParts(e: ErrorObject): (string | number)[] {
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
+/** Our schemas' patterns, said in words: a message never shows a raw regular expression. */
+const PATTERN_RULES: Record<string, string> = {
+  '^[a-z0-9_]+(\\.[a-z0-9_]+)+$': 'must be <pack>.<name>: lower-case letters, digits and underscores, in parts joined by dots (like billing.close_invoice)',
+  '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$': 'must be a semantic version, major.minor.patch (like 1.0.0)',
+  '^[A-Za-z0-9_.-]+$': "may hold only letters, digits, '_', '.' and '-'",
+  '^[a-z0-9][a-z0-9_.-]{0,127}$': "must be 1 to 128 lower-case letters, digits, '_', '.' or '-', starting with a letter or digit",
+  '^[A-Za-z0-9_.:-]{1,200}$': "must be 1 to 200 letters, digits, '_', '.', ':' or '-'",
+  '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$': "must be words of letters, digits, '_' or '-' joined by dots (like plugin.job.completed)",
+  '^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$': "must be 1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit",
+  '^\\s*[a-z_0-9]+\\s*(>=|<=|>|<|==|!=)\\s*-?[0-9.]+\\s*$': "must compare a measure with a number (like 'consecutive_closure_failures >= 3')",
+};
+
 export function describeAjvError(e: ErrorObject, path?: string): string {
   const where = path || (e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'value');
   switch (e.keyword) {
@@ -28,6 +40,8 @@ export function describeAjvError(e: ErrorObject, path?: string): string {
       return `${where === 'value' ? '' : `${where}: `}missing required field '${(e.params as { missingProperty: string }).missingProperty}'`;
     case 'additionalProperties':
       return `${where === 'value' ? '' : `${where}: `}unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+    case 'pattern':
+      return `${where}: ${PATTERN_RULES[(e.params as { pattern: string }).pattern] ?? 'does not have the expected form'}`;
     case 'enum':
       return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     default:

@@ -54,8 +54,8 @@ describe('workflow validation', () => {
 
   it('reports schema errors at the offending key', () => {
     expect(errorsOf('ref: Bad\nversion: 1.x\ntasks:\n  - name: a\n    action: core.noop\n    colour: red\n')).toEqual([
-      '1:6: ref: must match pattern "^[a-z0-9_]+(\\.[a-z0-9_]+)+$"',
-      '2:10: version: must match pattern "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$"',
+      '1:6: ref: must be <pack>.<name>: lower-case letters, digits and underscores, in parts joined by dots (like billing.close_invoice)',
+      '2:10: version: must be a semantic version, major.minor.patch (like 1.0.0)',
       "6:5: tasks[0]: unknown field 'colour'",
     ]);
     // a two-part version (Attune's "1.0", or the number 1.0) is read as semver, and said
