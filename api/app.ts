@@ -116,7 +116,6 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   app.use(consoleRoutes());
-
   const v1 = express.Router();
   v1.use(callbackRoutes({ db: deps.store.db, client: deps.client, parse })); // token-authenticated, before API keys
   v1.use(['/v1', '/internal'], authenticate(deps.tenants), temporalDeadline(deps.client), ...parse);
@@ -125,8 +124,7 @@ export function createApp(deps: ApiDeps): Express {
   v1.use(triggerRoutes(launch));
   v1.use(strategyRoutes({ repo: strategies, library, events: new EventRepo(deps.store) }));
   v1.use(eventReadRoutes({ events: new EventRepo(deps.store), db: deps.store.db }));
-  v1.use(reviewRoutes({ db: deps.store.db }));
-  v1.use(meRoutes());
+  v1.use(reviewRoutes({ db: deps.store.db }), meRoutes());
   v1.use(controlRoutes({ db: deps.store.db, runs, client: deps.client, taskQueue: deps.taskQueue }));
   v1.use(executionRoutes({ runs, client: deps.client, db: deps.store.db }));
   v1.use(inquiryRoutes({ db: deps.store.db, client: deps.client }));

@@ -26,8 +26,9 @@ export const onUnauthenticated = (fn) => listeners.add(fn);
 
 export async function api(method, path, body, opts = {}) {
   const headers = { authorization: `Bearer ${opts.key ?? session.key() ?? ''}`, accept: opts.accept ?? 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  // a string body goes as it is (YAML), anything else as JSON
+  if (body !== undefined) headers['content-type'] = typeof body === 'string' ? 'application/yaml' : 'application/json';
+  const res = await fetch(path, { method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
   const data = type.includes('json') && text ? JSON.parse(text) : text;

@@ -9,8 +9,8 @@ function Decision({ e }) {
   if (!e.candidates.length) return html`<span class="meta">no strategy listens for <code>${e.type}</code></span>`;
   return html`<details>
     <summary>
-      ${e.strategy ? html`won by <strong>${e.strategy}</strong>` : 'no candidate matched'} (${e.candidates.length}
-      candidate${e.candidates.length > 1 ? 's' : ''})
+      ${e.strategy ? html`won by <strong>${e.strategy}</strong>` : 'no candidate matched'}
+      ${` (${e.candidates.length} candidate${e.candidates.length > 1 ? 's' : ''})`}
     </summary>
     <ol class="candidates">
       ${e.candidates.map(

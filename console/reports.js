@@ -65,6 +65,13 @@ export function Report({ id }) {
           : null
       }
     </dl>
+    <${ReportBody} r=${r} c=${c} />
+  </section>`;
+}
+
+/** Checks, remediations, inquiries and the audit trail of a report. */
+function ReportBody({ r, c }) {
+  return html`
     <h2>Checks</h2>
     <table class="list">
       <thead>
@@ -112,5 +119,5 @@ export function Report({ id }) {
             </details>`
         : null
     }
-  </section>`;
+  `;
 }

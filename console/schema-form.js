@@ -46,7 +46,7 @@ function Control({ field, value, set, id, described }) {
       ${s.enum.map((o, i) => html`<option value=${i} selected=${o === value}>${String(o)}</option>`)}
     </select>`;
   if (s.type === 'array' && Array.isArray(s.items?.enum))
-    return html`<fieldset ...${common} class="choices">
+    return html`<fieldset ...${common} class="choices" aria-label=${s.title ?? field.name}>
       ${s.items.enum.map(
         (o) =>
           html`<label

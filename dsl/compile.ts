@@ -47,6 +47,42 @@ function varsOf(v: unknown): Record<string, unknown> {
   return { ...(v as Record<string, unknown>) };
 }
 
+const LEGACY_ON: [string, Transition['on']][] = [
+  ['on_success', 'succeeded'],
+  ['on_failure', 'failed'],
+  ['on_timeout', 'timed_out'],
+  ['on_complete', 'completed'],
+];
+
+/** `on_success` and the other legacy keys: targets, or Attune's conditional list (one transition per entry, each that holds fires). */
+function legacyTransitions(t: RawTask, path: PathPart[], at: (p: PathPart[]) => { line: number; col: number }): Transition[] {
+  const transitions: Transition[] = [];
+  for (const [key, on] of LEGACY_ON) {
+    const v = t[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v) || !v.some((x) => typeof x === 'object')) {
+      transitions.push({ on, publish: [], do: targets(v), ...at([...path, key]) });
+      continue;
+    }
+    v.forEach((x: unknown, i) => {
+      const entry = typeof x === 'object' && x ? (x as Record<string, unknown>) : { do: x };
+      // a nested list of {when, next}: each goes to its `next` when both conditions hold
+      const nested = Array.isArray(entry.do) && entry.do.some((d) => typeof d === 'object') ? (entry.do as Record<string, unknown>[]) : null;
+      for (const branch of nested ?? [{ when: undefined, next: entry.do }]) {
+        const when = bothWhen(entry.when, branch.when);
+        transitions.push({
+          on,
+          ...(when !== undefined ? { when } : {}),
+          publish: publishEntries(entry.publish),
+          do: targets(branch.next),
+          ...at([...path, key, i]),
+        });
+      }
+    });
+  }
+  return transitions;
+}
+
 /** Normalises legacy and canonical transitions into one graph; reports graph problems. */
 export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[], operatorLimits: Limits = DEFAULT_WORKFLOW_LIMITS): CompiledWorkflow {
   const tasks: Record<string, CompiledTask> = {};
@@ -71,34 +107,7 @@ export function compileGraph(raw: RawWorkflow, src: YamlSource, out: Diagnostic[
 
     const transitions: Transition[] = [];
     const at = (p: PathPart[]) => src.positionOf(p);
-    const legacy: [string, Transition['on']][] = [
-      ['on_success', 'succeeded'],
-      ['on_failure', 'failed'],
-      ['on_timeout', 'timed_out'],
-      ['on_complete', 'completed'],
-    ];
-    for (const [key, on] of legacy) {
-      const v = t[key];
-      if (v === undefined) continue;
-      // Attune's conditional list (`on_success: [{when, do}]`): one transition per entry, each that holds fires
-      if (Array.isArray(v) && v.some((x) => typeof x === 'object'))
-        v.forEach((x: unknown, i) => {
-          const entry = typeof x === 'object' && x ? (x as Record<string, unknown>) : { do: x };
-          // a nested list of {when, next}: each goes to its `next` when both conditions hold
-          const nested = Array.isArray(entry.do) && entry.do.some((d) => typeof d === 'object') ? (entry.do as Record<string, unknown>[]) : null;
-          for (const branch of nested ?? [{ when: undefined, next: entry.do }]) {
-            const when = bothWhen(entry.when, branch.when);
-            transitions.push({
-              on,
-              ...(when !== undefined ? { when } : {}),
-              publish: publishEntries(entry.publish),
-              do: targets(branch.next),
-              ...at([...path, key, i]),
-            });
-          }
-        });
-      else transitions.push({ on, publish: [], do: targets(v), ...at([...path, key]) });
-    }
+    transitions.push(...legacyTransitions(t, path, at));
     if (Array.isArray(t.next)) {
       (t.next as Record<string, unknown>[]).forEach((n, i) => {
         transitions.push({

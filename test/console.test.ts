@@ -4,20 +4,24 @@ import { cp, mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startStack, type Stack } from './support/stack.js';
 import { startHttpTarget } from './http-target.js';
+import { sign } from '../api/intake/signature.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN = 'console-admin-key';
 const VIEWER = 'console-viewer-key';
+const APPROVER = 'console-approver-key';
 // screenshots for the README: CLOSELOOP_SCREENSHOTS=docs/images npx vitest run test/console.test.ts
 const SHOTS = process.env.CLOSELOOP_SCREENSHOTS;
 
 let stack: Stack;
 let browser: Browser;
 let target: Awaited<ReturnType<typeof startHttpTarget>>;
+/** Script errors in any page: a rendering bug fails the test that caused it. */
+const pageErrors: string[] = [];
 
 async function api(method: string, path: string, body?: unknown, key = ADMIN) {
   const res = await fetch(`${stack.base}${path}`, {
@@ -92,7 +96,7 @@ async function startRun(ref: string, parameters: Record<string, unknown>): Promi
 
 async function signedIn(key: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  page.on('pageerror', (e) => console.error(`console page error: ${e.message}`));
+  page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`${stack.base}/console/`);
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -112,7 +116,7 @@ beforeAll(async () => {
     join(config, 'tenants.yaml'),
     tenants.replace(
       /(\n\s+api_keys:\n)/,
-      `$1      - { id: auditor, key: ${VIEWER}, roles: [viewer] }\n      - { id: ops-admin, key: ${ADMIN}, roles: [admin] }\n`,
+      `$1      - { id: auditor, key: ${VIEWER}, roles: [viewer] }\n      - { id: ops-admin, key: ${ADMIN}, roles: [admin] }\n      - { id: release-approver, key: ${APPROVER}, roles: [approver] }\n`,
     ),
   );
   const rules = await readFile(join(config, 'agent', 'closure_rules.yaml'), 'utf8');
@@ -134,6 +138,10 @@ beforeAll(async () => {
   }
 }, 180_000);
 
+afterEach(() => {
+  expect(pageErrors.splice(0)).toEqual([]);
+});
+
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
@@ -143,6 +151,7 @@ afterAll(async () => {
 describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium', () => {
   it('signs in from the keyboard, keeps the key out of URLs, and signs out', async () => {
     const page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${stack.base}/console/`);
     await page.keyboard.press('Tab');
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('api-key');
@@ -238,6 +247,50 @@ describe.skipIf(!existsSync(CHROMIUM))('ops console in Chromium', () => {
     await page.getByRole('cell', { name: 'mandatory_nodes' }).first().waitFor();
     await shot(page, 'report');
     await page.close();
+  });
+
+  it('drafts a strategy, which only someone else approves and activates; the event it takes shows its decision', async () => {
+    const page = await signedIn(ADMIN);
+    await page.getByRole('link', { name: 'Strategies' }).click();
+    const yaml = `id: console.partner_calls\non: partner.call.requested\ntenants: [default]\nwhen: ["{{ event.payload.url }}"]\npriority: 5\nworkflow: console.notify_partner@1.0.0\nparameters: { url: "{{ event.payload.url }}" }\n`;
+    await page.getByLabel('New strategy version (YAML)').fill(yaml);
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    await page.getByRole('status').filter({ hasText: 'is a draft' }).waitFor();
+    await page.getByText('Another person must approve your draft.').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve v1' }).count()).toBe(0);
+    await page.close();
+
+    const approver = await signedIn(APPROVER);
+    await approver.getByRole('link', { name: 'Strategies' }).click();
+    await approver.getByRole('button', { name: 'Approve v1' }).click();
+    await approver.getByRole('button', { name: 'Activate v1' }).click();
+    await approver.locator('tr', { hasText: 'console.notify_partner@1.0.0' }).locator('.status', { hasText: 'active' }).waitFor();
+    expect(await approver.getByLabel('New strategy version (YAML)').count()).toBe(0); // an approver drafts nothing
+
+    // an event it takes, and one nobody takes (manual review)
+    for (const [type, payload] of [
+      ['partner.call.requested', { url: `${target.url}/good` }],
+      ['partner.unknown', {}],
+    ] as const) {
+      const body = JSON.stringify({ id: `evt-${type}`, type, tenant: 'default', idempotency_key: `console-${type}`, payload });
+      const res = await fetch(`${stack.base}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-closeloop-signature': sign('dev-signing-secret', body) },
+        body,
+      });
+      expect(res.status).toBe(202);
+    }
+    await approver.getByRole('link', { name: 'Events' }).click();
+    await approver.getByText('won by console.partner_calls@1').waitFor();
+    await approver.getByText('unmatched').first().waitFor();
+    expect(await approver.getByRole('button', { name: 'Dismiss' }).count()).toBe(0); // settling reviews is an operator's
+    await approver.close();
+    const ops = await signedIn(ADMIN);
+    await ops.getByRole('link', { name: 'Events' }).click();
+    await ops.getByRole('button', { name: 'Dismiss' }).first().click();
+    await expect.poll(async () => (await api('GET', '/v1/reviews?status=dismissed')).body.reviews.length).toBeGreaterThan(0);
+    await shot(ops, 'events');
+    await ops.close();
   });
 
   it('a viewer sees no action buttons, and the API refuses the action anyway', async () => {

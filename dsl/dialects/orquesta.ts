@@ -140,6 +140,12 @@ class OrquestaReader {
     if (kept.length) out.next = kept;
     this.nextIndex.set(name, index);
     if (isObj(t.retry) && !out.retry) out.retry = this.retry(t.retry, [...at, 'retry']);
+    if (out.action === 'core.echo' && /result\(\)/.test(JSON.stringify(t.next ?? '')))
+      this.problems.push({
+        path: [...at, 'action'],
+        message: `tasks.${name}.action: core.echo's result here is {message}; StackStorm's is {stdout, ...}: read result().message`,
+        severity: 'warning',
+      });
     for (const key of Object.keys(t))
       if (!['action', 'input', 'next', 'join', 'with', 'retry', 'delay', 'timeout', 'description'].includes(key))
         this.problems.push({ path: [...at, key], message: `tasks.${name}.${key}: not an Orquesta task key Closeloop reads`, severity: 'error', key: true });

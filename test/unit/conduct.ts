@@ -4,7 +4,7 @@ import { Conductor, type JoinPolicy, type Outcome } from '../../conductor/conduc
 import type { RunContext } from '../../conductor/scope.js';
 import { truthy } from '../../dsl/expr/index.js';
 import { validateWorkflow } from '../../dsl/validate.js';
-import type { Limits } from '../../dsl/types.js';
+import type { CompiledWorkflow, Limits } from '../../dsl/types.js';
 import type { RunEntry } from '../../contracts/run.js';
 import type { TaskError } from '../../contracts/run.js';
 
@@ -41,6 +41,11 @@ function outcomeOf(m: Mock): Outcome {
     : { status, result: null, error: m.error ?? { type: 'MockFailure', message: `${status} (mocked)` }, attempts: 1 };
 }
 
+function withDefaults(schema: CompiledWorkflow['parameters'], given: Record<string, unknown>): Record<string, unknown> {
+  const props = (schema as { properties?: Record<string, { default?: unknown }> }).properties ?? {};
+  return { ...Object.fromEntries(Object.entries(props).flatMap(([k, p]) => (p.default !== undefined ? [[k, p.default]] : []))), ...given };
+}
+
 export function conduct(
   yaml: string,
   opts: { mocks?: Mocks; policy?: JoinPolicy; parameters?: Record<string, unknown>; limits?: Limits; maxWaves?: number } = {},
@@ -49,7 +54,8 @@ export function conduct(
   if (!v.workflow) throw new Error(`invalid test workflow:\n${v.diagnostics.map((d) => `${d.line}:${d.col}: ${d.message}`).join('\n')}`);
   const wf = v.workflow;
   const ctx: RunContext = {
-    parameters: opts.parameters ?? {},
+    // defaults applied as a start does (inputs Orquesta files declare with a default)
+    parameters: withDefaults(wf.parameters, opts.parameters ?? {}),
     vars: structuredClone(wf.vars),
     task: {},
     system: { execution_id: 'run:test:1', workflow_ref: wf.ref, workflow_version: wf.version, tenant: 'test', attempt: 1, timestamp: 0 },

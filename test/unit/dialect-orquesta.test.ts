@@ -211,6 +211,20 @@ describe.skipIf(!existsSync(FIXTURES))("Orquesta's published fixture workflows",
     const fail = conduct(read('error-handling-fail'), { mocks: { task1: { status: 'failed' } } });
     expect(fail.sequence.map((s) => s.split('@')[0])).toEqual(['task1', 'task3']);
     expect(fail.status).toBe('failed');
+    // splits: each arrival at a task without join runs it on a route of its own, named by the transitions taken
+    const split = conduct(read('split'));
+    expect(split.routes).toEqual([[], ['task2__t0'], ['task3__t0']]);
+    expect(split.sequence).toEqual(['task1@0', 'task2@0', 'task3@0', 'task4@1', 'task4@2', 'task5@1', 'task5@2', 'task6@1', 'task6@2', 'task7@1', 'task7@2']);
+    expect(conduct(read('splits')).routes).toEqual([[], ['task1__t0'], ['task2__t0'], ['task3__t0'], ['task2__t0', 'task7__t0'], ['task3__t0', 'task7__t0']]);
+    expect(conduct(read('splits-nested')).sequence.filter((x) => x.startsWith('task10@'))).toEqual(['task10@3', 'task10@4', 'task10@5', 'task10@6']);
+    expect(conduct(read('splits-transition')).routes.slice(3)).toEqual([
+      ['task1__t0', 'task3__t0'],
+      ['task1__t0', 'task3__t1'],
+      ['task2__t0', 'task3__t0'],
+      ['task2__t0', 'task3__t1'],
+    ]);
+    // a cycle: the published count bounds it (the input's default applies)
+    expect(conduct(read('cycle')).sequence.map((x) => x.split('@')[0])).toEqual(['prep', ...Array(3).fill(['task1', 'task2', 'task3']).flat()]);
     const join7 = conduct(read('join'));
     expect(join7.sequence.map((s) => s.split('@')[0])).toEqual(['task1', 'task2', 'task4', 'task3', 'task5', 'task6', 'task7']);
   });
