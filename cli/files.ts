@@ -19,14 +19,18 @@ export class CliError extends Error {
 /** The ref of a file that has none (another dialect's): `<pack>.<file stem>`, the pack being the folder above `workflows/`, else the file's folder. */
 export function refFromPath(file: string): string {
   const parts = resolve(file).split(sep);
-  const stem = basename(file).replace(/\.ya?ml$/, '');
-  const dir = parts.length >= 3 && parts[parts.length - 2] === 'workflows' ? parts[parts.length - 3]! : (parts[parts.length - 2] ?? 'local');
+  const stem = basename(file)
+    .replace(/\.ya?ml$/, '')
+    .replace(/\.workflow$/, '');
+  // <pack>/workflows/x.yaml, or Attune's <pack>/actions/workflows/x.workflow.yaml
+  const up = (n: number) => parts[parts.length - n];
+  const dir = up(2) === 'workflows' ? (up(3) === 'actions' ? up(4) : up(3)) : up(2);
   const clean = (s: string) =>
     s
       .toLowerCase()
       .replace(/[^a-z0-9_]+/g, '_')
       .replace(/^_+|_+$/g, '') || 'local';
-  return `${clean(dir)}.${clean(stem)}`;
+  return `${clean(dir ?? 'local')}.${clean(stem)}`;
 }
 
 export async function readText(file: string): Promise<string> {
@@ -76,7 +80,10 @@ export async function loadPackIndex(configDir: string): Promise<PackIndex> {
   const contents = await loadPackContents(configDir, () => {});
   const limits = await loadLimits(configDir);
   const workflows = new Map(
-    (await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {}, limits)).map((p) => [p.workflow.ref, { file: p.file, yaml: p.yaml }]),
+    (await loadPackWorkflows(configDir, new Set(contents.actions.keys()), () => {}, limits)).map((p) => [
+      p.workflow.ref,
+      { file: p.file, yaml: p.yaml, dialect: p.dialect },
+    ]),
   );
   const known = (mocked: ReadonlySet<string>) => (ref: string) => workflows.has(ref) || contents.actions.has(ref) || mocked.has(ref);
   return {
@@ -88,7 +95,7 @@ export async function loadPackIndex(configDir: string): Promise<PackIndex> {
       const nested = await pinNested(wf, async (ref) => {
         if (mocked.has(ref)) return null;
         const p = workflows.get(ref);
-        return p ? (validateWorkflow(p.yaml, { isKnownAction: known(mocked), limits }).workflow ?? null) : null;
+        return p ? (validateWorkflow(p.yaml, { isKnownAction: known(mocked), limits, dialect: p.dialect }).workflow ?? null) : null;
       });
       return pinActions(nested, contents.actions, contents.config, mocked);
     },

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { formatDiagnostic, validateWorkflow, type CompiledWorkflow, type Limits } from '../dsl/index.js';
+import type { DialectOptions } from '../dsl/dialects/index.js';
 import { parseActionDef, type ActionDef } from '../dsl/actions.js';
 import type { ApiKey, PackContents, PluginDef, Role, Tenant, TenantConfig } from '../contracts/config.js';
 export type { ApiKey, PackContents, PluginDef, Role, Tenant, TenantConfig } from '../contracts/config.js';
@@ -67,7 +68,9 @@ export async function loadPackContents(configDir: string, report: (line: string)
   const config = new Map<string, Record<string, unknown>>();
   for (const pack of (await readdir(packsDir).catch(() => [] as string[])).sort()) {
     for (const file of await yamlFiles(join(packsDir, pack, 'actions'))) {
-      const r = parseActionDef(await readFile(file, 'utf8'));
+      const text = await readFile(file, 'utf8');
+      if (workflowActionOf(text)) continue; // an Attune workflow action: its workflow is a pack workflow
+      const r = parseActionDef(text);
       const shown = relative(process.cwd(), file);
       for (const d of r.diagnostics) report(formatDiagnostic(shown, d));
       if (r.action && !r.action.ref.startsWith(`${pack}.`)) report(`${shown}:1:1: ref '${r.action.ref}' must start with the pack name '${pack}.'`);
@@ -103,6 +106,22 @@ export interface PackWorkflow {
   file: string;
   yaml: string;
   workflow: CompiledWorkflow;
+  /** What the file does not say itself: its ref, and an Attune action file's parameters and output. */
+  dialect: DialectOptions;
+}
+
+/** Attune's workflow action: an action file whose `workflow_file` (relative to `actions/`) holds the graph; its ref, label, parameters and output are the workflow's. */
+export function workflowActionOf(text: string): { file: string; ref?: string; meta: Record<string, unknown> } | null {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch {
+    return null;
+  }
+  if (!doc || typeof doc !== 'object' || typeof (doc as { workflow_file?: unknown }).workflow_file !== 'string') return null;
+  const d = doc as Record<string, unknown>;
+  const meta = Object.fromEntries(['label', 'description', 'parameters', 'output'].filter((k) => d[k] !== undefined).map((k) => [k, d[k]]));
+  return { file: String(d.workflow_file), ...(typeof d.ref === 'string' ? { ref: d.ref } : {}), meta };
 }
 
 /** Validates every config/packs/<pack>/workflows/*.yaml; a bad file is reported and skipped. */
@@ -112,24 +131,46 @@ export async function loadPackWorkflows(
   report: (line: string) => void = console.error,
   limits?: Limits,
 ): Promise<PackWorkflow[]> {
-  const packsDir = join(configDir, 'packs');
   const out: PackWorkflow[] = [];
-  const packs = await readdir(packsDir).catch(() => [] as string[]);
-  const files: string[] = [];
-  for (const pack of packs.sort()) {
-    const dir = join(packsDir, pack, 'workflows');
-    for (const f of (await readdir(dir).catch(() => [] as string[])).sort()) if (/\.ya?ml$/.test(f)) files.push(join(dir, f));
-  }
+  const files = await packWorkflowFiles(join(configDir, 'packs'));
   const refs = new Set<string>(actionRefs);
-  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
-  // a file without a ref of its own (Orquesta's, Attune's) is <pack>.<file stem>
-  const packRef = (file: string) => `${basename(dirname(dirname(file)))}.${basename(file).replace(/\.ya?ml$/, '')}`;
-  texts.forEach((text, i) => refs.add(/^ref:\s*([a-z0-9_.]+)/m.exec(text)?.[1] ?? packRef(files[i]!)));
-  files.forEach((file, i) => {
+  const texts = await Promise.all(files.map((f) => readFile(f.file, 'utf8')));
+  texts.forEach((text, i) => refs.add(/^ref:\s*([a-z0-9_.]+)/m.exec(text)?.[1] ?? files[i]!.dialect.ref!));
+  files.forEach(({ file, dialect }, i) => {
     const yaml = texts[i]!;
-    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref), dialect: { ref: packRef(file) }, ...(limits ? { limits } : {}) });
+    const r = validateWorkflow(yaml, { isKnownAction: (ref) => refs.has(ref), dialect, ...(limits ? { limits } : {}) });
     for (const d of r.diagnostics) report(formatDiagnostic(relative(process.cwd(), file), d));
-    if (r.workflow) out.push({ file, yaml, workflow: r.workflow });
+    if (r.workflow) out.push({ file, yaml, workflow: r.workflow, dialect });
   });
   return out;
 }
+
+/**
+ * Every pack's workflow files: `workflows/*.yaml` (a file without a ref of its own is
+ * `<pack>.<file stem>`), and the graphs Attune workflow actions name, with the action's metadata.
+ */
+async function packWorkflowFiles(packsDir: string): Promise<{ file: string; dialect: DialectOptions }[]> {
+  const files: { file: string; dialect: DialectOptions }[] = [];
+  for (const pack of (await readdir(packsDir).catch(() => [] as string[])).sort()) {
+    const wrapped = new Set<string>();
+    for (const actionFile of await yamlFiles(join(packsDir, pack, 'actions'))) {
+      const w = workflowActionOf(await readFile(actionFile, 'utf8'));
+      if (!w) continue;
+      const file = join(packsDir, pack, 'actions', w.file);
+      wrapped.add(file);
+      files.push({ file, dialect: { ref: w.ref ?? `${pack}.${stemOf(actionFile)}`, meta: w.meta } });
+    }
+    const dir = join(packsDir, pack, 'workflows');
+    for (const f of (await readdir(dir).catch(() => [] as string[])).sort())
+      if (/\.ya?ml$/.test(f) && !wrapped.has(join(dir, f))) files.push({ file: join(dir, f), dialect: { ref: `${pack}.${stemOf(f)}` } });
+  }
+  return files;
+}
+
+/** `deploy.workflow.yaml` → deploy (Attune names graph files that way), `release.yaml` → release. */
+const stemOf = (file: string) =>
+  basename(file)
+    .replace(/\.ya?ml$/, '')
+    .replace(/\.workflow$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_');

@@ -9,6 +9,8 @@ export interface DialectOptions {
   /** The workflow's ref when the file has none (Orquesta files never do): `<pack>.<file stem>`. */
   ref?: string;
   version?: string;
+  /** Keys an Attune workflow action gives its graph file (label, description, parameters, output). */
+  meta?: Record<string, unknown>;
 }
 
 /** The source as Closeloop reads it, and what reading it found; `dialect` is null for Closeloop's own files. */
@@ -58,6 +60,16 @@ function closeloopOrAttune(src: YamlSource, opts: DialectOptions): { src: YamlSo
   const diagnostics: Diagnostic[] = [];
   const value = { ...doc };
   const at = (path: PathPart[]) => src.positionOf(path);
+  for (const [k, v] of Object.entries(opts.meta ?? {})) if (value[k] === undefined) value[k] = v;
+  if (opts.meta && Object.keys(opts.meta).length)
+    diagnostics.push({
+      severity: 'warning',
+      line: 1,
+      col: 1,
+      path: '',
+      message: `${Object.keys(opts.meta).join(', ')}: from the action file that names this workflow`,
+    });
+  if (value.output !== undefined && !isJsonSchema(value.output)) value.output = { ...normaliseParameters(value.output).schema, additionalProperties: true };
   if (value.ref === undefined && opts.ref) {
     value.ref = opts.ref;
     diagnostics.push({ severity: 'warning', line: 1, col: 1, path: 'ref', message: `no ref in the file: registered as '${opts.ref}'` });
@@ -87,6 +99,10 @@ function closeloopOrAttune(src: YamlSource, opts: DialectOptions): { src: YamlSo
     delete value.metadata;
     diagnostics.push({ severity: 'warning', ...at(['metadata']), path: 'metadata', message: 'metadata: documentation only, not kept with the workflow' });
   }
-  if (!diagnostics.length && value.label === doc.label && value.output === doc.output) return { src, diagnostics, dialect: null };
+  if (!diagnostics.length && value.label === doc.label && value.output === doc.output && value.parameters === doc.parameters)
+    return { src, diagnostics, dialect: null };
   return { src: { ...src, value }, diagnostics, dialect: null };
 }
+
+/** An output given StackStorm-style (`name: {type}` per property) rather than as a JSON Schema. */
+const isJsonSchema = (v: unknown) => !!v && typeof v === 'object' && ('type' in v || 'properties' in v || '$ref' in v || 'oneOf' in v || 'anyOf' in v);
