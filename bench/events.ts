@@ -157,12 +157,16 @@ async function setup() {
   const boundedInbox = { maxBacklog: 1, maxAgeSeconds: 600, concurrency: 0, maxQueue: 200 };
   const api2 = await spawnTs('events-api.ts', { ...env, BENCH_INBOX: JSON.stringify(boundedInbox) }, /^listening /);
   const bounded = `http://127.0.0.1:${api2.line.split(' ')[1]}`;
+  // --intake-nice=N (negative: before everything else; needs root): the API processes get the CPU first,
+  // as an intake tier on cores of its own would (docs/scaling.md)
+  const intakeNice = arg('intake-nice', 0);
+  if (intakeNice) for (const p of [api, api2]) setPriority(p.child.pid!, intakeNice);
   const c: Ctx = { client, store, secret, base: `http://127.0.0.1:${api.line.split(' ')[1]}` };
-  return { run, t, secret, dir, server, store, client, inbox, nice, worker, api, api2, bounded, c };
+  return { run, t, secret, dir, server, store, client, inbox, nice, intakeNice, worker, api, api2, bounded, c };
 }
 
 async function main() {
-  const { run, t, secret, dir, server, store, client, inbox, nice, worker, api, api2, bounded, c } = await setup();
+  const { run, t, secret, dir, server, store, client, inbox, nice, intakeNice, worker, api, api2, bounded, c } = await setup();
   const memory = sampleMemory({ api: api.child.pid!, worker: worker.child.pid! });
   let backlogMax = 0;
   const backlogs = setInterval(
@@ -208,7 +212,16 @@ async function main() {
   const report = {
     measured_at: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version, database: 'PostgreSQL', temporal: 'dev server (SQLite file, WAL)' },
-    config: { worker_nice: nice, rate: RATE, duration_s: DURATION, strategies: STRATEGIES, event_types: TYPES, duplicate_share: 0.1, inbox },
+    config: {
+      worker_nice: nice,
+      intake_nice: intakeNice,
+      rate: RATE,
+      duration_s: DURATION,
+      strategies: STRATEGIES,
+      event_types: TYPES,
+      duplicate_share: 0.1,
+      inbox,
+    },
     events_per_second: a.events_per_second,
     ack_ms: a.ack_ms,
     lost: checks.reduce((s, x) => s + x.lost, 0),
