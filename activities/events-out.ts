@@ -22,6 +22,16 @@ export async function emitEvents(store: Store, publish: Publisher | undefined, l
     .values(list.map((e) => ({ key: toStorable(e.key) as string, tenant: e.tenant, type: e.type, payload: toStorable(e.payload) as Record<string, unknown> })))
     .onConflictDoNothing()
     .returning({ id: eventsOut.id, key: eventsOut.key, createdAt: eventsOut.createdAt });
+  await publishFresh(store, publish, list, fresh);
+}
+
+/** Publishes the events out written just now (`fresh`: their rows) and marks them published. */
+export async function publishFresh(
+  store: Store,
+  publish: Publisher | undefined,
+  list: OutEvent[],
+  fresh: { id: number; key: string; createdAt: string }[],
+): Promise<void> {
   if (!publish || !fresh.length) return;
   const published: number[] = [];
   for (const row of fresh) {

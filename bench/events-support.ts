@@ -1,10 +1,10 @@
 // Helpers of `npm run bench:events`: the strategy library it matches against, its child processes
 // (API, worker, load generator), memory sampling, percentiles and the lost/duplicated check.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { withDefaults, type Strategy } from '../dsl/strategy.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
@@ -94,14 +94,34 @@ export interface LoadResult {
   results: { at: number; ms: number; http: number; status: string; dup: boolean; key: string }[];
 }
 
-/** Open-loop signed events at `rate`/s for `seconds` from its own process (bench/load-generator.mjs). */
-export async function generate(base: string, tenant: string, secret: string, rate: number, seconds: number, dupShare: number): Promise<LoadResult> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [join(PROJECT_ROOT, 'bench', 'load-generator.mjs'), base, tenant, secret, String(rate), String(seconds), String(TYPES), String(dupShare)],
-    { maxBuffer: 1 << 28 },
-  );
-  return JSON.parse(stdout) as LoadResult;
+/** The load generators' CPU priority: with --intake-nice, the producers too stand for machines of their own. */
+export const generators = { nice: 0 };
+
+/**
+ * Signed events for `seconds` from their own process (bench/load-generator.mjs): open-loop at
+ * `rate`/s; or, with `closed`, as fast as they are answered while fewer than `window` accepted
+ * events are not yet completed runs (`completed` is polled every 100 ms and passed on).
+ */
+export async function generate(
+  base: string,
+  tenant: string,
+  secret: string,
+  rate: number,
+  seconds: number,
+  dupShare: number,
+  closed?: { window: number; completed: () => Promise<number> },
+): Promise<LoadResult> {
+  const args = [base, tenant, secret, String(rate), String(seconds), String(TYPES), String(dupShare), ...(closed ? [String(closed.window)] : [])];
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench', 'load-generator.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  if (generators.nice) setPriority(child.pid!, generators.nice);
+  const feed = closed && setInterval(() => void closed.completed().then((n) => child.stdin!.writable && child.stdin!.write(`${n}\n`)), 100);
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (feed) clearInterval(feed);
+  child.stdin!.end();
+  if (code !== 0) throw new Error(`the load generator exited with ${code}`);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadResult;
 }
 
 /** Lost: acknowledged (202) yet no run for its key; duplicated: a key with more than one run. */
@@ -119,5 +139,52 @@ export async function runsCheck(client: Client, tenant: string, load: LoadResult
     lost: [...acked].filter((k) => !runIds.has(`run:${tenant}:${k}`)).length,
     duplicated: [...runIds.values()].filter((n) => n > 1).length,
     historyEvents,
+  };
+}
+
+/** CPU time (ms) of every process on the machine by role, from /proc: the bench's own processes by pid, the rest by name. */
+function cpuByRole(roles: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const byPid = new Map(Object.entries(roles).map(([name, pid]) => [pid, name]));
+  const tick = 10; // ms per clock tick (USER_HZ 100 on Linux)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(f[11]) + Number(f[12])) * tick;
+      let role = byPid.get(Number(entry));
+      if (!role) {
+        const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+        role = cmd.includes('load-generator')
+          ? 'load generator'
+          : comm === 'temporal'
+            ? 'temporal server'
+            : comm.startsWith('postgres')
+              ? 'postgresql'
+              : 'other';
+      }
+      out[role] = (out[role] ?? 0) + ms;
+    } catch {
+      // the process has exited
+    }
+  }
+  return out;
+}
+
+/** CPU ms per unit of work of each role between `start()` and `per(n)`: what one run costs each process. */
+export function cpuMeter(roles: Record<string, number>) {
+  let before: Record<string, number> = {};
+  return {
+    start: () => void (before = cpuByRole(roles)),
+    per: (n: number) => {
+      const after = cpuByRole(roles);
+      return Object.fromEntries(
+        Object.entries(after)
+          .map(([k, v]) => [k, +((v - (before[k] ?? 0)) / Math.max(1, n)).toFixed(2)] as const)
+          .filter(([, v]) => v > 0.05),
+      );
+    },
   };
 }

@@ -4,7 +4,8 @@
 //   1. native: a hand-written workflow with the same single activity, started as fast as the server
 //      takes them (at most 200 open), its sustained completed runs/s;
 //   2. first task at half that rate: signed event -> first task started, p50/p95;
-//   3. Closeloop's sustained runs/s, signed event -> run completed, offered 1.5x the native rate;
+//   3. Closeloop's sustained runs/s, signed event -> run completed, events sent as fast as they are
+//      taken with at most 200 not yet completed (closed-loop, as the native starter);
 //   4. acknowledgements at --rate events/s (10% duplicates), then 5 s of refusals past the inbox bound;
 // and writes bench/results/events-latest.json. Flags: --duration=20 --rate=200 --dispatch=16 --max-queue=200.
 import { randomUUID } from 'node:crypto';
@@ -23,7 +24,21 @@ import { TASK_QUEUE } from '../contracts/definitions.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { bundleOptions } from '../workers/worker.js';
-import { generate, library, pct, percentiles, runsCheck, sampleMemory, spawnTs, stop, STRATEGIES, TYPES, type LoadResult } from './events-support.js';
+import {
+  cpuMeter,
+  generate,
+  generators,
+  library,
+  pct,
+  percentiles,
+  runsCheck,
+  sampleMemory,
+  spawnTs,
+  stop,
+  STRATEGIES,
+  TYPES,
+  type LoadResult,
+} from './events-support.js';
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const DURATION = arg('duration', 20);
@@ -57,18 +72,26 @@ async function drain(c: Ctx, tenant: string): Promise<void> {
   throw new Error(`tenant ${tenant} did not drain in 10 minutes`);
 }
 
-/** Completed runs per second between WARM_S and the end of `seconds`, counted by Temporal's visibility, while `load` runs. */
-async function completedRate(client: Client, query: string, seconds: number, load: Promise<unknown>) {
+type Meter = ReturnType<typeof cpuMeter>;
+
+/**
+ * Completed runs per second between WARM_S and a second before the end of `seconds` (the load
+ * generator still runs, so its CPU is counted), by Temporal's visibility, while `load` runs; and
+ * the CPU each process spent per completed run in that window.
+ */
+async function completedRate(client: Client, query: string, seconds: number, load: Promise<unknown>, meter: Meter) {
   await sleep(WARM_S * 1000);
   const [a, ta] = [await count(client, query), performance.now()];
-  await sleep((seconds - WARM_S) * 1000);
+  meter.start();
+  await sleep((seconds - WARM_S - 1) * 1000);
   const [b, tb] = [await count(client, query), performance.now()];
+  const cpu = meter.per(b - a);
   await load;
-  return +(((b - a) / (tb - ta)) * 1000).toFixed(1);
+  return { rate: +(((b - a) / (tb - ta)) * 1000).toFixed(1), cpu_ms_per_run: cpu };
 }
 
 /** The native baseline: `nativeOnEvent` started by 16 lanes as fast as the server takes them, at most 200 open. */
-async function nativeCapacity(client: Client, run: string): Promise<number> {
+async function nativeCapacity(client: Client, run: string, meter: Meter) {
   let started = 0;
   let completed = 0;
   let stopping = false;
@@ -81,12 +104,39 @@ async function nativeCapacity(client: Client, run: string): Promise<number> {
     }
   };
   const lanes = Promise.all(Array.from({ length: 16 }, lane));
-  const rate = await completedRate(client, done, DURATION, sleep(0));
+  const rate = await completedRate(client, done, DURATION, sleep(0), meter);
   stopping = true;
   await lanes;
   clearInterval(poll);
   while ((await count(client, `WorkflowType = 'nativeOnEvent' AND ExecutionStatus = 'Running'`)) > 0) await sleep(500);
   return rate;
+}
+
+/** Closeloop's sustained runs/s: closed-loop, as the native starter (as fast as the pipeline takes them, at most 200 accepted and not completed). */
+async function closeloopCapacity(c: Ctx, tenant: string, meter: Meter) {
+  const done = `WorkflowType = 'taskflow' AND CloseloopTenant = '${tenant}' AND ExecutionStatus = 'Completed'`;
+  let load: LoadResult | undefined;
+  // completions for the window from the runs index (each run writes its row as it ends): polling
+  // Temporal's visibility every 100 ms with a search-attribute filter would cost the server itself
+  const ended = sql`SELECT count(*)::int AS n FROM runs WHERE tenant = ${tenant} AND ended_at IS NOT NULL`;
+  const closed = { window: 200, completed: async () => (await rowsOf<{ n: number }>(c.store, ended))[0]?.n ?? 0 };
+  const capacity = await completedRate(
+    c.client,
+    done,
+    DURATION,
+    generate(c.base, tenant, c.secret, 0, DURATION, 0, closed).then((l) => (load = l)),
+    meter,
+  );
+  return { capacity, load: load! };
+}
+
+/** The largest inbox backlog seen, read every second. */
+function sampleBacklog(store: Store) {
+  let max = 0;
+  const read = () =>
+    void rowsOf<{ n: number }>(store, sql`SELECT count(*)::int AS n FROM events WHERE status = 'accepted'`).then(([r]) => (max = Math.max(max, r?.n ?? 0)));
+  const timer = setInterval(read, 1000);
+  return { stop: () => (clearInterval(timer), max) };
 }
 
 async function firstTasks(store: Store, tenant: string): Promise<number[]> {
@@ -157,55 +207,55 @@ async function setup() {
   const boundedInbox = { maxBacklog: 1, maxAgeSeconds: 600, concurrency: 0, maxQueue: 200 };
   const api2 = await spawnTs('events-api.ts', { ...env, BENCH_INBOX: JSON.stringify(boundedInbox) }, /^listening /);
   const bounded = `http://127.0.0.1:${api2.line.split(' ')[1]}`;
-  // --intake-nice=N (negative: before everything else; needs root): the API processes get the CPU first,
-  // as an intake tier on cores of its own would (docs/scaling.md)
+  // --intake-nice=N (negative: before everything else; needs root): the API processes and the load
+  // generators get the CPU first, as an intake tier and producers on machines of their own would (docs/scaling.md)
   const intakeNice = arg('intake-nice', 0);
   if (intakeNice) for (const p of [api, api2]) setPriority(p.child.pid!, intakeNice);
+  generators.nice = intakeNice;
   const c: Ctx = { client, store, secret, base: `http://127.0.0.1:${api.line.split(' ')[1]}` };
   return { run, t, secret, dir, server, store, client, inbox, nice, intakeNice, worker, api, api2, bounded, c };
+}
+
+/** BENCH_HISTORIES=<dir>: one Closeloop run's and one native run's history, as JSON, to compare what each costs the server. */
+async function dumpHistories(client: Client, tenant: string, run: string, out: string) {
+  for await (const w of client.workflow.list({ query: `CloseloopTenant = '${tenant}'`, pageSize: 1 })) {
+    await writeFile(join(out, 'taskflow.json'), JSON.stringify(await client.workflow.getHandle(w.workflowId).fetchHistory(), null, 1));
+    break;
+  }
+  await writeFile(join(out, 'native.json'), JSON.stringify(await client.workflow.getHandle(`native-${run}-1`).fetchHistory(), null, 1));
 }
 
 async function main() {
   const { run, t, secret, dir, server, store, client, inbox, nice, intakeNice, worker, api, api2, bounded, c } = await setup();
   const memory = sampleMemory({ api: api.child.pid!, worker: worker.child.pid! });
-  let backlogMax = 0;
-  const backlogs = setInterval(
-    () =>
-      void rowsOf<{ n: number }>(store, sql`SELECT count(*)::int AS n FROM events WHERE status = 'accepted'`).then(
-        ([r]) => (backlogMax = Math.max(backlogMax, r?.n ?? 0)),
-      ),
-    1000,
-  );
+  const backlogs = sampleBacklog(store);
 
   log('warm-up (JIT, connection pools): 3 s at 50 events/s on each API, not counted');
   await Promise.all([generate(c.base, t.warm, secret, 50, 3, 0), generate(bounded, t.warm, secret, 50, 3, 0)]);
   await drain(c, t.warm);
   log(`1/4 native: nativeOnEvent as fast as the server takes them, ${DURATION} s`);
-  const native = await nativeCapacity(client, run);
-  log(`    ${native} runs/s; 2/4 first task at half that rate`);
+  const meter = cpuMeter({ 'api (dispatching)': api.child.pid!, 'api (intake only)': api2.child.pid!, worker: worker.child.pid!, bench: process.pid });
+  const nativeRun = await nativeCapacity(client, run, meter);
+  const native = nativeRun.rate;
+  log(`    ${native} runs/s, CPU ms per run ${JSON.stringify(nativeRun.cpu_ms_per_run)}; 2/4 first task at half that rate`);
   const half = await generate(c.base, t.half, secret, native / 2, DURATION, 0);
   await drain(c, t.half);
   const first = await firstTasks(store, t.half);
-  const offered = Math.ceil(native * 1.5);
-  log(`3/4 Closeloop's sustained runs/s: ${offered} events/s offered for ${DURATION} s`);
-  const done = `WorkflowType = 'taskflow' AND CloseloopTenant = '${t.capacity}' AND ExecutionStatus = 'Completed'`;
-  let capacityLoad: LoadResult | undefined;
-  const runs = await completedRate(
-    client,
-    done,
-    DURATION,
-    generate(c.base, t.capacity, secret, offered, DURATION, 0).then((l) => (capacityLoad = l)),
-  );
+  log(`3/4 Closeloop's sustained runs/s: events as fast as they are taken, at most 200 not completed, ${DURATION} s`);
+  const { capacity, load: capacityLoad } = await closeloopCapacity(c, t.capacity, meter);
+  const runs = capacity.rate;
   await drain(c, t.capacity);
-  log(`    ${runs} runs/s; 4/4 acknowledgements at ${RATE} events/s (10% duplicates), then past the inbox bound`);
+  log(
+    `    ${runs} runs/s, CPU ms per run ${JSON.stringify(capacity.cpu_ms_per_run)}; 4/4 acknowledgements at ${RATE} events/s (10% duplicates), then past the inbox bound`,
+  );
   const a = await acksAndRefusals(c, t, bounded);
   await drain(c, t.acks);
   await drain(c, t.overflow);
   const mem = memory.stop();
-  clearInterval(backlogs);
+  const backlogMax = backlogs.stop();
   const checks = await Promise.all([
     runsCheck(client, t.half, half),
-    runsCheck(client, t.capacity, capacityLoad!),
+    runsCheck(client, t.capacity, capacityLoad),
     runsCheck(client, t.acks, a.acks),
     ...(a.overflow ? [runsCheck(client, t.overflow, a.overflow)] : []),
   ]);
@@ -226,9 +276,10 @@ async function main() {
     ack_ms: a.ack_ms,
     lost: checks.reduce((s, x) => s + x.lost, 0),
     duplicated: checks.reduce((s, x) => s + x.duplicated, 0),
-    native: { runs_per_second: native },
+    native: { runs_per_second: native, cpu_ms_per_run: nativeRun.cpu_ms_per_run },
     runs_per_second: runs,
     ratio_to_native: +(runs / native).toFixed(3),
+    cpu_ms_per_run: capacity.cpu_ms_per_run,
     first_task_ms_at_half_capacity: { rate: +(native / 2).toFixed(1), ...percentiles(first, [50, 95]), runs: first.length },
     backlog_max: Math.max(backlogMax, a.backlogAtOverflow),
     refused_429: a.refused_429,
@@ -240,6 +291,7 @@ async function main() {
     targets: { events_per_second: '>= 195', ack_p95_ms: '<= 50', refused_p95_ms: '< 10', ratio_to_native: '>= 0.9', first_task_p95_ms: '<= 1000' },
   };
   await writeFile(join(PROJECT_ROOT, 'bench', 'results', 'events-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (process.env.BENCH_HISTORIES) await dumpHistories(client, t.half, run, process.env.BENCH_HISTORIES);
   console.log(JSON.stringify(report, null, 2));
   await Promise.all([stop(api.child), stop(api2.child), stop(worker.child)]);
   await store.db.delete(strategies).where(like(strategies.id, `bench-${run}.%`));

@@ -168,10 +168,15 @@ export class EventRepo {
   }
 
   /** The inbox backlog: accepted events not started yet, and the age of the oldest in seconds. */
-  async backlog(): Promise<{ count: number; oldestSeconds: number }> {
+  /** Accepted events of these tenants not yet started: an event of a tenant no process serves any more waits without blocking the others. */
+  async backlog(tenants: string[]): Promise<{ count: number; oldestSeconds: number }> {
+    if (!tenants.length) return { count: 0, oldestSeconds: 0 };
     const [r] = await rowsOf<{ n: string; age: number | null }>(
       this.store,
-      sql`SELECT count(*) AS n, extract(epoch FROM now() - min(received_at))::float8 AS age FROM events WHERE status = 'accepted'`,
+      sql`SELECT count(*) AS n, extract(epoch FROM now() - min(received_at))::float8 AS age FROM events WHERE status = 'accepted' AND tenant IN (${sql.join(
+        tenants.map((t) => sql`${t}`),
+        sql`, `,
+      )})`,
     );
     return { count: Number(r?.n ?? 0), oldestSeconds: Number(r?.age ?? 0) };
   }

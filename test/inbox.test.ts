@@ -169,6 +169,26 @@ describe('the durable inbox', () => {
     expect(runs).toBe(1);
   });
 
+  it('an old event of a tenant no process serves any more does not close the inbox to the others', async () => {
+    const gone = `gone${suffix}`;
+    const id = `evt_${suffix}_gone`;
+    await h.store.db.insert(events).values({
+      tenant: gone,
+      idempotencyKey: id,
+      id,
+      type: `inbox${suffix}.done`,
+      envelope: { id, type: `inbox${suffix}.done`, tenant: gone, payload: {} },
+      transport: 'http',
+      status: 'accepted',
+      receivedAt: new Date(Date.now() - 1_200_000).toISOString(),
+    });
+    const up = await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
+    await new Promise((r) => setTimeout(r, 1200)); // past the dispatcher's first backlog reading
+    const r = await send(up.base, 3000);
+    expect(r.status).toBe(202);
+    expect(r.body.status).toBe('accepted');
+  });
+
   it('?wait=started answers once the run has started', async () => {
     const up = await api(h.client, { maxBacklog: 1000, maxAgeSeconds: 600, concurrency: 8 });
     const r = await send(up.base, 1000, '?wait=started');

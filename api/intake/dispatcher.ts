@@ -113,9 +113,10 @@ export class Dispatcher {
   private async refresh(): Promise<void> {
     if (Date.now() - this.refreshedAt < BACKLOG_REFRESH_MS) return;
     this.refreshedAt = Date.now();
-    this.backlogNow = await this.deps.events.backlog();
+    this.backlogNow = await this.deps.events.backlog(this.deps.tenants());
     this.localAccepted = 0;
-    this.queuedNow = (await this.deps.queued?.().catch(() => 0)) ?? 0;
+    // only a process that dispatches needs the workers' backlog (each reading costs the Temporal server)
+    if (this.deps.limits.concurrency > 0) this.queuedNow = (await this.deps.queued?.().catch(() => 0)) ?? 0;
   }
 
   /** One batch: lease, start each with at most `concurrency` in flight; returns how many were leased. */

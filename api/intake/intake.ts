@@ -61,7 +61,7 @@ export class Intake {
         tenants: () => [...deps.tenants().tenants.keys()],
         refused: (row, err) => this.refusedStart(row, err),
         recover: () => this.recoverStale(),
-        queued: () => workflowTaskBacklog(deps.launch),
+        queued: () => taskQueueBacklog(deps.launch),
         log: (l) => console.warn(l),
       });
       this.dispatcher.start();
@@ -263,15 +263,27 @@ export class Intake {
   }
 }
 
-/** Workflow tasks waiting in the run task queue, as Temporal counts them (approximate; 0 when it does not say). */
-async function workflowTaskBacklog(launch: LaunchDeps): Promise<number> {
-  const r = await launch.client.connection.withDeadline(Date.now() + 1000, () =>
-    launch.client.connection.workflowService.describeTaskQueue({
-      namespace: launch.client.options.namespace,
-      taskQueue: { name: launch.taskQueue },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      reportStats: true,
-    }),
-  );
-  return Number(r.stats?.approximateBacklogCount ?? 0);
+/**
+ * Tasks waiting in the run task queue, workflow and activity tasks together, as Temporal counts them
+ * (approximate; 0 when it does not say). Both count: runs parked behind busy activity slots are open
+ * runs too, and past the workers' caches every open run costs the server and the worker a full replay.
+ */
+async function taskQueueBacklog(launch: LaunchDeps): Promise<number> {
+  const { WORKFLOW, ACTIVITY } = {
+    WORKFLOW: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    ACTIVITY: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  };
+  const backlog = async (taskQueueType: typeof WORKFLOW) => {
+    const r = await launch.client.connection.withDeadline(Date.now() + 1000, () =>
+      launch.client.connection.workflowService.describeTaskQueue({
+        namespace: launch.client.options.namespace,
+        taskQueue: { name: launch.taskQueue },
+        taskQueueType,
+        reportStats: true,
+      }),
+    );
+    return Number(r.stats?.approximateBacklogCount ?? 0);
+  };
+  const [w, a] = await Promise.all([backlog(WORKFLOW), backlog(ACTIVITY)]);
+  return w + a;
 }
