@@ -26,6 +26,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS preloads (node --require)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // the console runs in the browser
     files: ['console/**/*.js'],
     languageOptions: {

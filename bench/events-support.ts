@@ -47,10 +47,15 @@ export function library(run: string, tenants: string[]): Strategy[] {
 }
 
 /** A bench process (tsx), resolved once it prints its ready line. */
-export async function spawnTs(script: string, env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+export async function spawnTs(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  execArgv = ['--import', 'tsx'],
+): Promise<{ child: ChildProcess; line: string }> {
   // BENCH_PROFILE=<dir>: a V8 CPU profile of each bench process, written there when it exits
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(PROJECT_ROOT, 'bench', script)], {
+  const child = spawn(process.execPath, [...profile, ...execArgv, join(PROJECT_ROOT, 'bench', script)], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -4,8 +4,12 @@
 // longer than the workflow-task limit counts as a crash: the process is stopped, as the SDK's own
 // per-call sandbox timeout would, without its cost (a watchdog thread per call into the sandbox).
 import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { ActivationReport } from './reporting-worker.js';
 import type { Suspect } from './quarantine.js';
+
+/** The worker process's Node options: TypeScript, and the workflow threads' preload (workers/workflow-thread-preload.cjs). */
+export const WORKER_EXEC_ARGV = ['--require', fileURLToPath(new URL('./workflow-thread-preload.cjs', import.meta.url)), '--import', 'tsx'];
 
 export interface SupervisorOptions {
   /** The worker process's entry (workers/worker-process.ts). */
@@ -61,7 +65,7 @@ export class WorkerSupervisor {
   private spawn(ready?: () => void, failed?: (err: Error) => void): void {
     // the limit here replaces the sandbox's per-call timeout there (workers/reporting-worker.ts)
     const env = this.o.workflowTaskLimitMs && Number.isFinite(this.o.workflowTaskLimitMs) ? { ...this.o.env, CLOSELOOP_SANDBOX_TIMEOUT: 'off' } : this.o.env;
-    const child = fork(this.o.entry, [], { execArgv: ['--import', 'tsx'], env, serialization: 'advanced', stdio: 'inherit' });
+    const child = fork(this.o.entry, [], { execArgv: WORKER_EXEC_ARGV, env, serialization: 'advanced', stdio: 'inherit' });
     this.child = child;
     this.startedAt = Date.now();
     this.o.attach?.(child);
