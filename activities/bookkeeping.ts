@@ -1,13 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Store } from '../store/db.js';
-import { inquiries, runs } from '../store/schema.js';
+import { inquiries } from '../store/schema.js';
 import { schemaProblems } from '../dsl/ajv.js';
 import type { AuditRow, InquiryRow, RunIndexRow } from './types.js';
 import { eq } from 'drizzle-orm';
 import { toStorable } from '../dsl/text.js';
-import { runColumns } from '../store/runs-repo.js';
 import { workerMetrics } from './metrics.js';
-import { emitEvents, publishFresh, type OutEvent, type Publisher } from './events-out.js';
+import { publishFresh, type OutEvent, type Publisher } from './events-out.js';
 import { recordRunStatement } from './record-run.js';
 
 /** Counts what the rows written now say (a retried write is not counted twice). */
@@ -71,29 +70,16 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
     afterAudit(rows, new Set(written.filter((w) => w.what === 'audit').map((w) => Number(w.seq))));
     const fresh = written.filter((w) => w.what === 'out').map((w) => ({ id: Number(w.id), key: w.key!, createdAt: w.created_at! }));
     await publishFresh(store, publish, outs, fresh);
+    if (run?.ended_at) workerMetrics().runsCompleted.add(1, { tenant: run.tenant, workflow: run.workflow_ref, status: run.status });
   };
   const self = {
     /** Idempotent on (execution_id, seq): a retried write after a crash adds nothing twice. */
     async recordAudit(rows: AuditRow[]): Promise<void> {
       if (rows.length) await write(rows, null);
     },
+    /** The run's index row (and, once it ended, its completion event out): the same statement with no audit rows. */
     async indexRun(row: RunIndexRow): Promise<void> {
-      const values = {
-        ...runColumns(row),
-        summary: toStorable(row.summary),
-        context: toStorable(row.context ?? null),
-      };
-      await store.db
-        .insert(runs)
-        .values(values)
-        .onConflictDoUpdate({
-          target: runs.executionId,
-          set: { status: values.status, endedAt: values.endedAt, summary: values.summary, context: values.context, updatedAt: sql`now()` },
-        });
-      if (row.ended_at) {
-        workerMetrics().runsCompleted.add(1, { tenant: row.tenant, workflow: row.workflow_ref, status: row.status });
-        await emitEvents(store, publish, [completionEvent(row)]);
-      }
+      await write([], row);
     },
     async recordInquiry(row: InquiryRow): Promise<void> {
       await store.db
@@ -131,8 +117,6 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
      */
     async recordRun(input: { rows: AuditRow[]; index: RunIndexRow }): Promise<void> {
       await write(input.rows, input.index);
-      if (input.index.ended_at)
-        workerMetrics().runsCompleted.add(1, { tenant: input.index.tenant, workflow: input.index.workflow_ref, status: input.index.status });
     },
   };
   return self;

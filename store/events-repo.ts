@@ -167,16 +167,12 @@ export class EventRepo {
       .where(and(eq(events.tenant, tenant), eq(events.idempotencyKey, key), eq(events.status, 'accepted')));
   }
 
-  /** The inbox backlog: accepted events not started yet, and the age of the oldest in seconds. */
-  /** Accepted events of these tenants not yet started: an event of a tenant no process serves any more waits without blocking the others. */
+  /** The inbox backlog (accepted events not started yet, and the age of the oldest in seconds) of these tenants: an event of a tenant no process serves any more waits without blocking the others. */
   async backlog(tenants: string[]): Promise<{ count: number; oldestSeconds: number }> {
     if (!tenants.length) return { count: 0, oldestSeconds: 0 };
     const [r] = await rowsOf<{ n: string; age: number | null }>(
       this.store,
-      sql`SELECT count(*) AS n, extract(epoch FROM now() - min(received_at))::float8 AS age FROM events WHERE status = 'accepted' AND tenant IN (${sql.join(
-        tenants.map((t) => sql`${t}`),
-        sql`, `,
-      )})`,
+      sql`SELECT count(*) AS n, extract(epoch FROM now() - min(received_at))::float8 AS age FROM events WHERE status = 'accepted' AND ${inArray(events.tenant, tenants)}`,
     );
     return { count: Number(r?.n ?? 0), oldestSeconds: Number(r?.age ?? 0) };
   }

@@ -269,11 +269,8 @@ export class Intake {
  * runs too, and past the workers' caches every open run costs the server and the worker a full replay.
  */
 async function taskQueueBacklog(launch: LaunchDeps): Promise<number> {
-  const { WORKFLOW, ACTIVITY } = {
-    WORKFLOW: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    ACTIVITY: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-  };
-  const backlog = async (taskQueueType: typeof WORKFLOW) => {
+  const types = temporal.api.enums.v1.TaskQueueType;
+  const backlog = async (taskQueueType: (typeof types)[keyof typeof types]) => {
     const r = await launch.client.connection.withDeadline(Date.now() + 1000, () =>
       launch.client.connection.workflowService.describeTaskQueue({
         namespace: launch.client.options.namespace,
@@ -284,6 +281,6 @@ async function taskQueueBacklog(launch: LaunchDeps): Promise<number> {
     );
     return Number(r.stats?.approximateBacklogCount ?? 0);
   };
-  const [w, a] = await Promise.all([backlog(WORKFLOW), backlog(ACTIVITY)]);
+  const [w, a] = await Promise.all([backlog(types.TASK_QUEUE_TYPE_WORKFLOW), backlog(types.TASK_QUEUE_TYPE_ACTIVITY)]);
   return w + a;
 }

@@ -1,0 +1,95 @@
+// What a run costs the Temporal server and the worker without the intake: `nativeOnEvent` against
+// `taskflow` started as the dispatcher starts it (`startRun`), on one worker like the bench's, at most
+// 200 open, alternating; then the server CPU of a visibility count with and without a search-attribute
+// filter. Figures in docs/bench.md. `npx tsx bench/run-cost.ts` (N=1200 runs per phase, ROUNDS=2);
+// `node --require ./workers/workflow-thread-preload.cjs --import tsx bench/run-cost.ts` as the supervised worker runs.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { startRun } from '../api/start-run.js';
+import { validateWorkflow } from '../dsl/index.js';
+import { openStore } from '../store/db.js';
+import { ReportingWorker } from '../workers/reporting-worker.js';
+import { PROJECT_ROOT } from '../workers/settings.js';
+import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
+import { bundleOptions, limitWorkflowStacks } from '../workers/worker.js';
+
+const N = Number(process.env.N ?? 1200);
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const WORKFLOW = `ref: bench.on_event\nversion: 1.0.0\nparameters: { seq: { type: integer }, region: { type: string } }\ntasks:\n  - name: work\n    action: bench.work\n    input: { seq: "{{ parameters.seq }}" }\n    on_success: done\n  - name: done\n    action: core.noop\n`;
+const cpuMs = (pid: number) => {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+limitWorkflowStacks();
+ReportingWorker.unwatched = true; // as under the supervisor
+const dir = await mkdtemp(join(tmpdir(), 'closeloop-run-cost-'));
+const server = await startDevServer({ cli: findTemporalCli(), port: 17933, uiPort: 18933, quiet: true, dbFile: join(dir, 'temporal.db') });
+const store = await openStore({ databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' });
+const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+const codePath = join(dir, 'bundle.js');
+writeFileSync(codePath, (await bundleWorkflowCode(bundleOptions(join(PROJECT_ROOT, 'bench', 'workflows.ts')))).code);
+const connection = await NativeConnection.connect({ address: server.address });
+const worker = await ReportingWorker.create({
+  connection,
+  taskQueue: 'run-cost',
+  workflowBundle: { codePath },
+  activities: createActivities({ store, mocks: { 'bench.work': { result: { ok: true } } } }),
+  maxConcurrentActivityTaskExecutions: 200,
+});
+const running = worker.run();
+const wf = validateWorkflow(WORKFLOW, { isKnownAction: (r) => r === 'bench.work' }).workflow!;
+const tag = Date.now().toString(36);
+
+async function start(kind: 'native' | 'taskflow', round: number, i: number): Promise<string> {
+  if (kind === 'native')
+    return (await client.workflow.start('nativeOnEvent', { taskQueue: 'run-cost', workflowId: `n-${tag}-${round}-${i}`, args: [i] })).workflowId;
+  const event = { id: `e${i}`, type: 'bench.type1.done', tenant: `rc${tag}`, occurred_at: null, received_at: new Date().toISOString(), payload: { seq: i } };
+  const opts = { workflow: wf, parameters: { seq: i, region: 'eu' }, tenant: `rc${tag}`, idempotencyKey: `k${round}-${i}`, taskQueue: 'run-cost' };
+  return (await startRun(client, { ...opts, startedBy: 'strategy:s@1', strategy: 's@1', event, index: async () => {} })).execution_id;
+}
+
+/** N runs, 16 starters, at most 200 open; runs/s and CPU ms per run of the server and of this process (worker and starter). */
+async function phase(kind: 'native' | 'taskflow', round: number) {
+  let started = 0;
+  let done = 0;
+  const [t0, s0, w0] = [performance.now(), cpuMs(server.process.pid!), cpuMs(process.pid)];
+  const lane = async () => {
+    while (started < N) {
+      if (started - done >= 200) await new Promise((r) => setTimeout(r, 2));
+      else
+        void client.workflow
+          .getHandle(await start(kind, round, started++))
+          .result()
+          .then(() => done++);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+  while (done < N) await new Promise((r) => setTimeout(r, 20));
+  const perRun = (ms: number) => (ms / N).toFixed(1);
+  console.log(
+    `${kind.padEnd(8)} round ${round}: ${((N / (performance.now() - t0)) * 1000).toFixed(1)} runs/s, server ${perRun(cpuMs(server.process.pid!) - s0)} ms/run, worker and starter ${perRun(cpuMs(process.pid) - w0)} ms/run`,
+  );
+}
+
+for (let round = 1; round <= ROUNDS; round++) for (const kind of ['native', 'taskflow'] as const) await phase(kind, round);
+for (const query of [
+  `WorkflowType = 'nativeOnEvent' AND ExecutionStatus = 'Completed'`,
+  `WorkflowType = 'taskflow' AND CloseloopTenant = 'rc${tag}' AND ExecutionStatus = 'Completed'`,
+]) {
+  const s0 = cpuMs(server.process.pid!);
+  for (let i = 0; i < 50; i++) await client.workflow.count(query);
+  console.log(`count ${query}: server ${((cpuMs(server.process.pid!) - s0) / 50).toFixed(1)} ms each`);
+}
+worker.shutdown();
+await running;
+await Promise.all([client.connection.close(), connection.close(), store.close()]);
+await server.stop();
+await rm(dir, { recursive: true, force: true });
