@@ -105,7 +105,7 @@ export const generators = { nice: 0 };
 /**
  * Signed events for `seconds` from their own process (bench/load-generator.mjs): open-loop at
  * `rate`/s; or, with `closed`, as fast as they are answered while fewer than `window` accepted
- * events are not yet completed runs (`completed` is polled every 100 ms and passed on).
+ * events are not yet completed runs (`completed` is polled every `everyMs` and passed on).
  */
 export async function generate(
   base: string,
@@ -114,12 +114,14 @@ export async function generate(
   rate: number,
   seconds: number,
   dupShare: number,
-  closed?: { window: number; completed: () => Promise<number> },
+  closed?: { window: number; everyMs: number; completed: () => Promise<number> },
 ): Promise<LoadResult> {
   const args = [base, tenant, secret, String(rate), String(seconds), String(TYPES), String(dupShare), ...(closed ? [String(closed.window)] : [])];
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bench', 'load-generator.mjs'), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   if (generators.nice) setPriority(child.pid!, generators.nice);
-  const feed = closed && setInterval(() => void closed.completed().then((n) => child.stdin!.writable && child.stdin!.write(`${n}\n`)), 100);
+  // the generator closes its stdin once it stops sending: a count written after that is not needed
+  child.stdin!.on('error', () => {});
+  const feed = closed && setInterval(() => void closed.completed().then((n) => child.stdin!.writable && child.stdin!.write(`${n}\n`)), closed.everyMs);
   const chunks: Buffer[] = [];
   child.stdout!.on('data', (c: Buffer) => chunks.push(c));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));

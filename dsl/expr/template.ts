@@ -75,10 +75,27 @@ export function renderTemplate(t: Template, scope: Scope, limits: Limits = DEFAU
 }
 
 /** Renders a string; returns it unchanged when it holds no `{{`. */
+const PARSED_MAX = 2000;
+const parsed = new Map<string, Template>();
+/**
+ * Parsed templates by source: strategy conditions and task inputs are the same few strings rendered
+ * for every event and task, and parsing was a third of the strategy match's time. A pure function of
+ * the source, so deterministic in workflow code too; the oldest entry goes when full.
+ */
+function parsedTemplate(source: string): Template {
+  let t = parsed.get(source);
+  if (!t) {
+    t = parseTemplate(source);
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+    parsed.set(source, t);
+  }
+  return t;
+}
+
 export function render(source: string, scope: Scope, limits?: Limits): unknown {
   if (!isTemplate(source)) return source;
   try {
-    return renderTemplate(parseTemplate(source), scope, limits);
+    return renderTemplate(parsedTemplate(source), scope, limits);
   } catch (err) {
     if (err instanceof ExpressionError) err.source ??= source;
     throw err;

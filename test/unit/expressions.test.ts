@@ -198,4 +198,14 @@ describe('expression language', () => {
     expect(t.parts).toHaveLength(4);
     expect(parseTemplate('{{ [1] }}').single).toBe(true);
   });
+
+  it('renders a template parsed earlier against each new scope, and reports a bad one every time', () => {
+    const t = '{{ parameters.n * 2 }} for {{ parameters.env }}';
+    expect(render(t, scope)).toBe('14 for prod');
+    expect(render(t, { parameters: { n: 1, env: 'dev' } })).toBe('2 for dev');
+    for (let i = 0; i < 2; i++) expect(() => render('{{ 1 + }}', scope)).toThrow(ExpressionError);
+    // more sources than the cache holds: the oldest go, every answer stays right
+    for (let i = 0; i < 2100; i++) expect(render(`{{ ${i} + 1 }}`, scope)).toBe(i + 1);
+    expect(render(t, { parameters: { n: 3, env: 'qa' } })).toBe('6 for qa');
+  });
 });
