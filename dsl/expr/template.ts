@@ -74,7 +74,6 @@ export function renderTemplate(t: Template, scope: Scope, limits: Limits = DEFAU
   return out;
 }
 
-/** Renders a string; returns it unchanged when it holds no `{{`. */
 const PARSED_MAX = 2000;
 const parsed = new Map<string, Template>();
 /**
@@ -92,6 +91,7 @@ function parsedTemplate(source: string): Template {
   return t;
 }
 
+/** Renders a string; returns it unchanged when it holds no `{{`. */
 export function render(source: string, scope: Scope, limits?: Limits): unknown {
   if (!isTemplate(source)) return source;
   try {
