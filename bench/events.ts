@@ -1,7 +1,7 @@
 // `npm run bench:events`: the event pipeline as deployed, on one Temporal server and one PostgreSQL:
 // an API process (intake, strategy library of 1,000 strategies over 100 event types, inbox,
 // dispatcher), a worker process, and load generators in their own processes. In one run it measures,
-// in two rounds (the machine's speed drifts by the minute; the ratio is of the sums):
+// in two rounds in ABBA order (the machine's speed drifts by the minute; the ratio is of the sums):
 //   - native: a hand-written workflow with the same single activity, started as fast as the server
 //     takes them (at most 200 open), its sustained completed runs/s;
 //   - Closeloop's sustained runs/s, signed event -> run completed, events sent as fast as they are
@@ -46,10 +46,10 @@ import {
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
 const DURATION = arg('duration', 20);
 const RATE = arg('rate', 200);
-const WARM_S = Math.min(5, DURATION / 4);
+const WARM_S = Math.min(5, DURATION / 4); // the first seconds of a capacity phase are not counted
 /** How often each side's starter learns how many runs completed (its window of 200 open). */
 const COMPLETIONS_POLL_MS = 500;
-const OVERFLOW_S = 5; // seconds of events sent past the inbox bound // the first seconds of a capacity phase are not counted
+const OVERFLOW_S = 5; // seconds of events sent past the inbox bound
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.error(`bench:events: ${line}`);
@@ -103,7 +103,7 @@ async function nativeCapacity(client: Client, run: string, meter: Meter, round: 
   const done = `WorkflowType = 'nativeOnEvent' AND ExecutionStatus = 'Completed'`;
   const before = await count(client, done); // the runs of earlier rounds
   // every 500 ms, as Closeloop's side: a count costs the server 4-15 ms of CPU (more as runs pile up),
-  // which at 100 ms added up to 8 ms per native run in a second round
+  // which at 100 ms came to about 6 ms per native run in a late round
   const poll = setInterval(() => void count(client, done).then((n) => (completed = n - before)), COMPLETIONS_POLL_MS);
   const lane = async () => {
     while (!stopping) {

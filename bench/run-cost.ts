@@ -6,7 +6,7 @@
 // a visibility count with and without a search-attribute filter. Figures in docs/bench.md.
 // `npx tsx bench/run-cost.ts` (N=1200 runs per phase, ROUNDS=2);
 // `node --require ./workers/workflow-thread-preload.cjs --import tsx bench/run-cost.ts` as the supervised worker runs.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,15 +20,11 @@ import { ReportingWorker } from '../workers/reporting-worker.js';
 import { PROJECT_ROOT } from '../workers/settings.js';
 import { findTemporalCli, startDevServer } from '../workers/temporal-cli.js';
 import { bundleOptions, limitWorkflowStacks } from '../workers/worker.js';
+import { cpuMeter } from './events-support.js';
 
 const N = Number(process.env.N ?? 1200);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
 const WORKFLOW = `ref: bench.on_event\nversion: 1.0.0\nparameters: { seq: { type: integer }, region: { type: string } }\ntasks:\n  - name: work\n    action: bench.work\n    input: { seq: "{{ parameters.seq }}" }\n    on_success: done\n  - name: done\n    action: core.noop\n`;
-const cpuMs = (pid: number) => {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-};
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 limitWorkflowStacks();
@@ -90,13 +86,16 @@ async function serverCounters(): Promise<Map<string, number>> {
   return counters;
 }
 const opsPerRun: Partial<Record<Kind, Map<string, number>>> = {};
+// CPU by process from /proc: this one (worker and starter), the dev server, PostgreSQL
+const meter = cpuMeter({ 'worker and starter': process.pid });
 
-/** N runs, 16 starters, at most 200 open; runs/s and CPU ms per run of the server and of this process (worker and starter). */
+/** N runs, 16 starters, at most 200 open; runs/s, CPU ms per run of each process, and the server's counters per run. */
 async function phase(kind: Kind, round: number) {
   const counters = await serverCounters();
   let started = 0;
   let done = 0;
-  const [t0, s0, w0] = [performance.now(), cpuMs(server.process.pid!), cpuMs(process.pid)];
+  const t0 = performance.now();
+  meter.start();
   const lane = async () => {
     while (started < N) {
       if (started - done >= 200) await new Promise((r) => setTimeout(r, 2));
@@ -109,15 +108,13 @@ async function phase(kind: Kind, round: number) {
   };
   await Promise.all(Array.from({ length: 16 }, lane));
   while (done < N) await new Promise((r) => setTimeout(r, 20));
-  const perRun = (ms: number) => (ms / N).toFixed(1);
-  await new Promise((r) => setTimeout(r, 1000)); // the server's last visibility and transfer tasks
+  const [rate, cpu] = [(N / (performance.now() - t0)) * 1000, meter.per(N)];
+  await new Promise((r) => setTimeout(r, 1000)); // the server's last visibility and transfer tasks, for its counters
   const after = await serverCounters();
   opsPerRun[kind] = new Map([...after].map(([k, v]) => [k, (v - (counters.get(k) ?? 0)) / N]));
   if (kind === 'native-eager') console.log(`native-eager: ${N - notEager} of ${N} started eagerly`);
   notEager = 0;
-  console.log(
-    `${kind.padEnd(12)} round ${round}: ${((N / (performance.now() - t0)) * 1000).toFixed(1)} runs/s, server ${perRun(cpuMs(server.process.pid!) - s0)} ms/run, worker and starter ${perRun(cpuMs(process.pid) - w0)} ms/run`,
-  );
+  console.log(`${kind.padEnd(12)} round ${round}: ${rate.toFixed(1)} runs/s, CPU ms per run ${JSON.stringify(cpu)}`);
 }
 
 for (let round = 1; round <= ROUNDS; round++) for (const kind of ['native', 'native-eager', 'taskflow'] as const) await phase(kind, round);
@@ -130,9 +127,9 @@ for (const query of [
   `WorkflowType = 'nativeOnEvent' AND ExecutionStatus = 'Completed'`,
   `WorkflowType = 'taskflow' AND CloseloopTenant = 'rc${tag}' AND ExecutionStatus = 'Completed'`,
 ]) {
-  const s0 = cpuMs(server.process.pid!);
+  meter.start();
   for (let i = 0; i < 50; i++) await client.workflow.count(query);
-  console.log(`count ${query}: server ${((cpuMs(server.process.pid!) - s0) / 50).toFixed(1)} ms each`);
+  console.log(`count ${query}: server ${meter.per(50)['temporal server'] ?? 0} ms each`);
 }
 worker.shutdown();
 await running;
