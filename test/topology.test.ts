@@ -244,7 +244,7 @@ describe('two APIs and two workers as separate processes', () => {
     await api.waitFor('closeloop api: configuration reloaded', 15_000);
   });
 
-  it('two answers to one inquiry on two APIs at once: one is taken, the other gets 409 not_pending', async () => {
+  it('two answers to one inquiry on two APIs at once: one is taken, the other gets 409 not_pending, even once the run has ended', async () => {
     const id = (await call(apis[0]!, 'POST', '/v1/workflows/topo.ask/executions', { parameters: {} })).body.execution_id as string;
     let inquiry: { id: string } | undefined;
     for (const end = Date.now() + 30_000; !inquiry && Date.now() < end; await sleep(300))
@@ -255,5 +255,8 @@ describe('two APIs and two workers as separate processes', () => {
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
     expect(answers.find((a) => a.status === 409)!.body.error.code).toBe('not_pending');
     expect((await ended(apis[0]!, id)).status).toBe('succeeded');
+    // the loser may reach the run after it ended: the answer taken stays recorded, never turned 'expired'
+    const listed = (await call(apis[1]!, 'GET', '/v1/inquiries')).body.inquiries.find((i: { id: string }) => i.id === inquiry!.id);
+    expect(listed.status).toBe('responded');
   });
 });

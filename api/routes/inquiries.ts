@@ -79,8 +79,15 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
         throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
       }
       if (err instanceof WorkflowNotFoundError) {
-        // the run ended (cancelled, terminated, timed out) before anyone answered: nothing will read the answer
-        await deps.db.update(inquiries).set({ status: 'expired' }).where(eq(inquiries.id, id));
+        // the run has ended. If someone else's answer was taken meanwhile (on another API process) and
+        // the run went on to its end, that answer stands: 'not_pending'. Otherwise the run ended before
+        // anyone answered (cancelled, terminated, timed out): nothing will read the answer.
+        const [expired] = await deps.db
+          .update(inquiries)
+          .set({ status: 'expired' })
+          .where(and(eq(inquiries.id, id), eq(inquiries.status, 'pending')))
+          .returning({ id: inquiries.id });
+        if (!expired) throw new ApiError(409, 'not_pending', `inquiry '${id}' was answered meanwhile; run '${inq.executionId}' has ended`);
         throw new ApiError(409, 'run_ended', `run '${inq.executionId}' has ended; inquiry '${id}' can no longer be answered`);
       }
       throw err;
