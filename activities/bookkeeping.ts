@@ -8,6 +8,7 @@ import { toStorable } from '../dsl/text.js';
 import { workerMetrics } from './metrics.js';
 import { publishFresh, type OutEvent, type Publisher } from './events-out.js';
 import { recordRunStatement } from './record-run.js';
+import { GroupCommit } from '../store/group-commit.js';
 
 /** Counts what the rows written now say (a retried write is not counted twice). */
 function afterAudit(rows: AuditRow[], fresh: Set<number>): void {
@@ -42,6 +43,9 @@ const taskEvents = (rows: AuditRow[]): OutEvent[] =>
       },
     }));
 
+/** The events out a write makes: its tasks' completions and, for an ended run, the run's. */
+const outsOf = (w: { rows: AuditRow[]; run: RunIndexRow | null }): OutEvent[] => [...taskEvents(w.rows), ...(w.run?.ended_at ? [completionEvent(w.run)] : [])];
+
 /** `plugin.workflow.completed` for an ended run. */
 function completionEvent(row: RunIndexRow): OutEvent {
   const s = row.summary as { status?: string; error?: unknown; output?: unknown } | null;
@@ -61,15 +65,36 @@ function completionEvent(row: RunIndexRow): OutEvent {
   };
 }
 
+type Write = { rows: AuditRow[]; run: RunIndexRow | null };
+type Written = { what: string; seq: number | null; id: number | string | null; key: string | null; created_at: string | null };
+
 export function bookkeepingActivities(store: Store, publish?: Publisher) {
+  /** The writes that meet go as one statement; each caller gets back which of its audit rows and events out were new. */
+  const statements = new GroupCommit<Write, { fresh: Set<string>; out: Map<string, { id: number; createdAt: string }> }>(
+    async (writes) => {
+      const outs = writes.flatMap(outsOf);
+      const runs = writes.flatMap((w) => (w.run ? [w.run] : []));
+      const written = await rowsOf<Written>(
+        store,
+        recordRunStatement(
+          writes.flatMap((w) => w.rows),
+          runs,
+          outs,
+        ),
+      );
+      const fresh = new Set(written.filter((w) => w.what === 'audit').map((w) => `${w.key}#${w.seq}`));
+      const out = new Map(written.filter((w) => w.what === 'out').map((w) => [w.key!, { id: Number(w.id), createdAt: w.created_at! }]));
+      return writes.map(() => ({ fresh, out }));
+    },
+    { inFlight: 2 },
+  );
   /** Audit rows, with or without the run's index row, and their events out, in one statement; then metrics and the bus. */
   const write = async (rows: AuditRow[], run: RunIndexRow | null) => {
-    const outs = [...taskEvents(rows), ...(run?.ended_at ? [completionEvent(run)] : [])];
-    type Written = { what: string; seq: number | null; id: number | string | null; key: string | null; created_at: string | null };
-    const written = await rowsOf<Written>(store, recordRunStatement(rows, run, outs));
-    afterAudit(rows, new Set(written.filter((w) => w.what === 'audit').map((w) => Number(w.seq))));
-    const fresh = written.filter((w) => w.what === 'out').map((w) => ({ id: Number(w.id), key: w.key!, createdAt: w.created_at! }));
-    await publishFresh(store, publish, outs, fresh);
+    const { fresh, out } = await statements.submit({ rows, run });
+    afterAudit(rows, new Set(rows.filter((r) => fresh.has(`${r.execution_id}#${r.seq}`)).map((r) => r.seq)));
+    const outs = outsOf({ rows, run });
+    const mine = outs.flatMap((e) => (out.has(e.key) ? [{ key: e.key, ...out.get(e.key)! }] : []));
+    await publishFresh(store, publish, outs, mine);
     if (run?.ended_at) workerMetrics().runsCompleted.add(1, { tenant: run.tenant, workflow: run.workflow_ref, status: run.status });
   };
   const self = {

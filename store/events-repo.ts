@@ -2,9 +2,12 @@ import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { rowsOf, type Store } from './db.js';
 import type { EventEnvelope } from '../dsl/strategy-match.js';
 import { events } from './schema.js';
+import { GroupCommit } from './group-commit.js';
 
 export type EventStatus = 'received' | 'accepted' | 'started' | 'unmatched' | 'failed';
 export type EventRow = typeof events.$inferSelect;
+type Accepted = { strategyId: string; strategyVersion: number; executionId: string; launch: InboxLaunch };
+type Claim = Accepted & { event: EventEnvelope; key: string; transport: string; bodyHash: string };
 
 /** The run an accepted event starts: everything the dispatcher needs, fixed when the strategy matched. */
 export interface InboxLaunch {
@@ -28,32 +31,56 @@ export class EventRepo {
   }
 
   /** Stores the event before anything else happens; returns the earlier row when the key was seen before. */
-  async claim(
-    event: EventEnvelope,
-    key: string,
-    transport: string,
-    bodyHash: string,
-    accepted?: { strategyId: string; strategyVersion: number; executionId: string; launch: InboxLaunch },
-  ): Promise<{ fresh: boolean; row: EventRow }> {
+  async claim(event: EventEnvelope, key: string, transport: string, bodyHash: string): Promise<{ fresh: boolean; row: EventRow }> {
     const [row] = await this.db
       .insert(events)
-      .values({
-        tenant: event.tenant,
-        idempotencyKey: key,
-        id: event.id,
-        type: event.type,
-        envelope: event,
-        transport,
-        bodyHash,
-        // matched already: stored straight into the inbox
-        ...(accepted ? { status: 'accepted', ...accepted } : { status: 'received' }),
-      })
+      .values({ tenant: event.tenant, idempotencyKey: key, id: event.id, type: event.type, envelope: event, transport, bodyHash, status: 'received' })
       .onConflictDoNothing()
       .returning();
     if (row) return { fresh: true, row };
-    const existing = await this.byKey(event.tenant, key);
-    if (!existing) throw new Error(`event (${event.tenant}, ${key}) vanished after a conflicting insert`);
-    return { fresh: false, row: existing };
+    return { fresh: false, row: await this.earlier(event.tenant, key) };
+  }
+
+  /**
+   * An event matched already, stored straight into the inbox: null when it is new, else the row
+   * stored first under its key. Events arriving together are stored in one statement.
+   */
+  async claimAccepted(event: EventEnvelope, key: string, transport: string, bodyHash: string, accepted: Accepted): Promise<EventRow | null> {
+    const fresh = await this.claims.submit({ event, key, transport, bodyHash, ...accepted });
+    return fresh ? null : this.earlier(event.tenant, key);
+  }
+
+  private readonly claims = new GroupCommit<Claim, boolean>(async (list) => {
+    const rows = list.map((c) => ({
+      tenant: c.event.tenant,
+      idempotency_key: c.key,
+      id: c.event.id,
+      type: c.event.type,
+      envelope: c.event,
+      transport: c.transport,
+      body_hash: c.bodyHash,
+      strategy_id: c.strategyId,
+      strategy_version: c.strategyVersion,
+      execution_id: c.executionId,
+      launch: c.launch,
+    }));
+    const stored = await rowsOf<{ tenant: string; idempotency_key: string }>(
+      this.store,
+      sql`INSERT INTO events (tenant, idempotency_key, id, type, envelope, transport, body_hash, status, strategy_id, strategy_version, execution_id, launch)
+        SELECT r.tenant, r.idempotency_key, r.id, r.type, r.envelope, r.transport, r.body_hash, 'accepted', r.strategy_id, r.strategy_version, r.execution_id, r.launch
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS r(tenant text, idempotency_key text, id text, type text, envelope jsonb, transport text,
+          body_hash text, strategy_id text, strategy_version integer, execution_id text, launch jsonb)
+        ON CONFLICT DO NOTHING RETURNING tenant, idempotency_key`,
+    );
+    // of two events with one key in one statement, the first is stored; the second is its duplicate
+    const fresh = new Set(stored.map((r) => JSON.stringify([r.tenant, r.idempotency_key])));
+    return list.map((c) => fresh.delete(JSON.stringify([c.event.tenant, c.key])));
+  });
+
+  private async earlier(tenant: string, key: string): Promise<EventRow> {
+    const existing = await this.byKey(tenant, key);
+    if (!existing) throw new Error(`event (${tenant}, ${key}) vanished after a conflicting insert`);
+    return existing;
   }
 
   async byKey(tenant: string, key: string): Promise<EventRow | null> {

@@ -90,11 +90,12 @@ export class Intake {
       launch && match?.winner
         ? { strategyId: match.winner.id, strategyVersion: match.winner.version, executionId: `run:${event.tenant}:${key}`, launch }
         : undefined;
-    const { fresh, row } = await this.deps.events.claim(event, key, transport, hash, accepted);
-    if (fresh && accepted) {
+    const earlier = accepted ? await this.deps.events.claimAccepted(event, key, transport, hash, accepted) : null;
+    if (accepted && !earlier) {
       intakeMetrics.hit();
       return this.acceptedAnswer(event, launch!.strategy, accepted.executionId);
     }
+    const { fresh, row } = earlier ? { fresh: false, row: earlier } : await this.deps.events.claim(event, key, transport, hash);
     if (!fresh && row.bodyHash && row.bodyHash !== hash)
       throw refused(
         409,
