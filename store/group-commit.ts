@@ -14,7 +14,7 @@ type Pending<Req, Res> = { req: Req; resolve: (r: Res) => void; reject: (e: unkn
 
 /**
  * `write(requests)` answers each request, in order. When a batch of several fails, each of its
- * requests is written again on its own, so one bad request fails alone.
+ * requests is written again on its own (all at once), so one bad request fails alone.
  */
 export class GroupCommit<Req, Res> {
   private readonly queue: Pending<Req, Res>[] = [];
@@ -54,11 +54,15 @@ export class GroupCommit<Req, Res> {
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
       if (batch.length === 1) return batch[0]!.reject(err);
-      for (const p of batch)
-        await this.write([p.req]).then(
-          ([r]) => p.resolve(r!),
-          (e: unknown) => p.reject(e),
-        );
+      // side by side, so a database that is away fails them all within one timeout, not one after another
+      await Promise.all(
+        batch.map((p) =>
+          this.write([p.req]).then(
+            ([r]) => p.resolve(r!),
+            (e: unknown) => p.reject(e),
+          ),
+        ),
+      );
     }
   }
 }
