@@ -118,6 +118,7 @@ export const events = pgTable(
     primaryKey({ columns: [t.tenant, t.idempotencyKey] }),
     index('events_tenant_id').on(t.tenant, t.id),
     index('events_received').on(t.receivedAt),
+    index('events_tenant_received').on(t.tenant, t.receivedAt),
     // and events_inbox and events_inbox_tenant, partial indexes of 'accepted' rows (migrations/0009_inbox.sql, 0010_inbox_by_tenant.sql)
   ],
 );

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { sign } from '../api/intake/signature.js';
 import { events, manualReviews } from '../store/schema.js';
@@ -340,6 +340,17 @@ describe('event intake, strategies and manual review (real Temporal, PostgreSQL,
     }
     const latency = /agent_workflow_latency_seconds_count\{[^}]*\} (\d+)/.exec(text);
     expect(Number(latency?.[1])).toBeGreaterThan(0);
+  });
+
+  it("a tenant's events page reads that tenant's events by time, not every tenant's", async () => {
+    // the planner may scan a small table whole; with scans off it must still pick the tenant's index
+    const plan = await h.store.db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL enable_seqscan = off`);
+      return (await tx.execute(sql`EXPLAIN SELECT * FROM events WHERE tenant = ${T} ORDER BY received_at DESC LIMIT 50`)) as unknown as {
+        'QUERY PLAN': string;
+      }[];
+    });
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toMatch(/Index Scan Backward using events_tenant_received/);
   });
 
   it('cleans up', async () => {
