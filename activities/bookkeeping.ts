@@ -43,9 +43,6 @@ const taskEvents = (rows: AuditRow[]): OutEvent[] =>
       },
     }));
 
-/** The events out a write makes: its tasks' completions and, for an ended run, the run's. */
-const outsOf = (w: { rows: AuditRow[]; run: RunIndexRow | null }): OutEvent[] => [...taskEvents(w.rows), ...(w.run?.ended_at ? [completionEvent(w.run)] : [])];
-
 /** `plugin.workflow.completed` for an ended run. */
 function completionEvent(row: RunIndexRow): OutEvent {
   const s = row.summary as { status?: string; error?: unknown; output?: unknown } | null;
@@ -65,14 +62,14 @@ function completionEvent(row: RunIndexRow): OutEvent {
   };
 }
 
-type Write = { rows: AuditRow[]; run: RunIndexRow | null };
+type Write = { rows: AuditRow[]; run: RunIndexRow | null; outs: OutEvent[] };
 type Written = { what: string; seq: number | null; id: number | string | null; key: string | null; created_at: string | null };
 
 export function bookkeepingActivities(store: Store, publish?: Publisher) {
   /** The writes that meet go as one statement; each caller gets back which of its audit rows and events out were new. */
   const statements = new GroupCommit<Write, { fresh: Set<string>; out: Map<string, { id: number; createdAt: string }> }>(
     async (writes) => {
-      const outs = writes.flatMap(outsOf);
+      const outs = writes.flatMap((w) => w.outs);
       const runs = writes.flatMap((w) => (w.run ? [w.run] : []));
       const written = await rowsOf<Written>(
         store,
@@ -90,9 +87,9 @@ export function bookkeepingActivities(store: Store, publish?: Publisher) {
   );
   /** Audit rows, with or without the run's index row, and their events out, in one statement; then metrics and the bus. */
   const write = async (rows: AuditRow[], run: RunIndexRow | null) => {
-    const { fresh, out } = await statements.submit({ rows, run });
+    const outs = [...taskEvents(rows), ...(run?.ended_at ? [completionEvent(run)] : [])];
+    const { fresh, out } = await statements.submit({ rows, run, outs });
     afterAudit(rows, new Set(rows.filter((r) => fresh.has(`${r.execution_id}#${r.seq}`)).map((r) => r.seq)));
-    const outs = outsOf({ rows, run });
     const mine = outs.flatMap((e) => (out.has(e.key) ? [{ key: e.key, ...out.get(e.key)! }] : []));
     await publishFresh(store, publish, outs, mine);
     if (run?.ended_at) workerMetrics().runsCompleted.add(1, { tenant: run.tenant, workflow: run.workflow_ref, status: run.status });

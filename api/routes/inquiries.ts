@@ -73,25 +73,28 @@ export function inquiryRoutes(deps: { db: Db; client: Client }): Router {
         .executeUpdate(inquiryRespondUpdate, { args: [{ inquiry_id: id, response: body.response, by: req.principal!.keyId }] });
       res.json({ id, status: 'responded', response: accepted });
     } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError) {
-        if ((err.cause as { type?: string } | undefined)?.type === FAILURE.inquiryAnswered)
-          throw new ApiError(409, 'not_pending', err.cause?.message ?? `inquiry '${id}' is no longer pending`);
-        throw new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
-      }
-      if (err instanceof WorkflowNotFoundError) {
-        // the run has ended. If someone else's answer was taken meanwhile (on another API process) and
-        // the run went on to its end, that answer stands: 'not_pending'. Otherwise the run ended before
-        // anyone answered (cancelled, terminated, timed out): nothing will read the answer.
-        const [expired] = await deps.db
-          .update(inquiries)
-          .set({ status: 'expired' })
-          .where(and(eq(inquiries.id, id), eq(inquiries.status, 'pending')))
-          .returning({ id: inquiries.id });
-        if (!expired) throw new ApiError(409, 'not_pending', `inquiry '${id}' was answered meanwhile; run '${inq.executionId}' has ended`);
-        throw new ApiError(409, 'run_ended', `run '${inq.executionId}' has ended; inquiry '${id}' can no longer be answered`);
-      }
-      throw err;
+      throw await refusedAnswer(deps.db, id, inq.executionId, err);
     }
   });
   return r;
+}
+
+/** What a failed `inquiry.respond` update means to the caller (409 or 422), or the error itself. */
+async function refusedAnswer(db: Db, id: string, executionId: string, err: unknown): Promise<unknown> {
+  if (err instanceof WorkflowUpdateFailedError) {
+    if ((err.cause as { type?: string } | undefined)?.type === FAILURE.inquiryAnswered)
+      return new ApiError(409, 'not_pending', err.cause?.message ?? `inquiry '${id}' is no longer pending`);
+    return new ApiError(422, 'invalid_response', err.cause?.message ?? err.message);
+  }
+  if (!(err instanceof WorkflowNotFoundError)) return err;
+  // the run has ended. If someone else's answer was taken meanwhile (on another API process) and the
+  // run went on to its end, that answer stands: 'not_pending'. Otherwise the run ended before anyone
+  // answered (cancelled, terminated, timed out): nothing will read the answer.
+  const [expired] = await db
+    .update(inquiries)
+    .set({ status: 'expired' })
+    .where(and(eq(inquiries.id, id), eq(inquiries.status, 'pending')))
+    .returning({ id: inquiries.id });
+  if (!expired) return new ApiError(409, 'not_pending', `inquiry '${id}' was answered meanwhile; run '${executionId}' has ended`);
+  return new ApiError(409, 'run_ended', `run '${executionId}' has ended; inquiry '${id}' can no longer be answered`);
 }
